@@ -1,0 +1,215 @@
+//! Server settings and the command line that sets them. Every limit the server enforces lives
+//! here, so each one is configurable and documented in one place (`--help`, README).
+
+use std::time::Duration;
+
+#[derive(Debug, Clone)]
+pub struct Config {
+    pub host: String,
+    pub port: u16,
+    pub debug: bool,
+    pub workers: usize,
+    /// Requests waiting for a worker before new ones get 503.
+    pub queue: usize,
+    pub keepalive: Duration,
+    pub session_ttl: Duration,
+    pub max_body_bytes: usize,
+    pub max_sessions: usize,
+    pub max_streams: usize,
+    pub max_sleep_secs: f64,
+    pub outbox_limit: usize,
+    /// Frames a stream may have queued before its client counts as stuck.
+    pub stream_queue: usize,
+    /// Requests whose large or chunked body is still arriving, each on its own thread.
+    pub max_uploads: usize,
+    /// A client sending a request body must deliver each piece within this time.
+    pub body_timeout: Duration,
+    /// A write to a client that does not complete in this time fails (stuck clients).
+    pub write_timeout: Duration,
+    pub cors_origins: Vec<String>,
+}
+
+impl Default for Config {
+    fn default() -> Config {
+        Config {
+            host: "localhost".into(),
+            port: 8085,
+            debug: false,
+            workers: 4,
+            queue: 1024,
+            keepalive: Duration::from_secs(30),
+            session_ttl: Duration::from_secs(1800),
+            max_body_bytes: 4 * 1024 * 1024,
+            max_sessions: 10_000,
+            max_streams: 10_000,
+            max_sleep_secs: 300.0,
+            outbox_limit: 1024,
+            stream_queue: 256,
+            max_uploads: 64,
+            body_timeout: Duration::from_secs(30),
+            write_timeout: Duration::from_secs(30),
+            cors_origins: Vec::new(),
+        }
+    }
+}
+
+pub const USAGE: &str = "\
+fastmcp-server: a Model Context Protocol server over HTTP + Server-Sent Events
+
+USAGE:
+    fastmcp-server [OPTIONS]
+
+OPTIONS:
+    --host HOST               address to bind (default localhost)
+    --port PORT               port to bind, 0 for any free port (default 8085)
+    --debug                   log every request and message
+    --workers N               request worker threads (default 4)
+    --queue N                 requests waiting for a worker before 503 (default 1024)
+    --keepalive-secs S        keepalive comment interval on SSE streams (default 30)
+    --session-ttl-secs S      idle time before a session without streams is removed (default 1800)
+    --max-body-bytes B        largest request body accepted, else 413 (default 4194304)
+    --max-sessions N          live sessions before new ones get 503 (default 10000)
+    --max-streams N           open SSE streams before new ones get 503 (default 10000)
+    --max-sleep-secs S        longest `sleep` a client may ask for (default 300)
+    --outbox-limit N          messages kept per session while it has no stream (default 1024)
+    --stream-queue N          messages queued per stream before its client counts as stuck (default 256)
+    --max-uploads N           requests with a large body (>1 KiB) still arriving at once (default 64)
+    --body-timeout-secs S     longest wait for each piece of a request body (default 30)
+    --write-timeout-secs S    longest wait for a client to accept written bytes (default 30)
+    --cors-origin ORIGIN      allow this browser origin (repeatable; `*` for any)
+    -h, --help                print this help
+    -V, --version             print the version
+";
+
+/// What the command line asked for.
+#[derive(Debug)]
+pub enum Cli {
+    Run(Config),
+    Help,
+    Version,
+}
+
+fn positive<T: PartialOrd + Default + std::fmt::Display>(flag: &str, v: T) -> Result<T, String> {
+    if v > T::default() {
+        Ok(v)
+    } else {
+        Err(format!("{flag} must be greater than 0, got {v}"))
+    }
+}
+
+fn secs(flag: &str, v: f64) -> Result<Duration, String> {
+    if v.is_finite() && v > 0.0 && v < 1e9 {
+        Ok(Duration::from_secs_f64(v))
+    } else {
+        Err(format!("{flag} must be a positive number of seconds"))
+    }
+}
+
+/// Parses the arguments after the program name. Errors are one line, ready to print.
+pub fn parse_args(args: Vec<std::ffi::OsString>) -> Result<Cli, String> {
+    let mut a = pico_args::Arguments::from_vec(args);
+    if a.contains(["-h", "--help"]) {
+        return Ok(Cli::Help);
+    }
+    if a.contains(["-V", "--version"]) {
+        return Ok(Cli::Version);
+    }
+    let d = Config::default();
+    let e = |e: pico_args::Error| e.to_string();
+    let mut c = Config {
+        host: a.opt_value_from_str("--host").map_err(e)?.unwrap_or(d.host),
+        port: a.opt_value_from_str("--port").map_err(e)?.unwrap_or(d.port),
+        debug: a.contains("--debug"),
+        ..Config::default()
+    };
+    if let Some(v) = a.opt_value_from_str("--workers").map_err(e)? {
+        c.workers = positive("--workers", v)?;
+    }
+    if let Some(v) = a.opt_value_from_str("--queue").map_err(e)? {
+        c.queue = positive("--queue", v)?;
+    }
+    if let Some(v) = a.opt_value_from_str("--keepalive-secs").map_err(e)? {
+        c.keepalive = secs("--keepalive-secs", v)?;
+    }
+    if let Some(v) = a.opt_value_from_str("--session-ttl-secs").map_err(e)? {
+        c.session_ttl = secs("--session-ttl-secs", v)?;
+    }
+    if let Some(v) = a.opt_value_from_str("--max-body-bytes").map_err(e)? {
+        c.max_body_bytes = positive("--max-body-bytes", v)?;
+    }
+    if let Some(v) = a.opt_value_from_str("--max-sessions").map_err(e)? {
+        c.max_sessions = positive("--max-sessions", v)?;
+    }
+    if let Some(v) = a.opt_value_from_str("--max-streams").map_err(e)? {
+        c.max_streams = positive("--max-streams", v)?;
+    }
+    if let Some(v) = a
+        .opt_value_from_str::<_, f64>("--max-sleep-secs")
+        .map_err(e)?
+    {
+        if !(v.is_finite() && v >= 0.0) {
+            return Err("--max-sleep-secs must be a non-negative number".into());
+        }
+        c.max_sleep_secs = v;
+    }
+    if let Some(v) = a.opt_value_from_str("--outbox-limit").map_err(e)? {
+        c.outbox_limit = positive("--outbox-limit", v)?;
+    }
+    if let Some(v) = a.opt_value_from_str("--stream-queue").map_err(e)? {
+        c.stream_queue = positive("--stream-queue", v)?;
+    }
+    if let Some(v) = a.opt_value_from_str("--max-uploads").map_err(e)? {
+        c.max_uploads = positive("--max-uploads", v)?;
+    }
+    if let Some(v) = a.opt_value_from_str("--body-timeout-secs").map_err(e)? {
+        c.body_timeout = secs("--body-timeout-secs", v)?;
+    }
+    if let Some(v) = a.opt_value_from_str("--write-timeout-secs").map_err(e)? {
+        c.write_timeout = secs("--write-timeout-secs", v)?;
+    }
+    c.cors_origins = a.values_from_str("--cors-origin").map_err(e)?;
+    let rest = a.finish();
+    if let Some(first) = rest.first() {
+        return Err(format!(
+            "unknown argument '{}' (see --help)",
+            first.to_string_lossy()
+        ));
+    }
+    Ok(Cli::Run(c))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn parse(s: &str) -> Result<Cli, String> {
+        parse_args(s.split_whitespace().map(Into::into).collect())
+    }
+
+    #[test]
+    fn defaults_and_flags() {
+        let Ok(Cli::Run(c)) = parse("") else { panic!() };
+        assert_eq!((c.host.as_str(), c.port, c.workers), ("localhost", 8085, 4));
+        let Ok(Cli::Run(c)) = parse("--port 9 --debug --workers 2 --cors-origin a --cors-origin *")
+        else {
+            panic!()
+        };
+        assert_eq!((c.port, c.debug, c.workers), (9, true, 2));
+        assert_eq!(c.cors_origins, vec!["a", "*"]);
+    }
+
+    #[test]
+    fn bad_input_is_one_line() {
+        for bad in [
+            "--bogus",
+            "--port x",
+            "--port 70000",
+            "--workers 0",
+            "--keepalive-secs -1",
+            "--max-sleep-secs nan",
+        ] {
+            let e = parse(bad).expect_err(bad);
+            assert!(!e.contains('\n'), "{e}");
+        }
+    }
+}

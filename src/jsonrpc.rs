@@ -1,0 +1,331 @@
+//! JSON-RPC 2.0 as MCP uses it: parsing what clients send and the shapes of what we answer.
+//!
+//! Parsing is strict about the envelope (MCP forbids `null` and fractional ids) but never about
+//! unknown members, because later protocol revisions add fields we must pass over silently.
+
+use serde::Serialize;
+use serde_json::{Map, Value};
+
+pub const PARSE_ERROR: i64 = -32700;
+pub const INVALID_REQUEST: i64 = -32600;
+pub const METHOD_NOT_FOUND: i64 = -32601;
+pub const INVALID_PARAMS: i64 = -32602;
+pub const INTERNAL_ERROR: i64 = -32603;
+
+/// A request id, kept exactly as the client sent it: `"7"` and `7` are different ids.
+#[derive(Debug, Clone, PartialEq, Eq, Hash, Serialize)]
+#[serde(untagged)]
+pub enum RequestId {
+    Number(serde_json::Number),
+    String(String),
+}
+
+impl RequestId {
+    /// Only strings and integers are ids in MCP; anything else makes the message invalid.
+    fn from_value(v: &Value) -> Option<RequestId> {
+        match v {
+            Value::String(s) => Some(RequestId::String(s.clone())),
+            Value::Number(n) if n.is_i64() || n.is_u64() => Some(RequestId::Number(n.clone())),
+            _ => None,
+        }
+    }
+}
+
+impl std::fmt::Display for RequestId {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match self {
+            RequestId::Number(n) => write!(f, "{n}"),
+            RequestId::String(s) => write!(f, "{s:?}"),
+        }
+    }
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct ErrorObject {
+    pub code: i64,
+    pub message: String,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub data: Option<Value>,
+}
+
+impl ErrorObject {
+    pub fn new(code: i64, message: impl Into<String>) -> ErrorObject {
+        ErrorObject {
+            code,
+            message: message.into(),
+            data: None,
+        }
+    }
+}
+
+/// A client request (has an id and expects exactly one response).
+#[derive(Debug, Clone)]
+pub struct Request {
+    pub id: RequestId,
+    pub method: String,
+    pub params: Map<String, Value>,
+}
+
+/// A client notification: never answered, not even with an error.
+#[derive(Debug, Clone)]
+pub struct Notification {
+    pub method: String,
+    pub params: Map<String, Value>,
+}
+
+/// One message received from a client.
+#[derive(Debug, Clone)]
+pub enum Incoming {
+    Request(Request),
+    Notification(Notification),
+    /// A response to a server-initiated request (sampling, elicitation, ...).
+    Response {
+        id: RequestId,
+        outcome: Value,
+    },
+}
+
+/// Why a body could not be turned into messages; carries the id when one could be read so the
+/// error can echo it.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Rejection {
+    pub id: Option<RequestId>,
+    pub error: ErrorObject,
+}
+
+impl Rejection {
+    fn new(id: Option<RequestId>, code: i64, message: impl Into<String>) -> Rejection {
+        Rejection {
+            id,
+            error: ErrorObject::new(code, message),
+        }
+    }
+
+    pub fn to_response(&self) -> Response {
+        Response::error(self.id.clone(), self.error.clone())
+    }
+}
+
+/// A POST body: one message or (2025-03-26 only) a batch of them.
+#[derive(Debug, Clone)]
+pub enum Body {
+    Single(Incoming),
+    Batch(Vec<Incoming>),
+}
+
+/// Parses a raw HTTP body into JSON-RPC messages.
+pub fn parse_body(bytes: &[u8]) -> Result<Body, Rejection> {
+    let value: Value = serde_json::from_slice(bytes)
+        .map_err(|e| Rejection::new(None, PARSE_ERROR, format!("Parse error: {e}")))?;
+    match value {
+        Value::Array(items) => {
+            if items.is_empty() {
+                return Err(Rejection::new(
+                    None,
+                    INVALID_REQUEST,
+                    "Invalid Request: empty batch",
+                ));
+            }
+            // MCP schemas cannot express one null-id error per bad element, so a batch with any
+            // invalid element is rejected as a whole (the SDKs do the same).
+            let mut out = Vec::with_capacity(items.len());
+            for item in items {
+                out.push(parse_message(item).map_err(|mut r| {
+                    r.error.message = format!("{} (in batch)", r.error.message);
+                    r.id = None;
+                    r
+                })?);
+            }
+            Ok(Body::Batch(out))
+        }
+        other => parse_message(other).map(Body::Single),
+    }
+}
+
+/// Validates one JSON value as a JSON-RPC 2.0 message.
+pub fn parse_message(value: Value) -> Result<Incoming, Rejection> {
+    let Value::Object(mut obj) = value else {
+        return Err(Rejection::new(
+            None,
+            INVALID_REQUEST,
+            "Invalid Request: a JSON-RPC message must be a JSON object",
+        ));
+    };
+    let raw_id = obj.remove("id");
+    let id = match &raw_id {
+        None => None,
+        Some(v) => match RequestId::from_value(v) {
+            Some(id) => Some(id),
+            None => {
+                return Err(Rejection::new(
+                    None,
+                    INVALID_REQUEST,
+                    "Invalid Request: \"id\" must be a string or an integer (never null)",
+                ));
+            }
+        },
+    };
+    match obj.get("jsonrpc") {
+        Some(Value::String(v)) if v == "2.0" => {}
+        _ => {
+            return Err(Rejection::new(
+                id,
+                INVALID_REQUEST,
+                "Invalid Request: \"jsonrpc\" must be exactly \"2.0\"",
+            ));
+        }
+    }
+    let method = match obj.remove("method") {
+        Some(Value::String(m)) => Some(m),
+        Some(_) => {
+            return Err(Rejection::new(
+                id,
+                INVALID_REQUEST,
+                "Invalid Request: \"method\" must be a string",
+            ));
+        }
+        None => None,
+    };
+    let Some(method) = method else {
+        // No method: it can only be a response to a request of ours.
+        return match (id, obj.remove("result"), obj.remove("error")) {
+            (Some(id), Some(result), None) => Ok(Incoming::Response {
+                id,
+                outcome: result,
+            }),
+            (Some(id), None, Some(error)) => Ok(Incoming::Response { id, outcome: error }),
+            (id, _, _) => Err(Rejection::new(
+                id,
+                INVALID_REQUEST,
+                "Invalid Request: missing \"method\"",
+            )),
+        };
+    };
+    let params = match obj.remove("params") {
+        None | Some(Value::Null) => Map::new(),
+        Some(Value::Object(p)) => p,
+        Some(_) => {
+            return Err(Rejection::new(
+                id,
+                INVALID_PARAMS,
+                "Invalid params: \"params\" must be an object",
+            ));
+        }
+    };
+    Ok(match id {
+        Some(id) => Incoming::Request(Request { id, method, params }),
+        None => Incoming::Notification(Notification { method, params }),
+    })
+}
+
+/// A response we send. `id` is omitted (never `null`) when the request's id could not be read.
+#[derive(Debug, Clone, Serialize)]
+pub struct Response {
+    pub jsonrpc: &'static str,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub id: Option<RequestId>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub result: Option<Value>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub error: Option<ErrorObject>,
+}
+
+impl Response {
+    pub fn result(id: RequestId, result: Value) -> Response {
+        Response {
+            jsonrpc: "2.0",
+            id: Some(id),
+            result: Some(result),
+            error: None,
+        }
+    }
+
+    pub fn error(id: Option<RequestId>, error: ErrorObject) -> Response {
+        Response {
+            jsonrpc: "2.0",
+            id,
+            result: None,
+            error: Some(error),
+        }
+    }
+
+    pub fn to_json(&self) -> String {
+        // Serialising plain data into a String cannot fail; fall back to a fixed error if the
+        // impossible happens rather than panicking on a client path.
+        serde_json::to_string(self).unwrap_or_else(|_| {
+            r#"{"jsonrpc":"2.0","error":{"code":-32603,"message":"Internal error: serialisation failed"}}"#
+                .to_string()
+        })
+    }
+}
+
+/// A notification we send to the client (progress, logs, list changes).
+#[derive(Debug, Clone, Serialize)]
+pub struct OutNotification {
+    pub jsonrpc: &'static str,
+    pub method: String,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub params: Option<Value>,
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use serde_json::json;
+
+    fn single(v: Value) -> Result<Incoming, Rejection> {
+        parse_message(v)
+    }
+
+    #[test]
+    fn ids_keep_their_type() {
+        let Ok(Incoming::Request(r)) = single(json!({"jsonrpc":"2.0","id":"7","method":"ping"}))
+        else {
+            panic!("not a request")
+        };
+        assert_eq!(serde_json::to_string(&r.id).unwrap(), "\"7\"");
+        let Ok(Incoming::Request(r)) = single(json!({"jsonrpc":"2.0","id":7,"method":"ping"}))
+        else {
+            panic!("not a request")
+        };
+        assert_eq!(serde_json::to_string(&r.id).unwrap(), "7");
+    }
+
+    #[test]
+    fn rejects_bad_envelopes() {
+        for bad in [
+            json!({"jsonrpc":"2.0","id":null,"method":"ping"}),
+            json!({"jsonrpc":"2.0","id":1.5,"method":"ping"}),
+            json!({"jsonrpc":"2.0","id":true,"method":"ping"}),
+            json!({"jsonrpc":"1.0","id":1,"method":"ping"}),
+            json!({"id":1,"method":"ping"}),
+            json!({"jsonrpc":"2.0","id":1,"method":5}),
+            json!({"jsonrpc":"2.0","id":1}),
+            json!([1]),
+            json!("x"),
+        ] {
+            let err = single(bad.clone()).expect_err(&bad.to_string());
+            assert_eq!(err.error.code, INVALID_REQUEST, "{bad}");
+        }
+        let err = single(json!({"jsonrpc":"2.0","id":3,"method":"x","params":[1]})).unwrap_err();
+        assert_eq!(err.error.code, INVALID_PARAMS);
+        assert_eq!(err.id, Some(RequestId::Number(3.into())));
+    }
+
+    #[test]
+    fn parse_errors_have_no_id() {
+        let err = parse_body(b"{not json").unwrap_err();
+        assert_eq!(err.error.code, PARSE_ERROR);
+        let text = err.to_response().to_json();
+        assert!(!text.contains("\"id\""), "{text}");
+    }
+
+    #[test]
+    fn batches() {
+        assert!(matches!(
+            parse_body(br#"[{"jsonrpc":"2.0","method":"a"},{"jsonrpc":"2.0","id":1,"method":"b"}]"#),
+            Ok(Body::Batch(v)) if v.len() == 2
+        ));
+        assert_eq!(parse_body(b"[]").unwrap_err().error.code, INVALID_REQUEST);
+    }
+}

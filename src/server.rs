@@ -1,0 +1,295 @@
+//! The server: binding, the accept loop, routing requests to transports, periodic duties.
+
+use crate::config::Config;
+use crate::dispatch::Core;
+use crate::http::{self, BodyError, Reply};
+use crate::jsonrpc::{INVALID_REQUEST, PARSE_ERROR};
+use crate::pool::Pool;
+use crate::session::{Sessions, TransportKind};
+use crate::sse::StreamBudget;
+use crate::timer::Timer;
+use crate::tools::{Tool, ToolRegistry, builtin};
+use crate::transport::{Ctx, seed};
+use std::net::{SocketAddr, TcpListener, ToSocketAddrs};
+use std::sync::Arc;
+use std::sync::atomic::{AtomicUsize, Ordering};
+use std::time::Duration;
+use tiny_http::{Method, Request};
+
+/// Builds a server: the binary uses it exactly as a library user would.
+pub struct ServerBuilder {
+    config: Config,
+    tools: ToolRegistry,
+    instructions: Option<String>,
+}
+
+impl ServerBuilder {
+    pub fn new(config: Config) -> ServerBuilder {
+        ServerBuilder {
+            config,
+            tools: ToolRegistry::new(),
+            instructions: None,
+        }
+    }
+
+    /// Adds the built-in `echo`, `add` and `sleep` tools.
+    pub fn builtin_tools(mut self) -> ServerBuilder {
+        builtin::register(&mut self.tools, self.config.max_sleep_secs);
+        self
+    }
+
+    pub fn tool(mut self, tool: Tool) -> ServerBuilder {
+        self.tools.register(tool);
+        self
+    }
+
+    /// Free text for the model, returned by `initialize`.
+    pub fn instructions(mut self, text: impl Into<String>) -> ServerBuilder {
+        self.instructions = Some(text.into());
+        self
+    }
+
+    /// Binds the listening socket and starts the worker pool and timer.
+    pub fn bind(self) -> std::io::Result<Server> {
+        let c = &self.config;
+        let addr = (c.host.as_str(), c.port)
+            .to_socket_addrs()?
+            .next()
+            .ok_or_else(|| std::io::Error::other(format!("{} resolves to no address", c.host)))?;
+        let listener = listen(addr, c)?;
+        let local = listener.local_addr()?;
+        let http = tiny_http::Server::from_listener(listener, None)
+            .map_err(|e| std::io::Error::other(e.to_string()))?;
+        let core = Arc::new(Core {
+            sessions: Sessions::new(c.max_sessions, c.outbox_limit),
+            tools: self.tools,
+            timer: Timer::start(65_536)?,
+            pool: Pool::start(c.workers, c.queue)?,
+            streams: Arc::new(StreamBudget::new(c.max_streams)),
+            instructions: self.instructions,
+            config: self.config,
+        });
+        Ok(Server {
+            core,
+            http,
+            local,
+            uploads: Arc::new(AtomicUsize::new(0)),
+        })
+    }
+}
+
+/// Creates the listening socket. Options set here are inherited by every accepted connection on
+/// Linux, which is the only way to reach sockets that tiny_http accepts internally:
+/// `TCP_NODELAY` (no Nagle delay between an event and the next), a send timeout (a client that
+/// stops reading cannot block a writer forever) and TCP keepalive (vanished peers are noticed).
+fn listen(addr: SocketAddr, c: &Config) -> std::io::Result<TcpListener> {
+    use socket2::{Domain, Socket, TcpKeepalive, Type};
+    let sock = Socket::new(Domain::for_address(addr), Type::STREAM, None)?;
+    sock.set_reuse_address(true)?;
+    sock.set_nodelay(true)?;
+    sock.set_write_timeout(Some(c.write_timeout))?;
+    sock.set_keepalive(true)?;
+    sock.set_tcp_keepalive(
+        &TcpKeepalive::new()
+            .with_time(Duration::from_secs(60))
+            .with_interval(Duration::from_secs(10))
+            .with_retries(5),
+    )?;
+    sock.bind(&addr.into())?;
+    sock.listen(1024)?;
+    Ok(sock.into())
+}
+
+pub struct Server {
+    core: Arc<Core>,
+    http: tiny_http::Server,
+    local: SocketAddr,
+    /// Requests whose (large or chunked) body is still arriving, each on its own thread.
+    uploads: Arc<AtomicUsize>,
+}
+
+impl Server {
+    pub fn local_addr(&self) -> SocketAddr {
+        self.local
+    }
+
+    pub fn core(&self) -> &Arc<Core> {
+        &self.core
+    }
+
+    /// Serves until the process ends.
+    pub fn run(self) {
+        self.start_duties();
+        for req in self.http.incoming_requests() {
+            self.accept(req);
+        }
+    }
+
+    fn start_duties(&self) {
+        let core = self.core.clone();
+        self.core.timer.every(self.core.config.keepalive, move || {
+            for s in core.sessions.all() {
+                s.keepalive();
+            }
+            true
+        });
+        let core = self.core.clone();
+        let ttl = self.core.config.session_ttl;
+        let period = (ttl / 4).clamp(Duration::from_millis(100), Duration::from_secs(30));
+        self.core.timer.every(period, move || {
+            core.sessions.expire(ttl);
+            true
+        });
+    }
+
+    /// Hands a request to a worker without ever blocking the accept loop. A POST whose body is
+    /// not already in memory goes to its own upload thread instead, so a slow sender can only
+    /// hold that thread, never a worker.
+    fn accept(&self, req: Request) {
+        let core = self.core.clone();
+        let slow_body = *req.method() == Method::Post
+            && req.body_length().is_none_or(|n| n > http::PREREAD_LIMIT)
+            && req
+                .body_length()
+                .is_none_or(|n| n <= core.config.max_body_bytes);
+        if slow_body {
+            let uploads = self.uploads.clone();
+            if uploads.fetch_add(1, Ordering::AcqRel) < core.config.max_uploads {
+                let u2 = uploads.clone();
+                let spawned = std::thread::Builder::new()
+                    .name("upload".into())
+                    .stack_size(256 * 1024)
+                    .spawn(move || {
+                        handle(&core, req);
+                        u2.fetch_sub(1, Ordering::AcqRel);
+                    });
+                if let Err(e) = spawned {
+                    uploads.fetch_sub(1, Ordering::AcqRel);
+                    log::error!("could not start an upload thread: {e}");
+                }
+                return;
+            }
+            uploads.fetch_sub(1, Ordering::AcqRel);
+            return busy(req, "Too many uploads in progress (--max-uploads)");
+        }
+        // The request waits in a slot so that, if the queue refuses the job, it can still be
+        // answered with 503 from here.
+        let slot = Arc::new(std::sync::Mutex::new(Some(req)));
+        let job_slot = slot.clone();
+        let job = Box::new(move || {
+            let taken = job_slot.lock().map(|mut s| s.take()).unwrap_or(None);
+            if let Some(req) = taken {
+                handle(&core, req);
+            }
+        });
+        if self.core.pool.try_submit(job).is_err() {
+            let taken = slot.lock().map(|mut s| s.take()).unwrap_or(None);
+            if let Some(req) = taken {
+                log::warn!("worker queue full; request refused with 503");
+                busy(
+                    req,
+                    "Server busy: all workers are occupied (--workers, --queue); retry later",
+                );
+            }
+        }
+    }
+}
+
+fn busy(req: Request, why: &str) {
+    Reply::rpc_error(503, None, INVALID_REQUEST, why)
+        .header("Retry-After", "1")
+        .send(req);
+}
+
+/// Routes one request to its transport.
+fn handle(core: &Arc<Core>, mut req: Request) {
+    let path = http::path(req.url()).to_string();
+    log::debug!("{} {}", req.method(), req.url());
+    let ctx = Ctx {
+        cors: http::cors_headers(http::header(&req, "Origin"), &core.config.cors_origins),
+    };
+    if *req.method() == Method::Options {
+        return http::preflight(ctx.cors).send(req);
+    }
+    match (path.as_str(), req.method()) {
+        ("/notifications", Method::Get) => seed::open_stream(core, req, &ctx),
+        ("/notifications", _) => method_not_allowed(req, "GET, OPTIONS", &ctx),
+        ("/mcp", Method::Post) => {
+            let body = match http::read_body(
+                &mut req,
+                core.config.max_body_bytes,
+                core.config.body_timeout,
+            ) {
+                Ok(b) => b,
+                Err(BodyError::TooLarge) => {
+                    return http::reject_too_large(req, core.config.max_body_bytes, &ctx.cors);
+                }
+                Err(BodyError::Timeout) => {
+                    return Reply::rpc_error(
+                        408,
+                        None,
+                        INVALID_REQUEST,
+                        "Request body arrived too slowly (--body-timeout-secs)",
+                    )
+                    .header("Connection", "close")
+                    .headers(&ctx.cors)
+                    .send(req);
+                }
+                Err(BodyError::Io(e)) => {
+                    log::debug!("could not read a request body: {e}");
+                    return Reply::rpc_error(400, None, PARSE_ERROR, "Could not read request body")
+                        .header("Connection", "close")
+                        .send(req);
+                }
+            };
+            let sid = session_id(&req);
+            match sid {
+                None => Reply::rpc_error(
+                    400,
+                    None,
+                    INVALID_REQUEST,
+                    "Bad Request: missing session id (send Mcp-Session-Id or ?session_id=; open GET /notifications to get one)",
+                )
+                .headers(&ctx.cors)
+                .send(req),
+                Some(id) => match core.sessions.get(&id) {
+                    Some(s) if s.kind == TransportKind::Seed => {
+                        seed::post(core, req, s, &body, &ctx)
+                    }
+                    _ => Reply::rpc_error(
+                        404,
+                        None,
+                        INVALID_REQUEST,
+                        &format!("Unknown session: {id} (expired or never existed)"),
+                    )
+                    .headers(&ctx.cors)
+                    .send(req),
+                },
+            }
+        }
+        ("/mcp", _) => method_not_allowed(req, "POST, OPTIONS", &ctx),
+        _ => Reply::rpc_error(
+            404,
+            None,
+            INVALID_REQUEST,
+            &format!("Not found: {path} (endpoints: GET /notifications, POST /mcp)"),
+        )
+        .headers(&ctx.cors)
+        .send(req),
+    }
+}
+
+/// The session id of a request: `Mcp-Session-Id` header, else the `session_id` query parameter.
+pub fn session_id(req: &Request) -> Option<String> {
+    http::header(req, "Mcp-Session-Id")
+        .map(str::to_owned)
+        .or_else(|| http::query_param(req.url(), "session_id"))
+        .filter(|s| !s.is_empty())
+}
+
+fn method_not_allowed(req: Request, allow: &str, ctx: &Ctx) {
+    Reply::rpc_error(405, None, INVALID_REQUEST, "Method not allowed")
+        .header("Allow", allow)
+        .headers(&ctx.cors)
+        .send(req);
+}

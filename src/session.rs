@@ -1,0 +1,418 @@
+//! Sessions and the one path by which every message reaches a client.
+//!
+//! Whatever the transport, a message for a client goes through [`Session::send`]. A session's
+//! *general* streams (the seed's `/notifications`, the legacy `/sse`, the Streamable HTTP GET
+//! stream) receive messages that are not tied to one HTTP exchange; while none is open they wait
+//! in a bounded outbox and are delivered, in order, when a stream attaches. Messages that answer a
+//! particular HTTP exchange (Streamable HTTP POSTs) go to that exchange instead.
+
+use crate::jsonrpc::RequestId;
+use crate::protocol::Revision;
+use crate::sse::{Frame, Push, StreamHandle};
+use serde_json::Value;
+use std::collections::{HashMap, VecDeque};
+use std::sync::{Arc, Mutex, MutexGuard};
+use std::time::{Duration, Instant};
+
+/// Which transport created the session; it decides how the session's messages are framed and
+/// when the session ends.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum TransportKind {
+    /// `GET /notifications` + `POST /mcp` (202, answers on the stream).
+    Seed,
+    /// MCP Streamable HTTP on `/mcp`.
+    Streamable,
+    /// MCP 2024-11-05 HTTP+SSE (`/sse` + `/messages`); the session lives as long as its stream.
+    Legacy,
+}
+
+/// A message on its way to a client, serialised once and shared by every stream it goes to.
+#[derive(Debug, Clone)]
+pub struct Outgoing {
+    pub json: Arc<str>,
+    /// Set when the message is the response to this request id.
+    pub answers: Option<RequestId>,
+}
+
+/// A single HTTP exchange waiting for messages (a Streamable HTTP POST answered with JSON or an
+/// SSE stream).
+pub trait Exchange: Send + Sync {
+    /// Takes one message for this exchange; returns false if the exchange can no longer deliver.
+    fn deliver(&self, msg: &Outgoing) -> bool;
+}
+
+/// Where a message should go.
+#[derive(Clone)]
+pub enum Route {
+    /// The session's general streams, or its outbox while none is open.
+    Session,
+    /// One HTTP exchange.
+    Exchange(Arc<dyn Exchange>),
+}
+
+struct State {
+    last_activity: Instant,
+    initialized: bool,
+    revision: Option<Revision>,
+    client_info: Option<Value>,
+    streams: Vec<StreamHandle>,
+    outbox: VecDeque<Arc<str>>,
+    in_flight: usize,
+    ended: bool,
+}
+
+pub struct Session {
+    pub id: String,
+    pub kind: TransportKind,
+    outbox_limit: usize,
+    state: Mutex<State>,
+}
+
+impl Session {
+    fn new(kind: TransportKind, outbox_limit: usize) -> Session {
+        Session {
+            id: uuid::Uuid::new_v4().to_string(),
+            kind,
+            outbox_limit,
+            state: Mutex::new(State {
+                last_activity: Instant::now(),
+                initialized: false,
+                revision: None,
+                client_info: None,
+                streams: Vec::new(),
+                outbox: VecDeque::new(),
+                in_flight: 0,
+                ended: false,
+            }),
+        }
+    }
+
+    /// A poisoned lock only means another thread panicked mid-update of plain data; the state is
+    /// still usable, and refusing service would turn one bug into an outage.
+    fn state(&self) -> MutexGuard<'_, State> {
+        self.state.lock().unwrap_or_else(|p| p.into_inner())
+    }
+
+    pub fn touch(&self) {
+        self.state().last_activity = Instant::now();
+    }
+
+    pub fn is_initialized(&self) -> bool {
+        self.state().initialized
+    }
+
+    pub fn revision(&self) -> Option<Revision> {
+        self.state().revision
+    }
+
+    pub fn mark_initialized(&self, rev: Revision, client_info: Option<Value>) {
+        let mut s = self.state();
+        s.initialized = true;
+        s.revision = Some(rev);
+        s.client_info = client_info;
+    }
+
+    pub fn client_name(&self) -> Option<String> {
+        self.state()
+            .client_info
+            .as_ref()
+            .and_then(|c| c.get("name"))
+            .and_then(|n| n.as_str())
+            .map(str::to_owned)
+    }
+
+    pub fn is_ended(&self) -> bool {
+        self.state().ended
+    }
+
+    /// A running request keeps its session alive through expiry.
+    pub fn begin_request(&self) {
+        let mut s = self.state();
+        s.in_flight += 1;
+        s.last_activity = Instant::now();
+    }
+
+    pub fn end_request(&self) {
+        let mut s = self.state();
+        s.in_flight = s.in_flight.saturating_sub(1);
+        s.last_activity = Instant::now();
+    }
+
+    pub fn open_streams(&self) -> usize {
+        self.state().streams.len()
+    }
+
+    /// The one send path.
+    pub fn send(&self, route: &Route, msg: Outgoing) {
+        match route {
+            Route::Exchange(x) => {
+                if !x.deliver(&msg) {
+                    log::debug!(
+                        "session {}: exchange gone, message kept for the session",
+                        self.id
+                    );
+                    self.send_general(msg.json);
+                }
+            }
+            Route::Session => self.send_general(msg.json),
+        }
+    }
+
+    fn send_general(&self, json: Arc<str>) {
+        let mut s = self.state();
+        if s.ended {
+            return;
+        }
+        let mut delivered = false;
+        let mut overflowed = Vec::new();
+        for st in &s.streams {
+            match st.push(Frame::Message(json.clone())) {
+                Push::Queued => delivered = true,
+                Push::Full => overflowed.push(st.id),
+                Push::Closed => {}
+            }
+        }
+        for id in overflowed {
+            log::warn!(
+                "session {}: stream {id} is not reading; closing it",
+                self.id
+            );
+            Self::drop_stream(&mut s, id, &self.id, self.outbox_limit);
+        }
+        if !delivered {
+            Self::enqueue(&mut s, json, &self.id, self.outbox_limit);
+        }
+    }
+
+    fn enqueue(s: &mut State, json: Arc<str>, session: &str, limit: usize) {
+        if s.outbox.len() >= limit {
+            s.outbox.pop_front();
+            log::warn!("session {session}: outbox full ({limit}); oldest message dropped");
+        }
+        s.outbox.push_back(json);
+    }
+
+    /// Removes a stream; if it was the last one, what it never wrote goes back to the outbox,
+    /// ahead of anything queued since.
+    fn drop_stream(s: &mut State, id: u64, session: &str, limit: usize) {
+        let Some(pos) = s.streams.iter().position(|h| h.id == id) else {
+            return;
+        };
+        let handle = s.streams.remove(pos);
+        let leftovers = handle.abandon();
+        if s.streams.is_empty() {
+            Self::requeue_front(s, leftovers, session, limit);
+        }
+    }
+
+    fn requeue_front(s: &mut State, leftovers: Vec<Arc<str>>, session: &str, limit: usize) {
+        for m in leftovers.into_iter().rev() {
+            if s.outbox.len() >= limit {
+                log::warn!("session {session}: outbox full; an unsent message was dropped");
+                break;
+            }
+            s.outbox.push_front(m);
+        }
+    }
+
+    /// Attaches a general stream and hands it the outbox, oldest first.
+    pub fn attach(&self, handle: StreamHandle) {
+        let mut s = self.state();
+        s.last_activity = Instant::now();
+        while let Some(m) = s.outbox.pop_front() {
+            match handle.push(Frame::Message(m.clone())) {
+                Push::Queued => {}
+                _ => {
+                    s.outbox.push_front(m);
+                    break;
+                }
+            }
+        }
+        s.streams.push(handle);
+    }
+
+    /// Called by a stream's thread when it ends; `leftovers` are messages it never wrote.
+    pub fn detach(&self, stream_id: u64, leftovers: Vec<Arc<str>>) {
+        let mut s = self.state();
+        s.last_activity = Instant::now();
+        let was_attached = s.streams.iter().any(|h| h.id == stream_id);
+        s.streams.retain(|h| h.id != stream_id);
+        if was_attached && s.streams.is_empty() && !s.ended {
+            Self::requeue_front(&mut s, leftovers, &self.id, self.outbox_limit);
+        }
+    }
+
+    /// Closes every general stream except `keep`; used when a new Streamable HTTP GET stream
+    /// replaces the old one.
+    pub fn close_streams_except(&self, keep: u64) {
+        let s = self.state();
+        for h in s.streams.iter().filter(|h| h.id != keep) {
+            h.close();
+        }
+    }
+
+    /// Sends a keepalive comment on every stream; a stream whose queue is full is closed.
+    pub fn keepalive(&self) {
+        let mut s = self.state();
+        let stuck: Vec<u64> = s
+            .streams
+            .iter()
+            .filter(|h| h.push(Frame::Comment("keepalive")) == Push::Full)
+            .map(|h| h.id)
+            .collect();
+        for id in stuck {
+            log::warn!(
+                "session {}: stream {id} is not reading; closing it",
+                self.id
+            );
+            Self::drop_stream(&mut s, id, &self.id, self.outbox_limit);
+        }
+    }
+
+    /// Ends the session: closes its streams and drops its outbox.
+    pub fn end(&self) {
+        let mut s = self.state();
+        s.ended = true;
+        for h in &s.streams {
+            h.close();
+        }
+        s.streams.clear();
+        s.outbox.clear();
+    }
+
+    fn expired(&self, now: Instant, ttl: Duration) -> bool {
+        let s = self.state();
+        s.streams.is_empty()
+            && s.in_flight == 0
+            && now.saturating_duration_since(s.last_activity) >= ttl
+    }
+
+    #[cfg(test)]
+    fn outbox_len(&self) -> usize {
+        self.state().outbox.len()
+    }
+}
+
+/// Why a session could not be created.
+#[derive(Debug, PartialEq, Eq)]
+pub struct TooManySessions;
+
+/// All live sessions.
+pub struct Sessions {
+    map: Mutex<HashMap<String, Arc<Session>>>,
+    max: usize,
+    outbox_limit: usize,
+}
+
+impl Sessions {
+    pub fn new(max: usize, outbox_limit: usize) -> Sessions {
+        Sessions {
+            map: Mutex::new(HashMap::new()),
+            max,
+            outbox_limit,
+        }
+    }
+
+    fn map(&self) -> MutexGuard<'_, HashMap<String, Arc<Session>>> {
+        self.map.lock().unwrap_or_else(|p| p.into_inner())
+    }
+
+    pub fn create(&self, kind: TransportKind) -> Result<Arc<Session>, TooManySessions> {
+        let mut m = self.map();
+        if m.len() >= self.max {
+            return Err(TooManySessions);
+        }
+        let s = Arc::new(Session::new(kind, self.outbox_limit));
+        m.insert(s.id.clone(), s.clone());
+        log::info!("session {} opened ({kind:?})", s.id);
+        Ok(s)
+    }
+
+    pub fn get(&self, id: &str) -> Option<Arc<Session>> {
+        self.map().get(id).cloned()
+    }
+
+    pub fn remove(&self, id: &str) -> Option<Arc<Session>> {
+        let s = self.map().remove(id);
+        if let Some(s) = &s {
+            s.end();
+        }
+        s
+    }
+
+    pub fn len(&self) -> usize {
+        self.map().len()
+    }
+
+    pub fn is_empty(&self) -> bool {
+        self.len() == 0
+    }
+
+    pub fn all(&self) -> Vec<Arc<Session>> {
+        self.map().values().cloned().collect()
+    }
+
+    /// Removes sessions with no open stream and no running request that have been idle for
+    /// `ttl`; returns how many.
+    pub fn expire(&self, ttl: Duration) -> usize {
+        let now = Instant::now();
+        let expired: Vec<Arc<Session>> = {
+            let mut m = self.map();
+            let ids: Vec<String> = m
+                .values()
+                .filter(|s| s.expired(now, ttl))
+                .map(|s| s.id.clone())
+                .collect();
+            ids.iter().filter_map(|id| m.remove(id)).collect()
+        };
+        for s in &expired {
+            s.end();
+            log::info!("session {} expired", s.id);
+        }
+        expired.len()
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn outbox_is_bounded_and_ordered() {
+        let store = Sessions::new(10, 3);
+        let s = store.create(TransportKind::Seed).unwrap();
+        for i in 0..5 {
+            s.send(
+                &Route::Session,
+                Outgoing {
+                    json: format!("{i}").into(),
+                    answers: None,
+                },
+            );
+        }
+        assert_eq!(s.outbox_len(), 3);
+        let st = s.state();
+        let v: Vec<&str> = st.outbox.iter().map(|m| &**m).collect();
+        assert_eq!(v, vec!["2", "3", "4"]);
+    }
+
+    #[test]
+    fn session_cap_and_expiry() {
+        let store = Sessions::new(1, 8);
+        let s = store.create(TransportKind::Seed).unwrap();
+        assert_eq!(
+            store.create(TransportKind::Seed).err(),
+            Some(TooManySessions)
+        );
+        s.begin_request();
+        assert_eq!(
+            store.expire(Duration::ZERO),
+            0,
+            "a running request keeps it"
+        );
+        s.end_request();
+        assert_eq!(store.expire(Duration::ZERO), 1);
+        assert!(store.get(&s.id).is_none());
+        assert!(s.is_ended());
+    }
+}

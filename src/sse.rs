@@ -1,0 +1,324 @@
+//! Server-Sent Event streams written straight to the socket.
+//!
+//! tiny_http's `Response` path buffers chunked bodies, so a streamed `Response` would hold events
+//! back. Instead each stream takes the raw writer from `Request::into_writer()`, writes its own
+//! head, and writes every event as one HTTP chunk in a single `write` followed by a flush, so an
+//! event reaches the client the moment it is produced (and Nagle never splits an event).
+
+use crossbeam_channel::{Receiver, Sender, TrySendError, bounded};
+use std::io::Write;
+use std::sync::Arc;
+use std::sync::atomic::{AtomicBool, AtomicU64, AtomicUsize, Ordering};
+
+/// What a stream thread can be asked to write.
+#[derive(Debug, Clone)]
+pub enum Frame {
+    /// A JSON-RPC message; the stream decides the `event:` name its transport uses.
+    Message(Arc<str>),
+    /// A non-message event such as the seed's greeting or the legacy `endpoint` event.
+    Event {
+        name: Option<&'static str>,
+        data: String,
+    },
+    /// An SSE comment (`: keepalive`); invisible to clients, keeps proxies from timing out.
+    Comment(&'static str),
+    /// Write the final event(s) already queued, then end the HTTP response.
+    Close,
+}
+
+/// Caps the number of concurrently open streams across the server.
+#[derive(Debug)]
+pub struct StreamBudget {
+    open: AtomicUsize,
+    max: usize,
+}
+
+impl StreamBudget {
+    pub fn new(max: usize) -> StreamBudget {
+        StreamBudget {
+            open: AtomicUsize::new(0),
+            max,
+        }
+    }
+
+    pub fn open(&self) -> usize {
+        self.open.load(Ordering::Relaxed)
+    }
+
+    fn try_acquire(self: &Arc<Self>) -> Option<BudgetGuard> {
+        let mut cur = self.open.load(Ordering::Relaxed);
+        loop {
+            if cur >= self.max {
+                return None;
+            }
+            match self
+                .open
+                .compare_exchange(cur, cur + 1, Ordering::AcqRel, Ordering::Relaxed)
+            {
+                Ok(_) => return Some(BudgetGuard(self.clone())),
+                Err(now) => cur = now,
+            }
+        }
+    }
+}
+
+struct BudgetGuard(Arc<StreamBudget>);
+
+impl Drop for BudgetGuard {
+    fn drop(&mut self) {
+        self.0.open.fetch_sub(1, Ordering::AcqRel);
+    }
+}
+
+/// Why a stream could not be opened.
+#[derive(Debug)]
+pub enum OpenError {
+    /// `--max-streams` reached; the request is handed back so it can be answered with 503.
+    Busy(Box<tiny_http::Request>),
+    Spawn(std::io::Error),
+}
+
+static NEXT_STREAM_ID: AtomicU64 = AtomicU64::new(1);
+
+/// The sending side of an open stream, held by its session.
+#[derive(Clone)]
+pub struct StreamHandle {
+    pub id: u64,
+    tx: Sender<Frame>,
+    /// A second receiver so that a session can take back frames a dead or stuck stream never
+    /// wrote, and deliver them on the next stream instead of losing them.
+    reclaim: Receiver<Frame>,
+    closed: Arc<AtomicBool>,
+}
+
+/// Outcome of queueing a frame on a stream.
+#[derive(Debug, PartialEq, Eq)]
+pub enum Push {
+    Queued,
+    /// The client is not reading fast enough: the queue is full. The stream must be closed.
+    Full,
+    Closed,
+}
+
+impl StreamHandle {
+    pub fn push(&self, frame: Frame) -> Push {
+        if self.closed.load(Ordering::Acquire) {
+            return Push::Closed;
+        }
+        match self.tx.try_send(frame) {
+            Ok(()) => Push::Queued,
+            Err(TrySendError::Full(_)) => Push::Full,
+            Err(TrySendError::Disconnected(_)) => Push::Closed,
+        }
+    }
+
+    /// Ends the stream after what is already queued (if the queue has room for the marker) and
+    /// makes further pushes fail.
+    pub fn close(&self) {
+        let _ = self.tx.try_send(Frame::Close);
+        self.closed.store(true, Ordering::Release);
+    }
+
+    /// Closes the stream at once and returns the messages it had not yet written, oldest first.
+    pub fn abandon(&self) -> Vec<Arc<str>> {
+        self.closed.store(true, Ordering::Release);
+        self.reclaim
+            .try_iter()
+            .filter_map(|f| match f {
+                Frame::Message(m) => Some(m),
+                _ => None,
+            })
+            .collect()
+    }
+
+    pub fn is_closed(&self) -> bool {
+        self.closed.load(Ordering::Acquire)
+    }
+}
+
+/// How a stream frames messages and what it sends first.
+pub struct StreamSpec {
+    /// `event:` name for JSON-RPC messages (`None` for the seed's bare `data:` events).
+    pub message_event: Option<&'static str>,
+    /// Extra response headers (session id, CORS).
+    pub headers: Vec<(String, String)>,
+    /// Frames written right after the head, before anything queued.
+    pub first: Vec<Frame>,
+    pub queue: usize,
+}
+
+/// Called once when the stream thread ends, with the frame it failed to write (if any) followed by
+/// whatever was still queued, so the owner can redeliver them.
+pub type OnEnd = Box<dyn FnOnce(u64, Vec<Arc<str>>) + Send>;
+
+/// Turns `request` into an event stream served by its own thread.
+pub fn open(
+    request: tiny_http::Request,
+    spec: StreamSpec,
+    budget: &Arc<StreamBudget>,
+    on_end: OnEnd,
+) -> Result<StreamHandle, OpenError> {
+    let Some(guard) = budget.try_acquire() else {
+        return Err(OpenError::Busy(Box::new(request)));
+    };
+    let (tx, rx) = bounded(spec.queue.max(1));
+    let handle = StreamHandle {
+        id: NEXT_STREAM_ID.fetch_add(1, Ordering::Relaxed),
+        tx,
+        reclaim: rx.clone(),
+        closed: Arc::new(AtomicBool::new(false)),
+    };
+    let closed = handle.closed.clone();
+    let id = handle.id;
+    std::thread::Builder::new()
+        .name(format!("sse-{id}"))
+        .stack_size(64 * 1024)
+        .spawn(move || {
+            let _guard = guard;
+            let mut writer = request.into_writer();
+            let unwritten = serve(&mut *writer, &spec, &rx, &closed);
+            closed.store(true, Ordering::Release);
+            let mut leftovers: Vec<Arc<str>> = unwritten.into_iter().collect();
+            leftovers.extend(rx.try_iter().filter_map(|f| match f {
+                Frame::Message(m) => Some(m),
+                _ => None,
+            }));
+            on_end(id, leftovers);
+        })
+        .map_err(OpenError::Spawn)?;
+    Ok(handle)
+}
+
+/// Writes the stream; returns the message whose write failed, if the client went away.
+fn serve(
+    w: &mut dyn Write,
+    spec: &StreamSpec,
+    rx: &Receiver<Frame>,
+    closed: &AtomicBool,
+) -> Option<Arc<str>> {
+    let mut head = String::from(
+        "HTTP/1.1 200 OK\r\nContent-Type: text/event-stream\r\nCache-Control: no-cache, no-transform\r\nX-Accel-Buffering: no\r\nConnection: close\r\nTransfer-Encoding: chunked\r\n",
+    );
+    for (k, v) in &spec.headers {
+        head.push_str(k);
+        head.push_str(": ");
+        head.push_str(v);
+        head.push_str("\r\n");
+    }
+    head.push_str("\r\n");
+    if w.write_all(head.as_bytes()).is_err() {
+        return None;
+    }
+    for frame in &spec.first {
+        if write_frame(w, frame, spec.message_event).is_err() {
+            return None;
+        }
+    }
+    if spec.first.is_empty() && write_frame(w, &Frame::Comment("stream open"), None).is_err() {
+        return None;
+    }
+    while let Ok(frame) = rx.recv() {
+        if let Frame::Close = frame {
+            break;
+        }
+        if closed.load(Ordering::Acquire) {
+            return match frame {
+                Frame::Message(m) => Some(m),
+                _ => None,
+            };
+        }
+        if write_frame(w, &frame, spec.message_event).is_err() {
+            return match frame {
+                Frame::Message(m) => Some(m),
+                _ => None,
+            };
+        }
+    }
+    let _ = w.write_all(b"0\r\n\r\n").and_then(|_| w.flush());
+    None
+}
+
+/// Formats one frame as SSE text (without chunk framing).
+pub fn format_frame(frame: &Frame, message_event: Option<&'static str>) -> String {
+    let mut s = String::new();
+    let (name, data): (Option<&str>, &str) = match frame {
+        Frame::Message(m) => (message_event, m),
+        Frame::Event { name, data } => (*name, data.as_str()),
+        Frame::Comment(c) => {
+            s.push_str(": ");
+            s.push_str(c);
+            s.push_str("\n\n");
+            return s;
+        }
+        Frame::Close => return s,
+    };
+    if let Some(n) = name {
+        s.push_str("event: ");
+        s.push_str(n);
+        s.push('\n');
+    }
+    // One `data:` line per line of payload; compact JSON never has raw newlines, but a greeting
+    // or user-supplied text might.
+    for line in data.split('\n') {
+        s.push_str("data: ");
+        s.push_str(line);
+        s.push('\n');
+    }
+    s.push('\n');
+    s
+}
+
+fn write_frame(
+    w: &mut dyn Write,
+    frame: &Frame,
+    message_event: Option<&'static str>,
+) -> std::io::Result<()> {
+    let text = format_frame(frame, message_event);
+    if text.is_empty() {
+        return Ok(());
+    }
+    let mut chunk = Vec::with_capacity(text.len() + 12);
+    chunk.extend_from_slice(format!("{:x}\r\n", text.len()).as_bytes());
+    chunk.extend_from_slice(text.as_bytes());
+    chunk.extend_from_slice(b"\r\n");
+    w.write_all(&chunk)?;
+    w.flush()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn framing() {
+        assert_eq!(
+            format_frame(&Frame::Message("{\"a\":1}".into()), Some("message")),
+            "event: message\ndata: {\"a\":1}\n\n"
+        );
+        assert_eq!(
+            format_frame(&Frame::Message("{}".into()), None),
+            "data: {}\n\n"
+        );
+        assert_eq!(
+            format_frame(
+                &Frame::Event {
+                    name: None,
+                    data: "a\nb".into()
+                },
+                None
+            ),
+            "data: a\ndata: b\n\n"
+        );
+        assert_eq!(
+            format_frame(&Frame::Comment("keepalive"), None),
+            ": keepalive\n\n"
+        );
+    }
+
+    #[test]
+    fn chunk_is_one_write() {
+        let mut out = Vec::new();
+        write_frame(&mut out, &Frame::Comment("k"), None).unwrap();
+        assert_eq!(out, b"5\r\n: k\n\n\r\n");
+    }
+}

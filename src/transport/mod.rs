@@ -1,0 +1,10 @@
+//! The three HTTP transports, each a thin layer that turns HTTP exchanges into calls on the shared
+//! core and picks the [`Route`](crate::session::Route) its answers take.
+
+pub mod seed;
+
+/// Per-request facts every transport needs.
+pub struct Ctx {
+    /// CORS headers to add to every answer of this request.
+    pub cors: Vec<(String, String)>,
+}

@@ -1,0 +1,105 @@
+//! The seed transport: `GET /notifications` opens a session stream, `POST /mcp?session_id=…`
+//! answers 202 and the JSON-RPC answer arrives on the stream(s). Every open stream of a session
+//! receives every message of that session.
+
+use super::Ctx;
+use crate::dispatch::Core;
+use crate::http::{self, Reply};
+use crate::jsonrpc::{self, Body, INVALID_REQUEST};
+use crate::session::{Route, Session, TransportKind};
+use crate::sse::{self, Frame, OpenError, StreamSpec};
+use std::sync::Arc;
+use tiny_http::Request;
+
+/// `GET /notifications[?session_id=…]`.
+pub fn open_stream(core: &Arc<Core>, req: Request, ctx: &Ctx) {
+    let session = match http::query_param(req.url(), "session_id") {
+        Some(id) => match core.sessions.get(&id) {
+            Some(s) if s.kind == TransportKind::Seed => s,
+            _ => {
+                return Reply::rpc_error(
+                    404,
+                    None,
+                    INVALID_REQUEST,
+                    &format!("Unknown session: {id} (it may have expired; open /notifications without session_id for a new one)"),
+                )
+                .headers(&ctx.cors)
+                .send(req);
+            }
+        },
+        None => match core.sessions.create(TransportKind::Seed) {
+            Ok(s) => s,
+            Err(_) => return too_many_sessions(req, ctx),
+        },
+    };
+    let mut headers = vec![("Mcp-Session-Id".to_string(), session.id.clone())];
+    headers.extend(ctx.cors.iter().cloned());
+    let spec = StreamSpec {
+        message_event: None,
+        headers,
+        first: vec![Frame::Event {
+            name: None,
+            data: format!("Connected to session {}", session.id),
+        }],
+        queue: core.config.stream_queue,
+    };
+    let s2 = session.clone();
+    let on_end = Box::new(move |id, leftovers| s2.detach(id, leftovers));
+    match sse::open(req, spec, &core.streams, on_end) {
+        Ok(handle) => {
+            log::debug!("session {}: stream {} opened", session.id, handle.id);
+            session.attach(handle);
+        }
+        Err(OpenError::Busy(req)) => {
+            Reply::rpc_error(
+                503,
+                None,
+                INVALID_REQUEST,
+                "Too many open streams (--max-streams); retry later",
+            )
+            .header("Retry-After", "5")
+            .headers(&ctx.cors)
+            .send(*req);
+        }
+        Err(OpenError::Spawn(e)) => log::error!("could not start a stream thread: {e}"),
+    }
+}
+
+/// `POST /mcp` for a seed session: 202 now, the answer on the session's streams.
+pub fn post(core: &Arc<Core>, req: Request, session: Arc<Session>, body: &[u8], ctx: &Ctx) {
+    let msg = match jsonrpc::parse_body(body) {
+        Ok(Body::Single(m)) => m,
+        Ok(Body::Batch(_)) => {
+            return Reply::rpc_error(
+                400,
+                None,
+                INVALID_REQUEST,
+                "Invalid Request: batches are not supported on this transport",
+            )
+            .headers(&ctx.cors)
+            .send(req);
+        }
+        Err(rej) => {
+            return Reply::json(400, rej.to_response().to_json())
+                .headers(&ctx.cors)
+                .send(req);
+        }
+    };
+    Reply::json(202, r#"{"status":"accepted"}"#.into())
+        .header("Mcp-Session-Id", session.id.clone())
+        .headers(&ctx.cors)
+        .send(req);
+    core.handle(&session, msg, &Route::Session);
+}
+
+pub fn too_many_sessions(req: Request, ctx: &Ctx) {
+    Reply::rpc_error(
+        503,
+        None,
+        INVALID_REQUEST,
+        "Too many sessions (--max-sessions); retry later",
+    )
+    .header("Retry-After", "5")
+    .headers(&ctx.cors)
+    .send(req);
+}
