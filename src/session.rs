@@ -8,7 +8,7 @@
 
 use crate::jsonrpc::RequestId;
 use crate::protocol::Revision;
-use crate::sse::{Frame, Push, StreamHandle};
+use crate::sse::{Frame, Msg, Push, StreamHandle};
 use serde_json::Value;
 use std::collections::{HashMap, VecDeque};
 use std::sync::{Arc, Mutex, MutexGuard};
@@ -55,8 +55,11 @@ struct State {
     initialized: bool,
     revision: Option<Revision>,
     client_info: Option<Value>,
-    streams: Vec<StreamHandle>,
-    outbox: VecDeque<Arc<str>>,
+    /// General streams, each with the sequence number of the first message broadcast after it
+    /// attached (it got earlier ones only from the outbox, if at all).
+    streams: Vec<(StreamHandle, u64)>,
+    outbox: VecDeque<Msg>,
+    next_seq: u64,
     in_flight: usize,
     ended: bool,
 }
@@ -81,6 +84,7 @@ impl Session {
                 client_info: None,
                 streams: Vec::new(),
                 outbox: VecDeque::new(),
+                next_seq: 1,
                 in_flight: 0,
                 ended: false,
             }),
@@ -163,55 +167,79 @@ impl Session {
         if s.ended {
             return;
         }
+        let msg = Msg {
+            seq: s.next_seq,
+            json,
+        };
+        s.next_seq += 1;
         let mut delivered = false;
-        let mut overflowed = Vec::new();
-        for st in &s.streams {
-            match st.push(Frame::Message(json.clone())) {
+        let mut stuck = Vec::new();
+        for (h, _) in &s.streams {
+            match h.push(Frame::Message(msg.clone())) {
                 Push::Queued => delivered = true,
-                Push::Full => overflowed.push(st.id),
+                Push::Full => stuck.push(h.id),
                 Push::Closed => {}
             }
         }
-        for id in overflowed {
+        if !delivered {
+            self.enqueue(&mut s, msg);
+        }
+        for id in stuck {
             log::warn!(
                 "session {}: stream {id} is not reading; closing it",
                 self.id
             );
-            Self::drop_stream(&mut s, id, &self.id, self.outbox_limit);
-        }
-        if !delivered {
-            Self::enqueue(&mut s, json, &self.id, self.outbox_limit);
+            self.drop_stream(&mut s, id);
         }
     }
 
-    fn enqueue(s: &mut State, json: Arc<str>, session: &str, limit: usize) {
-        if s.outbox.len() >= limit {
+    fn enqueue(&self, s: &mut State, msg: Msg) {
+        if s.outbox.len() >= self.outbox_limit {
             s.outbox.pop_front();
-            log::warn!("session {session}: outbox full ({limit}); oldest message dropped");
+            log::warn!(
+                "session {}: outbox full ({}); oldest message dropped",
+                self.id,
+                self.outbox_limit
+            );
         }
-        s.outbox.push_back(json);
+        s.outbox.push_back(msg);
     }
 
-    /// Removes a stream; if it was the last one, what it never wrote goes back to the outbox,
-    /// ahead of anything queued since.
-    fn drop_stream(s: &mut State, id: u64, session: &str, limit: usize) {
-        let Some(pos) = s.streams.iter().position(|h| h.id == id) else {
+    /// Removes a stuck stream and redelivers what it had not written.
+    fn drop_stream(&self, s: &mut State, id: u64) {
+        let Some(pos) = s.streams.iter().position(|(h, _)| h.id == id) else {
             return;
         };
-        let handle = s.streams.remove(pos);
+        let (handle, _) = s.streams.remove(pos);
         let leftovers = handle.abandon();
-        if s.streams.is_empty() {
-            Self::requeue_front(s, leftovers, session, limit);
-        }
+        self.redeliver(s, leftovers);
     }
 
-    fn requeue_front(s: &mut State, leftovers: Vec<Arc<str>>, session: &str, limit: usize) {
-        for m in leftovers.into_iter().rev() {
-            if s.outbox.len() >= limit {
-                log::warn!("session {session}: outbox full; an unsent message was dropped");
-                break;
+    /// Gives messages a dead stream may not have delivered to every open stream that attached
+    /// after they were sent (the others got them already); with no open stream, back to the
+    /// outbox in sequence order. Delivery is at-least-once: a client may see a message twice if it
+    /// vanished just after reading it, and recognises it by its id.
+    fn redeliver(&self, s: &mut State, leftovers: Vec<Msg>) {
+        if leftovers.is_empty() || s.ended {
+            return;
+        }
+        let open: Vec<&(StreamHandle, u64)> =
+            s.streams.iter().filter(|(h, _)| !h.is_closed()).collect();
+        if open.is_empty() {
+            for m in leftovers {
+                if !s.outbox.iter().any(|o| o.seq == m.seq) {
+                    self.enqueue(s, m);
+                }
             }
-            s.outbox.push_front(m);
+            s.outbox.make_contiguous().sort_by_key(|m| m.seq);
+            return;
+        }
+        for m in leftovers {
+            for (h, since) in &open {
+                if *since > m.seq {
+                    let _ = h.push(Frame::Message(m.clone()));
+                }
+            }
         }
     }
 
@@ -219,34 +247,38 @@ impl Session {
     pub fn attach(&self, handle: StreamHandle) {
         let mut s = self.state();
         s.last_activity = Instant::now();
+        s.streams.retain(|(h, _)| !h.is_closed());
         while let Some(m) = s.outbox.pop_front() {
-            match handle.push(Frame::Message(m.clone())) {
-                Push::Queued => {}
-                _ => {
-                    s.outbox.push_front(m);
-                    break;
-                }
+            if handle.push(Frame::Message(m.clone())) != Push::Queued {
+                s.outbox.push_front(m);
+                break;
             }
         }
-        s.streams.push(handle);
+        let since = s.next_seq;
+        s.streams.push((handle, since));
     }
 
-    /// Called by a stream's thread when it ends; `leftovers` are messages it never wrote.
-    pub fn detach(&self, stream_id: u64, leftovers: Vec<Arc<str>>) {
+    /// Called by a stream's thread when it ends; `leftovers` are messages it may not have
+    /// delivered.
+    pub fn detach(&self, stream_id: u64, leftovers: Vec<Msg>) {
         let mut s = self.state();
         s.last_activity = Instant::now();
-        let was_attached = s.streams.iter().any(|h| h.id == stream_id);
-        s.streams.retain(|h| h.id != stream_id);
-        if was_attached && s.streams.is_empty() && !s.ended {
-            Self::requeue_front(&mut s, leftovers, &self.id, self.outbox_limit);
+        s.streams.retain(|(h, _)| h.id != stream_id);
+        if !leftovers.is_empty() {
+            log::debug!(
+                "session {}: stream {stream_id} ended with {} undelivered message(s)",
+                self.id,
+                leftovers.len()
+            );
         }
+        self.redeliver(&mut s, leftovers);
     }
 
     /// Closes every general stream except `keep`; used when a new Streamable HTTP GET stream
     /// replaces the old one.
     pub fn close_streams_except(&self, keep: u64) {
         let s = self.state();
-        for h in s.streams.iter().filter(|h| h.id != keep) {
+        for (h, _) in s.streams.iter().filter(|(h, _)| h.id != keep) {
             h.close();
         }
     }
@@ -257,15 +289,15 @@ impl Session {
         let stuck: Vec<u64> = s
             .streams
             .iter()
-            .filter(|h| h.push(Frame::Comment("keepalive")) == Push::Full)
-            .map(|h| h.id)
+            .filter(|(h, _)| h.push(Frame::Comment("keepalive")) == Push::Full)
+            .map(|(h, _)| h.id)
             .collect();
         for id in stuck {
             log::warn!(
                 "session {}: stream {id} is not reading; closing it",
                 self.id
             );
-            Self::drop_stream(&mut s, id, &self.id, self.outbox_limit);
+            self.drop_stream(&mut s, id);
         }
     }
 
@@ -273,7 +305,7 @@ impl Session {
     pub fn end(&self) {
         let mut s = self.state();
         s.ended = true;
-        for h in &s.streams {
+        for (h, _) in &s.streams {
             h.close();
         }
         s.streams.clear();
@@ -392,7 +424,7 @@ mod tests {
         }
         assert_eq!(s.outbox_len(), 3);
         let st = s.state();
-        let v: Vec<&str> = st.outbox.iter().map(|m| &**m).collect();
+        let v: Vec<&str> = st.outbox.iter().map(|m| &*m.json).collect();
         assert_eq!(v, vec!["2", "3", "4"]);
     }
 

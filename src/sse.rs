@@ -9,12 +9,25 @@ use crossbeam_channel::{Receiver, Sender, TrySendError, bounded};
 use std::io::Write;
 use std::sync::Arc;
 use std::sync::atomic::{AtomicBool, AtomicU64, AtomicUsize, Ordering};
+use std::time::{Duration, Instant};
+
+/// After writing messages, a stream writes a comment this much later. A client that has gone
+/// away answered the earlier write with a reset by then, so the comment fails and the messages
+/// are handed back for redelivery instead of being lost in a dead socket.
+const PROBE_DELAY: Duration = Duration::from_millis(200);
+
+/// A JSON-RPC message with its per-session sequence number (0 when not session-wide).
+#[derive(Debug, Clone)]
+pub struct Msg {
+    pub seq: u64,
+    pub json: Arc<str>,
+}
 
 /// What a stream thread can be asked to write.
 #[derive(Debug, Clone)]
 pub enum Frame {
     /// A JSON-RPC message; the stream decides the `event:` name its transport uses.
-    Message(Arc<str>),
+    Message(Msg),
     /// A non-message event such as the seed's greeting or the legacy `endpoint` event.
     Event {
         name: Option<&'static str>,
@@ -112,15 +125,16 @@ impl StreamHandle {
         }
     }
 
-    /// Ends the stream after what is already queued (if the queue has room for the marker) and
-    /// makes further pushes fail.
+    /// Ends the stream after what is already queued; if the queue is full (client stuck), at
+    /// once.
     pub fn close(&self) {
-        let _ = self.tx.try_send(Frame::Close);
-        self.closed.store(true, Ordering::Release);
+        if self.tx.try_send(Frame::Close).is_err() {
+            self.closed.store(true, Ordering::Release);
+        }
     }
 
     /// Closes the stream at once and returns the messages it had not yet written, oldest first.
-    pub fn abandon(&self) -> Vec<Arc<str>> {
+    pub fn abandon(&self) -> Vec<Msg> {
         self.closed.store(true, Ordering::Release);
         self.reclaim
             .try_iter()
@@ -147,9 +161,10 @@ pub struct StreamSpec {
     pub queue: usize,
 }
 
-/// Called once when the stream thread ends, with the frame it failed to write (if any) followed by
-/// whatever was still queued, so the owner can redeliver them.
-pub type OnEnd = Box<dyn FnOnce(u64, Vec<Arc<str>>) + Send>;
+/// Called once when the stream thread ends, with the messages the client may not have received
+/// (written but unconfirmed, the one whose write failed, and whatever was still queued), oldest
+/// first, so the owner can redeliver them.
+pub type OnEnd = Box<dyn FnOnce(u64, Vec<Msg>) + Send>;
 
 /// Turns `request` into an event stream served by its own thread.
 pub fn open(
@@ -176,9 +191,8 @@ pub fn open(
         .spawn(move || {
             let _guard = guard;
             let mut writer = request.into_writer();
-            let unwritten = serve(&mut *writer, &spec, &rx, &closed);
+            let mut leftovers = serve(&mut *writer, &spec, &rx, &closed);
             closed.store(true, Ordering::Release);
-            let mut leftovers: Vec<Arc<str>> = unwritten.into_iter().collect();
             leftovers.extend(rx.try_iter().filter_map(|f| match f {
                 Frame::Message(m) => Some(m),
                 _ => None,
@@ -189,13 +203,14 @@ pub fn open(
     Ok(handle)
 }
 
-/// Writes the stream; returns the message whose write failed, if the client went away.
+/// Writes the stream until it is closed or the client goes away; returns the messages the client
+/// may have missed (empty after a clean close).
 fn serve(
     w: &mut dyn Write,
     spec: &StreamSpec,
     rx: &Receiver<Frame>,
     closed: &AtomicBool,
-) -> Option<Arc<str>> {
+) -> Vec<Msg> {
     let mut head = String::from(
         "HTTP/1.1 200 OK\r\nContent-Type: text/event-stream\r\nCache-Control: no-cache, no-transform\r\nX-Accel-Buffering: no\r\nConnection: close\r\nTransfer-Encoding: chunked\r\n",
     );
@@ -207,42 +222,71 @@ fn serve(
     }
     head.push_str("\r\n");
     if w.write_all(head.as_bytes()).is_err() {
-        return None;
+        return Vec::new();
     }
-    for frame in &spec.first {
+    let first = if spec.first.is_empty() {
+        vec![Frame::Comment("stream open")]
+    } else {
+        spec.first.clone()
+    };
+    for frame in &first {
         if write_frame(w, frame, spec.message_event).is_err() {
-            return None;
+            return Vec::new();
         }
     }
-    if spec.first.is_empty() && write_frame(w, &Frame::Comment("stream open"), None).is_err() {
-        return None;
-    }
-    while let Ok(frame) = rx.recv() {
+    // Messages written but not yet confirmed by a later successful write.
+    let mut unconfirmed: Vec<Msg> = Vec::new();
+    let mut probe_at: Option<Instant> = None;
+    loop {
+        let frame = match probe_at {
+            Some(at) => match rx.recv_timeout(at.saturating_duration_since(Instant::now())) {
+                Ok(f) => f,
+                Err(crossbeam_channel::RecvTimeoutError::Timeout) => Frame::Comment("probe"),
+                Err(crossbeam_channel::RecvTimeoutError::Disconnected) => break,
+            },
+            None => match rx.recv() {
+                Ok(f) => f,
+                Err(_) => break,
+            },
+        };
         if let Frame::Close = frame {
             break;
         }
-        if closed.load(Ordering::Acquire) {
-            return match frame {
-                Frame::Message(m) => Some(m),
-                _ => None,
-            };
+        let failed =
+            closed.load(Ordering::Acquire) || write_frame(w, &frame, spec.message_event).is_err();
+        if failed {
+            if let Frame::Message(m) = frame {
+                unconfirmed.push(m);
+            }
+            return unconfirmed;
         }
-        if write_frame(w, &frame, spec.message_event).is_err() {
-            return match frame {
-                Frame::Message(m) => Some(m),
-                _ => None,
-            };
+        let probe_due = probe_at.is_some_and(|at| Instant::now() >= at);
+        match frame {
+            Frame::Message(m) => {
+                unconfirmed.push(m);
+                probe_at.get_or_insert_with(|| Instant::now() + PROBE_DELAY);
+            }
+            // A write this long after the previous one would have failed had the client gone.
+            _ if probe_due => {
+                unconfirmed.clear();
+                probe_at = None;
+            }
+            // A keepalive to a vanished client "succeeds" once; the probe after it fails.
+            Frame::Comment("keepalive") => {
+                probe_at.get_or_insert_with(|| Instant::now() + PROBE_DELAY);
+            }
+            _ => {}
         }
     }
     let _ = w.write_all(b"0\r\n\r\n").and_then(|_| w.flush());
-    None
+    Vec::new()
 }
 
 /// Formats one frame as SSE text (without chunk framing).
 pub fn format_frame(frame: &Frame, message_event: Option<&'static str>) -> String {
     let mut s = String::new();
     let (name, data): (Option<&str>, &str) = match frame {
-        Frame::Message(m) => (message_event, m),
+        Frame::Message(m) => (message_event, &*m.json),
         Frame::Event { name, data } => (*name, data.as_str()),
         Frame::Comment(c) => {
             s.push_str(": ");
@@ -292,11 +336,23 @@ mod tests {
     #[test]
     fn framing() {
         assert_eq!(
-            format_frame(&Frame::Message("{\"a\":1}".into()), Some("message")),
+            format_frame(
+                &Frame::Message(Msg {
+                    seq: 1,
+                    json: "{\"a\":1}".into()
+                }),
+                Some("message")
+            ),
             "event: message\ndata: {\"a\":1}\n\n"
         );
         assert_eq!(
-            format_frame(&Frame::Message("{}".into()), None),
+            format_frame(
+                &Frame::Message(Msg {
+                    seq: 1,
+                    json: "{}".into()
+                }),
+                None
+            ),
             "data: {}\n\n"
         );
         assert_eq!(

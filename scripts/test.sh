@@ -1,0 +1,93 @@
+#!/usr/bin/env bash
+# The whole test suite: the seed README's curl session against the real binary, then every Rust
+# test (unit + integration). Prints one "N passed, M failed" line at the end; exits non-zero on any
+# failure.
+set -u
+cd "$(dirname "$0")/.."
+
+passed=0
+failed=0
+ok()   { passed=$((passed + 1)); echo "  ok   $1"; }
+fail() { failed=$((failed + 1)); echo "  FAIL $1${2:+: $2}"; }
+
+echo "== build"
+cargo build --quiet || { echo "0 passed, 1 failed"; exit 1; }
+bin=target/debug/fastmcp-server
+
+work=$(mktemp -d)
+server_pid=""
+sse_pid=""
+cleanup() {
+  [ -n "$sse_pid" ] && kill "$sse_pid" 2>/dev/null
+  [ -n "$server_pid" ] && kill "$server_pid" 2>/dev/null
+  rm -rf "$work"
+}
+trap cleanup EXIT
+
+echo "== curl walk-through (seed transport)"
+"$bin" --host 127.0.0.1 --port 0 >"$work/server.out" 2>"$work/server.err" &
+server_pid=$!
+for _ in $(seq 1 50); do grep -q 'listening on' "$work/server.out" 2>/dev/null && break; sleep 0.1; done
+base=$(grep -o 'http://[0-9.:]*' "$work/server.out" | head -1)
+[ -n "$base" ] && ok "server started at $base" || fail "server started" "$(cat "$work/server.err")"
+
+# 1. Open the SSE stream and read the session id from its first event.
+curl -sN "$base/notifications" >"$work/sse.txt" &
+sse_pid=$!
+for _ in $(seq 1 50); do grep -q 'Connected to session' "$work/sse.txt" 2>/dev/null && break; sleep 0.1; done
+sid=$(sed -n 's/^data: Connected to session \([0-9a-f-]*\).*/\1/p' "$work/sse.txt" | head -1)
+[ -n "$sid" ] && ok "first event: Connected to session $sid" || fail "first SSE event" "$(cat "$work/sse.txt")"
+
+# post BODY -> checks 202 {"status":"accepted"}
+post() {
+  local out code
+  out=$(curl -s -w '\n%{http_code}' -X POST "$base/mcp?session_id=$sid" -H 'Content-Type: application/json' -d "$1")
+  code=${out##*$'\n'}
+  [ "$code" = 202 ] && [ "${out%$'\n'*}" = '{"status":"accepted"}' ]
+}
+# expect NAME PATTERN [SECONDS] -> waits for a data line matching PATTERN on the stream
+expect() {
+  local deadline=$((SECONDS + ${3:-5}))
+  while [ $SECONDS -le $deadline ]; do
+    grep -qF -- "$2" "$work/sse.txt" && { ok "$1"; return; }
+    sleep 0.1
+  done
+  fail "$1" "no event containing $2"
+}
+
+post '{"jsonrpc":"2.0","id":1,"method":"initialize","params":{"protocol_version":"2024-11-05","client_info":{"name":"curl","version":"1"}}}' \
+  && ok "POST initialize -> 202" || fail "POST initialize -> 202"
+expect "initialize result on the stream" '"id":1,"result":{"capabilities":{"tools":{}},"protocolVersion":"2024-11-05"'
+post '{"jsonrpc":"2.0","method":"notifications/initialized"}' && ok "POST initialized -> 202" || fail "POST initialized"
+post '{"jsonrpc":"2.0","id":2,"method":"echo","params":{"message":"Hello World!"}}' && ok "POST echo -> 202" || fail "POST echo"
+expect "echo result" 'data: {"jsonrpc":"2.0","id":2,"result":"Hello World!"}'
+post '{"jsonrpc":"2.0","id":3,"method":"add","params":{"a":42,"b":27}}' && ok "POST add -> 202" || fail "POST add"
+expect "add result" 'data: {"jsonrpc":"2.0","id":3,"result":69}'
+post '{"jsonrpc":"2.0","id":4,"method":"tools/list"}' && ok "POST tools/list -> 202" || fail "POST tools/list"
+expect "tools/list result" '"id":4,"result":{"tools":['
+grep -F '"id":4,' "$work/sse.txt" | grep -q '"name":"sleep"' && ok "tools/list names sleep" || fail "tools/list names sleep"
+start=$SECONDS
+post '{"jsonrpc":"2.0","id":5,"method":"sleep","params":{"seconds":2}}' && ok "POST sleep -> 202 at once" || fail "POST sleep"
+expect "sleep result after ~2 s" '"id":5,"result":"Slept for 2 seconds"' 6
+[ $((SECONDS - start)) -ge 1 ] && ok "sleep took its time" || fail "sleep took its time"
+post '{"jsonrpc":"2.0","id":6,"method":"tools/call","params":{"name":"add","arguments":{"a":1,"b":2}}}' && ok "POST tools/call -> 202" || fail "POST tools/call"
+expect "tools/call result" '"id":6,"result":{"content":[{"text":"3","type":"text"}]}'
+code=$(curl -s -o "$work/err.json" -w '%{http_code}' -X POST "$base/mcp?session_id=$sid" -d '{oops')
+[ "$code" = 400 ] && grep -q '"code":-32700' "$work/err.json" && ok "malformed JSON -> 400 -32700" || fail "malformed JSON" "$code $(cat "$work/err.json")"
+code=$(curl -s -o /dev/null -w '%{http_code}' -X POST "$base/mcp?session_id=nope" -d '{}')
+[ "$code" = 404 ] && ok "unknown session -> 404" || fail "unknown session -> 404" "$code"
+code=$(curl -s -o /dev/null -w '%{http_code}' -X POST "$base/mcp" -d '{}')
+[ "$code" = 400 ] && ok "missing session -> 400" || fail "missing session -> 400" "$code"
+kill "$sse_pid" 2>/dev/null; sse_pid=""
+kill "$server_pid" 2>/dev/null; server_pid=""
+
+echo "== cargo test"
+cargo test --no-fail-fast 2>&1 | tee "$work/cargo.txt" | grep -E '^test |test result|panicked|error(\[|:)' 
+while read -r p f; do
+  passed=$((passed + p)); failed=$((failed + f))
+done < <(sed -n 's/^test result: [a-zA-Z]*\. \([0-9]*\) passed; \([0-9]*\) failed.*/\1 \2/p' "$work/cargo.txt")
+if grep -qE '^error(\[|:)' "$work/cargo.txt"; then fail "cargo test compiles"; fi
+
+echo
+echo "$passed passed, $failed failed"
+[ "$failed" -eq 0 ]
