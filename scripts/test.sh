@@ -76,9 +76,42 @@ code=$(curl -s -o "$work/err.json" -w '%{http_code}' -X POST "$base/mcp?session_
 [ "$code" = 400 ] && grep -q '"code":-32700' "$work/err.json" && ok "malformed JSON -> 400 -32700" || fail "malformed JSON" "$code $(cat "$work/err.json")"
 code=$(curl -s -o /dev/null -w '%{http_code}' -X POST "$base/mcp?session_id=nope" -d '{}')
 [ "$code" = 404 ] && ok "unknown session -> 404" || fail "unknown session -> 404" "$code"
-code=$(curl -s -o /dev/null -w '%{http_code}' -X POST "$base/mcp" -d '{}')
+code=$(curl -s -o /dev/null -w '%{http_code}' -X POST "$base/mcp" -H 'Content-Type: application/json' -d '{"jsonrpc":"2.0","id":1,"method":"ping"}')
 [ "$code" = 400 ] && ok "missing session -> 400" || fail "missing session -> 400" "$code"
 kill "$sse_pid" 2>/dev/null; sse_pid=""
+kill "$server_pid" 2>/dev/null; server_pid=""
+
+echo "== official MCP SDK clients (Python mcp from PyPI, TypeScript @modelcontextprotocol/sdk from npm)"
+venv=target/interop-venv
+if [ ! -x "$venv/bin/python" ] || ! "$venv/bin/python" -c 'import mcp' 2>/dev/null; then
+  python3 -m venv "$venv" && "$venv/bin/pip" install --quiet --disable-pip-version-check 'mcp>=2.3,<3' \
+    || fail "install the Python SDK"
+fi
+if [ ! -d tests/interop/node_modules/@modelcontextprotocol/sdk ]; then
+  (cd tests/interop && npm install --silent --no-audit --no-fund --no-package-lock) || fail "install the TypeScript SDK"
+fi
+"$bin" --host 127.0.0.1 --port 0 >"$work/server2.out" 2>"$work/server2.err" &
+server_pid=$!
+for _ in $(seq 1 50); do grep -q 'listening on' "$work/server2.out" 2>/dev/null && break; sleep 0.1; done
+base=$(grep -o 'http://[0-9.:]*' "$work/server2.out" | head -1)
+# sdk_run NAME CMD... -> adds the client's own "N passed, M failed" to the totals
+sdk_run() {
+  local name=$1; shift
+  "$@" "$base" >"$work/$name.txt" 2>&1
+  local rc=$?
+  grep -E '^(ok|FAIL) ' "$work/$name.txt" | sed 's/^/  /'
+  local line
+  line=$(grep -E "^$name interop: [0-9]+ passed, [0-9]+ failed" "$work/$name.txt" | tail -1)
+  if [ -n "$line" ]; then
+    set -- $line
+    passed=$((passed + $3)); failed=$((failed + $5))
+    [ "$rc" -eq 0 ] || [ "$5" -gt 0 ] || fail "$name client exit status" "$rc"
+  else
+    fail "$name client ran" "$(tail -5 "$work/$name.txt")"
+  fi
+}
+sdk_run python timeout 180 "$venv/bin/python" -W ignore::DeprecationWarning tests/interop/python_client.py
+sdk_run ts timeout 180 node tests/interop/ts_client.mjs
 kill "$server_pid" 2>/dev/null; server_pid=""
 
 echo "== cargo test"

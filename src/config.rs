@@ -27,6 +27,14 @@ pub struct Config {
     /// A write to a client that does not complete in this time fails (stuck clients).
     pub write_timeout: Duration,
     pub cors_origins: Vec<String>,
+    /// Extra `Host` names accepted besides the bound address and loopback names.
+    pub allowed_hosts: Vec<String>,
+    /// Extra browser origins accepted (besides loopback origins and `--cors-origin`).
+    pub allowed_origins: Vec<String>,
+    /// When set, every request must carry `Authorization: Bearer <token>`.
+    pub auth_token: Option<String>,
+    /// Answer every Streamable HTTP request with an SSE stream instead of JSON.
+    pub sse_responses: bool,
 }
 
 impl Default for Config {
@@ -49,6 +57,10 @@ impl Default for Config {
             body_timeout: Duration::from_secs(30),
             write_timeout: Duration::from_secs(30),
             cors_origins: Vec::new(),
+            allowed_hosts: Vec::new(),
+            allowed_origins: Vec::new(),
+            auth_token: None,
+            sse_responses: false,
         }
     }
 }
@@ -77,6 +89,10 @@ OPTIONS:
     --body-timeout-secs S     longest wait for each piece of a request body (default 30)
     --write-timeout-secs S    longest wait for a client to accept written bytes (default 30)
     --cors-origin ORIGIN      allow this browser origin (repeatable; `*` for any)
+    --allowed-host HOST       accept this Host header too (repeatable; DNS-rebinding protection)
+    --allowed-origin ORIGIN   accept this Origin too (repeatable)
+    --auth-token-file PATH    require `Authorization: Bearer <token>` (token read from PATH)
+    --sse-responses           answer Streamable HTTP requests with SSE streams, not JSON
     -h, --help                print this help
     -V, --version             print the version
 ";
@@ -84,7 +100,7 @@ OPTIONS:
 /// What the command line asked for.
 #[derive(Debug)]
 pub enum Cli {
-    Run(Config),
+    Run(Box<Config>),
     Help,
     Version,
 }
@@ -168,6 +184,23 @@ pub fn parse_args(args: Vec<std::ffi::OsString>) -> Result<Cli, String> {
         c.write_timeout = secs("--write-timeout-secs", v)?;
     }
     c.cors_origins = a.values_from_str("--cors-origin").map_err(e)?;
+    c.allowed_hosts = a.values_from_str("--allowed-host").map_err(e)?;
+    c.allowed_origins = a.values_from_str("--allowed-origin").map_err(e)?;
+    c.sse_responses = a.contains("--sse-responses");
+    if let Some(path) = a
+        .opt_value_from_str::<_, String>("--auth-token-file")
+        .map_err(e)?
+    {
+        let token = std::fs::read_to_string(&path)
+            .map_err(|err| format!("--auth-token-file {path}: {err}"))?;
+        let token = token.trim();
+        if token.is_empty() || token.contains(char::is_whitespace) {
+            return Err(format!(
+                "--auth-token-file {path}: the token must be one non-empty word"
+            ));
+        }
+        c.auth_token = Some(token.to_string());
+    }
     let rest = a.finish();
     if let Some(first) = rest.first() {
         return Err(format!(
@@ -175,7 +208,7 @@ pub fn parse_args(args: Vec<std::ffi::OsString>) -> Result<Cli, String> {
             first.to_string_lossy()
         ));
     }
-    Ok(Cli::Run(c))
+    Ok(Cli::Run(Box::new(c)))
 }
 
 #[cfg(test)]

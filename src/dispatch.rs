@@ -29,6 +29,7 @@ pub struct Core {
     pub pool: Pool,
     pub streams: Arc<StreamBudget>,
     pub instructions: Option<String>,
+    pub guard: crate::security::Guard,
 }
 
 /// Error code for requests other than `initialize`/`ping` on a session that has not been
@@ -155,6 +156,7 @@ impl Core {
             req.id.clone(),
             shape,
             self.timer.clone(),
+            self.pool.clone(),
         );
         log::debug!("session {}: calling tool {}", session.id, tool.name);
         // A panic unwinds through the responder, whose drop answers the client with -32603.

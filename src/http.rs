@@ -257,3 +257,35 @@ mod tests {
         assert_eq!(h[0].1, "*");
     }
 }
+
+/// Whether the request's `Accept` admits any of `types`. A missing header, `*/*` and `type/*`
+/// wildcards admit everything they cover: widely used clients send loose Accept headers.
+pub fn accepts_any(req: &Request, types: &[&str]) -> bool {
+    let Some(accept) = header(req, "Accept") else {
+        return true;
+    };
+    accept.split(',').any(|item| {
+        let mt = item
+            .split(';')
+            .next()
+            .unwrap_or("")
+            .trim()
+            .to_ascii_lowercase();
+        mt == "*/*"
+            || types
+                .iter()
+                .any(|t| mt == *t || (mt.ends_with("/*") && t.starts_with(&mt[..mt.len() - 1])))
+    })
+}
+
+/// Whether the body is declared as JSON (`application/json`, parameters allowed). `missing_ok`
+/// decides for requests without a `Content-Type`.
+pub fn is_json_body(req: &Request, missing_ok: bool) -> bool {
+    match header(req, "Content-Type") {
+        None => missing_ok,
+        Some(ct) => ct
+            .split(';')
+            .next()
+            .is_some_and(|t| t.trim().eq_ignore_ascii_case("application/json")),
+    }
+}

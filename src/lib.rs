@@ -22,6 +22,7 @@ pub mod http;
 pub mod jsonrpc;
 pub mod pool;
 pub mod protocol;
+pub mod security;
 pub mod server;
 pub mod session;
 pub mod sse;

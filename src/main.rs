@@ -3,7 +3,7 @@ use fastmcp_server::config::{Cli, USAGE, parse_args};
 
 fn main() {
     let config = match parse_args(std::env::args_os().skip(1).collect()) {
-        Ok(Cli::Run(c)) => c,
+        Ok(Cli::Run(c)) => *c,
         Ok(Cli::Help) => {
             print!("{USAGE}");
             return;
@@ -36,8 +36,10 @@ fn main() {
     };
     let addr = server.local_addr();
     println!("fastmcp-server listening on http://{addr}");
-    println!("  SSE stream:    http://{addr}/notifications");
-    println!("  JSON-RPC POST: http://{addr}/mcp?session_id=<id>");
+    println!("  Streamable HTTP (MCP 2025-03-26+): http://{addr}/mcp");
+    println!("  HTTP+SSE (MCP 2024-11-05):         http://{addr}/sse");
+    println!("  Seed SSE stream:                   http://{addr}/notifications");
+    println!("  Seed JSON-RPC POST:                http://{addr}/mcp?session_id=<id>");
     log::info!("listening on {addr}");
     server.run();
 }

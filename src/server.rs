@@ -9,7 +9,7 @@ use crate::session::{Sessions, TransportKind};
 use crate::sse::StreamBudget;
 use crate::timer::Timer;
 use crate::tools::{Tool, ToolRegistry, builtin};
-use crate::transport::{Ctx, seed};
+use crate::transport::{Ctx, legacy, seed, streamable};
 use std::net::{SocketAddr, TcpListener, ToSocketAddrs};
 use std::sync::Arc;
 use std::sync::atomic::{AtomicUsize, Ordering};
@@ -67,6 +67,7 @@ impl ServerBuilder {
             pool: Pool::start(c.workers, c.queue)?,
             streams: Arc::new(StreamBudget::new(c.max_streams)),
             instructions: self.instructions,
+            guard: crate::security::Guard::new(&self.config),
             config: self.config,
         });
         Ok(Server {
@@ -202,80 +203,106 @@ fn busy(req: Request, why: &str) {
 }
 
 /// Routes one request to its transport.
-fn handle(core: &Arc<Core>, mut req: Request) {
+fn handle(core: &Arc<Core>, req: Request) {
     let path = http::path(req.url()).to_string();
     log::debug!("{} {}", req.method(), req.url());
     let ctx = Ctx {
         cors: http::cors_headers(http::header(&req, "Origin"), &core.config.cors_origins),
     };
-    if *req.method() == Method::Options {
+    let is_preflight = *req.method() == Method::Options;
+    let Some(req) = core.guard.check(req, &ctx.cors, !is_preflight) else {
+        return;
+    };
+    if is_preflight {
         return http::preflight(ctx.cors).send(req);
     }
-    match (path.as_str(), req.method()) {
+    let method = req.method().clone();
+    match (path.as_str(), method) {
         ("/notifications", Method::Get) => seed::open_stream(core, req, &ctx),
         ("/notifications", _) => method_not_allowed(req, "GET, OPTIONS", &ctx),
         ("/mcp", Method::Post) => {
-            let body = match http::read_body(
-                &mut req,
-                core.config.max_body_bytes,
-                core.config.body_timeout,
-            ) {
-                Ok(b) => b,
-                Err(BodyError::TooLarge) => {
-                    return http::reject_too_large(req, core.config.max_body_bytes, &ctx.cors);
-                }
-                Err(BodyError::Timeout) => {
-                    return Reply::rpc_error(
-                        408,
-                        None,
-                        INVALID_REQUEST,
-                        "Request body arrived too slowly (--body-timeout-secs)",
-                    )
-                    .header("Connection", "close")
-                    .headers(&ctx.cors)
-                    .send(req);
-                }
-                Err(BodyError::Io(e)) => {
-                    log::debug!("could not read a request body: {e}");
-                    return Reply::rpc_error(400, None, PARSE_ERROR, "Could not read request body")
-                        .header("Connection", "close")
-                        .send(req);
-                }
+            let Some((req, body)) = read_body(core, req, &ctx) else {
+                return;
             };
             let sid = session_id(&req);
-            match sid {
-                None => Reply::rpc_error(
-                    400,
+            match sid.as_deref().and_then(|id| core.sessions.get(id)) {
+                Some(s) if s.kind == TransportKind::Seed => seed::post(core, req, s, &body, &ctx),
+                // `?session_id=` is the seed's spelling (Streamable HTTP uses the header): an
+                // unknown id there is a 404 whatever else is wrong with the request.
+                None if http::query_param(req.url(), "session_id").is_some() => Reply::rpc_error(
+                    404,
                     None,
                     INVALID_REQUEST,
-                    "Bad Request: missing session id (send Mcp-Session-Id or ?session_id=; open GET /notifications to get one)",
+                    &format!(
+                        "Unknown session: {} (expired or never existed)",
+                        sid.unwrap_or_default()
+                    ),
                 )
                 .headers(&ctx.cors)
                 .send(req),
-                Some(id) => match core.sessions.get(&id) {
-                    Some(s) if s.kind == TransportKind::Seed => {
-                        seed::post(core, req, s, &body, &ctx)
-                    }
-                    _ => Reply::rpc_error(
-                        404,
-                        None,
-                        INVALID_REQUEST,
-                        &format!("Unknown session: {id} (expired or never existed)"),
-                    )
-                    .headers(&ctx.cors)
-                    .send(req),
-                },
+                _ => streamable::post(core, req, &body, sid, &ctx),
             }
         }
-        ("/mcp", _) => method_not_allowed(req, "POST, OPTIONS", &ctx),
+        ("/mcp", Method::Get) => {
+            let sid = session_id(&req);
+            streamable::open_stream(core, req, sid, &ctx)
+        }
+        ("/mcp", Method::Delete) => {
+            let sid = session_id(&req);
+            streamable::delete(core, req, sid, &ctx)
+        }
+        ("/mcp", _) => method_not_allowed(req, "GET, POST, DELETE, OPTIONS", &ctx),
+        ("/sse", Method::Get) => legacy::open_stream(core, req, &ctx),
+        ("/sse", _) => method_not_allowed(req, "GET, OPTIONS", &ctx),
+        ("/messages", Method::Post) => {
+            if let Some((req, body)) = read_body(core, req, &ctx) {
+                legacy::post(core, req, &body, &ctx);
+            }
+        }
+        ("/messages", _) => method_not_allowed(req, "POST, OPTIONS", &ctx),
         _ => Reply::rpc_error(
             404,
             None,
             INVALID_REQUEST,
-            &format!("Not found: {path} (endpoints: GET /notifications, POST /mcp)"),
+            &format!("Not found: {path} (endpoints: /mcp, /notifications, /sse, /messages)"),
         )
         .headers(&ctx.cors)
         .send(req),
+    }
+}
+
+/// Reads a POST body within the limits, answering 413/408/400 itself when it cannot.
+fn read_body(core: &Core, mut req: Request, ctx: &Ctx) -> Option<(Request, Vec<u8>)> {
+    match http::read_body(
+        &mut req,
+        core.config.max_body_bytes,
+        core.config.body_timeout,
+    ) {
+        Ok(b) => Some((req, b)),
+        Err(BodyError::TooLarge) => {
+            http::reject_too_large(req, core.config.max_body_bytes, &ctx.cors);
+            None
+        }
+        Err(BodyError::Timeout) => {
+            Reply::rpc_error(
+                408,
+                None,
+                INVALID_REQUEST,
+                "Request body arrived too slowly (--body-timeout-secs)",
+            )
+            .header("Connection", "close")
+            .headers(&ctx.cors)
+            .send(req);
+            None
+        }
+        Err(BodyError::Io(e)) => {
+            log::debug!("could not read a request body: {e}");
+            Reply::rpc_error(400, None, PARSE_ERROR, "Could not read the request body")
+                .header("Connection", "close")
+                .headers(&ctx.cors)
+                .send(req);
+            None
+        }
     }
 }
 

@@ -60,6 +60,8 @@ struct State {
     streams: Vec<(StreamHandle, u64)>,
     outbox: VecDeque<Msg>,
     next_seq: u64,
+    /// SSE streams answering single HTTP exchanges; tracked only for keepalives and shutdown.
+    exchange_streams: Vec<StreamHandle>,
     in_flight: usize,
     ended: bool,
 }
@@ -85,6 +87,7 @@ impl Session {
                 streams: Vec::new(),
                 outbox: VecDeque::new(),
                 next_seq: 1,
+                exchange_streams: Vec::new(),
                 in_flight: 0,
                 ended: false,
             }),
@@ -149,13 +152,11 @@ impl Session {
     /// The one send path.
     pub fn send(&self, route: &Route, msg: Outgoing) {
         match route {
+            // An answer to an exchange whose client is gone is dropped: responses must never be
+            // diverted to the session's general stream.
             Route::Exchange(x) => {
                 if !x.deliver(&msg) {
-                    log::debug!(
-                        "session {}: exchange gone, message kept for the session",
-                        self.id
-                    );
-                    self.send_general(msg.json);
+                    log::debug!("session {}: exchange gone; message dropped", self.id);
                 }
             }
             Route::Session => self.send_general(msg.json),
@@ -283,9 +284,22 @@ impl Session {
         }
     }
 
+    /// Registers the SSE stream of an exchange so it gets keepalives and ends with the session.
+    pub fn track_exchange_stream(&self, handle: StreamHandle) {
+        let mut s = self.state();
+        s.exchange_streams.retain(|h| !h.is_closed());
+        s.exchange_streams.push(handle);
+    }
+
     /// Sends a keepalive comment on every stream; a stream whose queue is full is closed.
     pub fn keepalive(&self) {
         let mut s = self.state();
+        s.exchange_streams.retain(|h| !h.is_closed());
+        for h in &s.exchange_streams {
+            if h.push(Frame::Comment("keepalive")) == Push::Full {
+                h.close();
+            }
+        }
         let stuck: Vec<u64> = s
             .streams
             .iter()
@@ -308,7 +322,11 @@ impl Session {
         for (h, _) in &s.streams {
             h.close();
         }
+        for h in &s.exchange_streams {
+            h.close();
+        }
         s.streams.clear();
+        s.exchange_streams.clear();
         s.outbox.clear();
     }
 

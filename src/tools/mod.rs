@@ -4,6 +4,7 @@
 pub mod builtin;
 
 use crate::jsonrpc::{ErrorObject, INTERNAL_ERROR, INVALID_PARAMS, RequestId, Response};
+use crate::pool::Pool;
 use crate::protocol::{Revision, ToolDescriptor, ToolResult};
 use crate::session::{Outgoing, Route, Session};
 use crate::timer::Timer;
@@ -110,6 +111,7 @@ struct Inner {
     id: RequestId,
     shape: Shape,
     timer: Timer,
+    pool: Pool,
 }
 
 impl Responder {
@@ -119,6 +121,7 @@ impl Responder {
         id: RequestId,
         shape: Shape,
         timer: Timer,
+        pool: Pool,
     ) -> Responder {
         Responder {
             inner: Some(Inner {
@@ -127,6 +130,7 @@ impl Responder {
                 id,
                 shape,
                 timer,
+                pool,
             }),
         }
     }
@@ -159,13 +163,16 @@ impl Responder {
         }
     }
 
-    /// Answers after `delay` without holding any thread: the call is parked on the timer.
+    /// Answers after `delay` without holding any thread: the call is parked on the timer, and
+    /// when it is due the answer is written by a worker (the timer thread never does I/O).
     pub fn finish_after(self, delay: Duration, result: ToolResult) {
-        let timer = match &self.inner {
-            Some(i) => i.timer.clone(),
+        let (timer, pool) = match &self.inner {
+            Some(i) => (i.timer.clone(), i.pool.clone()),
             None => return,
         };
-        timer.schedule(delay, move || self.finish(result));
+        timer.schedule(delay, move || {
+            pool.submit_or_run(Box::new(move || self.finish(result)));
+        });
     }
 }
 

@@ -1,0 +1,167 @@
+//! Who may talk to the server: DNS-rebinding protection (Host and Origin allow-lists) and the
+//! optional bearer token. Checked before any transport sees a request.
+
+use crate::config::Config;
+use crate::http::{Reply, header};
+use crate::jsonrpc::INVALID_REQUEST;
+use tiny_http::Request;
+
+pub struct Guard {
+    hosts: Vec<String>,
+    origins: Vec<String>,
+    token: Option<String>,
+}
+
+/// The host part of `host[:port]` or `[v6]:port`, lower-cased.
+fn host_only(h: &str) -> String {
+    let h = h.trim();
+    let host = if let Some(rest) = h.strip_prefix('[') {
+        match rest.split_once(']') {
+            Some((v6, _)) => format!("[{v6}]"),
+            None => h.to_string(),
+        }
+    } else {
+        h.rsplit_once(':')
+            .filter(|(_, port)| port.chars().all(|c| c.is_ascii_digit()))
+            .map(|(host, _)| host.to_string())
+            .unwrap_or_else(|| h.to_string())
+    };
+    host.to_ascii_lowercase()
+}
+
+impl Guard {
+    pub fn new(c: &Config) -> Guard {
+        let mut hosts: Vec<String> = ["localhost", "127.0.0.1", "[::1]"]
+            .iter()
+            .map(|s| s.to_string())
+            .collect();
+        let bound = host_only(&c.host);
+        let bound = if bound.contains(':') && !bound.starts_with('[') {
+            format!("[{bound}]")
+        } else {
+            bound
+        };
+        hosts.push(bound);
+        hosts.extend(c.allowed_hosts.iter().map(|h| host_only(h)));
+        let mut origins: Vec<String> = c
+            .allowed_origins
+            .iter()
+            .chain(c.cors_origins.iter())
+            .map(|o| o.trim_end_matches('/').to_ascii_lowercase())
+            .collect();
+        origins.dedup();
+        Guard {
+            hosts,
+            origins,
+            token: c.auth_token.clone(),
+        }
+    }
+
+    fn host_allowed(&self, host: &str) -> bool {
+        self.hosts.iter().any(|h| *h == host_only(host))
+    }
+
+    fn origin_allowed(&self, origin: &str) -> bool {
+        let o = origin.trim_end_matches('/').to_ascii_lowercase();
+        if self.origins.iter().any(|a| a == "*" || *a == o) {
+            return true;
+        }
+        match o.split_once("://") {
+            Some(("http" | "https", rest)) => self.host_allowed(rest),
+            _ => false,
+        }
+    }
+
+    /// Checks Host, Origin and (when `auth`) the bearer token; on failure answers the request and
+    /// gives it up. CORS preflights carry no credentials, so they skip the token.
+    pub fn check(&self, req: Request, cors: &[(String, String)], auth: bool) -> Option<Request> {
+        let host_ok = header(&req, "Host").is_none_or(|h| self.host_allowed(h));
+        let origin_ok = header(&req, "Origin").is_none_or(|o| self.origin_allowed(o));
+        if !host_ok || !origin_ok {
+            let what = if host_ok { "Origin" } else { "Host" };
+            log::warn!(
+                "refused a request with {what} {:?} (DNS-rebinding protection; see --allowed-host/--allowed-origin)",
+                header(&req, what).unwrap_or("")
+            );
+            Reply::rpc_error(
+                403,
+                None,
+                INVALID_REQUEST,
+                &format!("Forbidden: {what} not allowed (see --allowed-host / --allowed-origin)"),
+            )
+            .send(req);
+            return None;
+        }
+        if let Some(token) = self.token.as_ref().filter(|_| auth) {
+            let given = header(&req, "Authorization")
+                .and_then(|v| {
+                    v.strip_prefix("Bearer ")
+                        .or_else(|| v.strip_prefix("bearer "))
+                })
+                .map(str::trim)
+                .unwrap_or("");
+            if !constant_time_eq(given.as_bytes(), token.as_bytes()) {
+                Reply::rpc_error(
+                    401,
+                    None,
+                    INVALID_REQUEST,
+                    "Unauthorized: send Authorization: Bearer <token>",
+                )
+                .header("WWW-Authenticate", "Bearer")
+                .headers(cors)
+                .send(req);
+                return None;
+            }
+        }
+        Some(req)
+    }
+}
+
+/// Compares without an early exit, so the time taken does not reveal how much of a guess was
+/// right. (The length is not secret.)
+fn constant_time_eq(a: &[u8], b: &[u8]) -> bool {
+    if a.len() != b.len() {
+        return false;
+    }
+    a.iter().zip(b).fold(0u8, |acc, (x, y)| acc | (x ^ y)) == 0
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn hosts_and_origins() {
+        let c = Config {
+            host: "127.0.0.1".into(),
+            allowed_hosts: vec!["mcp.example.com".into()],
+            allowed_origins: vec!["https://app.example.com".into()],
+            ..Config::default()
+        };
+        let g = Guard::new(&c);
+        for ok in [
+            "localhost:8085",
+            "127.0.0.1",
+            "[::1]:9",
+            "LOCALHOST",
+            "mcp.example.com:443",
+        ] {
+            assert!(g.host_allowed(ok), "{ok}");
+        }
+        for bad in ["evil.example.com", "localhost.evil.com:80", "127.0.0.2"] {
+            assert!(!g.host_allowed(bad), "{bad}");
+        }
+        assert!(g.origin_allowed("http://localhost:3000"));
+        assert!(g.origin_allowed("https://app.example.com"));
+        assert!(!g.origin_allowed("http://evil.example.com"));
+        assert!(!g.origin_allowed("null"));
+        assert!(!g.origin_allowed("file://localhost"));
+    }
+
+    #[test]
+    fn token_compare() {
+        assert!(constant_time_eq(b"abc", b"abc"));
+        assert!(!constant_time_eq(b"abc", b"abd"));
+        assert!(!constant_time_eq(b"abc", b"ab"));
+    }
+}

@@ -1,0 +1,355 @@
+//! MCP Streamable HTTP (revisions 2025-03-26, 2025-06-18, 2025-11-25) on `/mcp`.
+//!
+//! Each POST is one exchange: its answers go back on that POST's own response (a JSON body, or an
+//! SSE stream when the request may send messages before its result or `--sse-responses` is set).
+//! `GET /mcp` is the session's standalone stream for server-initiated messages; `DELETE` ends the
+//! session.
+
+use super::Ctx;
+use crate::dispatch::Core;
+use crate::http::{self, Reply};
+use crate::jsonrpc::{self, Body, INVALID_REQUEST, Incoming, RequestId};
+use crate::protocol::Revision;
+use crate::session::{Exchange, Outgoing, Route, Session, TransportKind};
+use crate::sse::{self, OpenError, StreamHandle, StreamSpec};
+use std::sync::atomic::{AtomicUsize, Ordering};
+use std::sync::{Arc, Mutex};
+use tiny_http::Request;
+
+const JSON: &str = "application/json";
+const SSE: &str = "text/event-stream";
+
+fn session_headers(session: &Session, ctx: &Ctx) -> Vec<(String, String)> {
+    let mut h = vec![("Mcp-Session-Id".to_string(), session.id.clone())];
+    h.extend(ctx.cors.iter().cloned());
+    h
+}
+
+fn error(req: Request, status: u16, msg: &str, ctx: &Ctx) {
+    error_for(req, None, status, msg, ctx)
+}
+
+/// An HTTP error whose JSON-RPC body echoes the request id, once the body has been read.
+fn error_for(req: Request, id: Option<RequestId>, status: u16, msg: &str, ctx: &Ctx) {
+    Reply::rpc_error(status, id, INVALID_REQUEST, msg)
+        .headers(&ctx.cors)
+        .send(req);
+}
+
+/// Finds the session a request names; answers 400/404 itself when it cannot.
+fn lookup(
+    core: &Core,
+    req: Request,
+    sid: Option<String>,
+    rpc_id: Option<RequestId>,
+    ctx: &Ctx,
+) -> Option<(Request, Arc<Session>)> {
+    let Some(id) = sid else {
+        error_for(
+            req,
+            rpc_id,
+            400,
+            "Bad Request: missing session id (send the Mcp-Session-Id header from initialize; seed clients use ?session_id=)",
+            ctx,
+        );
+        return None;
+    };
+    match core.sessions.get(&id) {
+        Some(s) if s.kind == TransportKind::Streamable => Some((req, s)),
+        _ => {
+            error_for(
+                req,
+                rpc_id,
+                404,
+                &format!("Session not found: {id} (expired or terminated; initialize again)"),
+                ctx,
+            );
+            None
+        }
+    }
+}
+
+/// From 2025-06-18 every request after initialize carries `MCP-Protocol-Version`; an unsupported
+/// value is refused, an absent one means the negotiated revision.
+fn protocol_header_ok(req: &Request, session: &Session) -> Result<(), String> {
+    if session.revision().is_none_or(|r| r < Revision::V2025_06_18) {
+        return Ok(());
+    }
+    match http::header(req, "MCP-Protocol-Version") {
+        Some(v) if Revision::parse(v).is_none() => Err(format!(
+            "Bad Request: unsupported MCP-Protocol-Version {v:?} (supported: {})",
+            Revision::ALL.map(Revision::as_str).join(", ")
+        )),
+        _ => Ok(()),
+    }
+}
+
+/// `POST /mcp` for Streamable HTTP.
+pub fn post(core: &Arc<Core>, req: Request, body: &[u8], sid: Option<String>, ctx: &Ctx) {
+    if !http::accepts_any(&req, &[JSON, SSE]) {
+        return error(
+            req,
+            406,
+            "Not Acceptable: Accept must allow application/json or text/event-stream",
+            ctx,
+        );
+    }
+    if !http::is_json_body(&req, false) {
+        return error(
+            req,
+            415,
+            "Unsupported Media Type: Content-Type must be application/json",
+            ctx,
+        );
+    }
+    let parsed = match jsonrpc::parse_body(body) {
+        Ok(b) => b,
+        Err(rej) => {
+            return Reply::json(400, rej.to_response().to_json())
+                .headers(&ctx.cors)
+                .send(req);
+        }
+    };
+    let (messages, batch) = match parsed {
+        Body::Single(m) => (vec![m], false),
+        Body::Batch(v) => (v, true),
+    };
+    let rpc_id = match (&messages[..], batch) {
+        ([Incoming::Request(r)], false) => Some(r.id.clone()),
+        _ => None,
+    };
+    let is_init = |m: &Incoming| matches!(m, Incoming::Request(r) if r.method == "initialize");
+    let has_init = messages.iter().any(is_init);
+    let (req, session) = if sid.is_none() && has_init {
+        if batch {
+            return error(
+                req,
+                400,
+                "Invalid Request: initialize must not be part of a batch",
+                ctx,
+            );
+        }
+        // Only a successful initialize creates a session.
+        match core.sessions.create(TransportKind::Streamable) {
+            Ok(s) => (req, s),
+            Err(_) => return super::seed::too_many_sessions(req, ctx),
+        }
+    } else {
+        let Some((req, s)) = lookup(core, req, sid, rpc_id.clone(), ctx) else {
+            return;
+        };
+        if has_init {
+            return Reply::rpc_error(
+                400,
+                rpc_id,
+                INVALID_REQUEST,
+                "Invalid Request: session already initialized",
+            )
+            .headers(&session_headers(&s, ctx))
+            .send(req);
+        }
+        if let Err(msg) = protocol_header_ok(&req, &s) {
+            return error_for(req, rpc_id, 400, &msg, ctx);
+        }
+        // Batches exist only in 2025-03-26.
+        if batch && s.revision() != Some(Revision::V2025_03_26) {
+            return Reply::rpc_error(
+                400,
+                None,
+                INVALID_REQUEST,
+                "Invalid Request: batches are not supported in this protocol revision",
+            )
+            .headers(&session_headers(&s, ctx))
+            .send(req);
+        }
+        (req, s)
+    };
+    let headers = session_headers(&session, ctx);
+    let requests = messages
+        .iter()
+        .filter(|m| matches!(m, Incoming::Request(_)))
+        .count();
+    if requests == 0 {
+        Reply::new(202).headers(&headers).send(req);
+        for m in messages {
+            core.handle(&session, m, &Route::Session);
+        }
+        return;
+    }
+    let wants_progress = messages.iter().any(|m| match m {
+        Incoming::Request(r) => r
+            .params
+            .get("_meta")
+            .and_then(|m| m.get("progressToken"))
+            .is_some(),
+        _ => false,
+    });
+    let exchange: Arc<dyn Exchange> = if core.config.sse_responses || wants_progress {
+        let spec = StreamSpec {
+            message_event: Some("message"),
+            headers,
+            first: Vec::new(),
+            queue: core.config.stream_queue,
+        };
+        match sse::open(req, spec, &core.streams, Box::new(|_, _| {})) {
+            Ok(handle) => {
+                session.track_exchange_stream(handle.clone());
+                Arc::new(SseExchange {
+                    handle,
+                    remaining: AtomicUsize::new(requests),
+                })
+            }
+            Err(OpenError::Busy(req)) => {
+                return Reply::rpc_error(
+                    503,
+                    None,
+                    INVALID_REQUEST,
+                    "Too many open streams (--max-streams); retry later",
+                )
+                .header("Retry-After", "5")
+                .headers(&ctx.cors)
+                .send(*req);
+            }
+            Err(OpenError::Spawn(e)) => return log::error!("could not start a stream thread: {e}"),
+        }
+    } else {
+        Arc::new(JsonExchange {
+            pending: Mutex::new(Some(Pending {
+                req,
+                headers,
+                answers: Vec::with_capacity(requests),
+            })),
+            expected: requests,
+            batch,
+        })
+    };
+    let route = Route::Exchange(exchange);
+    for m in messages {
+        core.handle(&session, m, &route);
+    }
+}
+
+/// A POST answered with one JSON body once every request in it has its response.
+struct JsonExchange {
+    pending: Mutex<Option<Pending>>,
+    expected: usize,
+    batch: bool,
+}
+
+struct Pending {
+    req: Request,
+    headers: Vec<(String, String)>,
+    answers: Vec<Arc<str>>,
+}
+
+impl Exchange for JsonExchange {
+    fn deliver(&self, msg: &Outgoing) -> bool {
+        if msg.answers.is_none() {
+            // A JSON body has no room for messages before the result; such requests get SSE.
+            log::debug!("a notification for a JSON exchange was dropped");
+            return true;
+        }
+        let mut guard = self.pending.lock().unwrap_or_else(|p| p.into_inner());
+        let Some(p) = guard.as_mut() else {
+            return false;
+        };
+        p.answers.push(msg.json.clone());
+        if p.answers.len() < self.expected {
+            return true;
+        }
+        let Some(p) = guard.take() else { return false };
+        drop(guard);
+        let body = if self.batch {
+            format!(
+                "[{}]",
+                p.answers.iter().map(|a| &**a).collect::<Vec<_>>().join(",")
+            )
+        } else {
+            p.answers.first().map(|a| a.to_string()).unwrap_or_default()
+        };
+        Reply::json(200, body).headers(&p.headers).send(p.req);
+        true
+    }
+}
+
+/// A POST answered with an SSE stream that ends after the last response.
+struct SseExchange {
+    handle: StreamHandle,
+    remaining: AtomicUsize,
+}
+
+impl Exchange for SseExchange {
+    fn deliver(&self, msg: &Outgoing) -> bool {
+        let queued = self.handle.push(sse::Frame::Message(sse::Msg {
+            seq: 0,
+            json: msg.json.clone(),
+        })) == sse::Push::Queued;
+        if msg.answers.is_some() && self.remaining.fetch_sub(1, Ordering::AcqRel) == 1 {
+            self.handle.close();
+        }
+        queued
+    }
+}
+
+/// `GET /mcp`: the session's standalone stream. A new one replaces the old, so a client whose
+/// stream a proxy cut can always reconnect.
+pub fn open_stream(core: &Arc<Core>, req: Request, sid: Option<String>, ctx: &Ctx) {
+    if !http::accepts_any(&req, &[SSE]) {
+        return error(
+            req,
+            406,
+            "Not Acceptable: Accept must allow text/event-stream",
+            ctx,
+        );
+    }
+    let Some((req, session)) = lookup(core, req, sid, None, ctx) else {
+        return;
+    };
+    if let Err(msg) = protocol_header_ok(&req, &session) {
+        return error(req, 400, &msg, ctx);
+    }
+    let spec = StreamSpec {
+        message_event: Some("message"),
+        headers: session_headers(&session, ctx),
+        first: Vec::new(),
+        queue: core.config.stream_queue,
+    };
+    let s2 = session.clone();
+    match sse::open(
+        req,
+        spec,
+        &core.streams,
+        Box::new(move |id, left| s2.detach(id, left)),
+    ) {
+        Ok(handle) => {
+            let id = handle.id;
+            session.attach(handle);
+            session.close_streams_except(id);
+        }
+        Err(OpenError::Busy(req)) => {
+            Reply::rpc_error(
+                503,
+                None,
+                INVALID_REQUEST,
+                "Too many open streams (--max-streams); retry later",
+            )
+            .header("Retry-After", "5")
+            .headers(&ctx.cors)
+            .send(*req);
+        }
+        Err(OpenError::Spawn(e)) => log::error!("could not start a stream thread: {e}"),
+    }
+}
+
+/// `DELETE /mcp`: ends the session; its id answers 404 from then on.
+pub fn delete(core: &Arc<Core>, req: Request, sid: Option<String>, ctx: &Ctx) {
+    let Some((req, session)) = lookup(core, req, sid, None, ctx) else {
+        return;
+    };
+    if let Err(msg) = protocol_header_ok(&req, &session) {
+        return error(req, 400, &msg, ctx);
+    }
+    core.sessions.remove(&session.id);
+    log::info!("session {} closed by the client", session.id);
+    Reply::new(200).headers(&ctx.cors).send(req);
+}

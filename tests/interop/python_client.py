@@ -1,0 +1,86 @@
+"""Interop test: the official Python MCP SDK (PyPI `mcp`) against a running fastmcp-server.
+
+Usage: python_client.py BASE_URL
+Runs the Streamable HTTP client (/mcp) and the legacy HTTP+SSE client (/sse); prints one
+"ok ..." or "FAIL ..." line per check and exits non-zero if any check failed.
+"""
+
+import sys
+import time
+import warnings
+
+import anyio
+from mcp import Client
+from mcp.client.session import ClientSession
+from mcp.client.sse import sse_client
+from mcp.client.streamable_http import streamable_http_client
+
+BASE = sys.argv[1].rstrip("/")
+# The 2.x SDK flags ping as removed in the 2026 revision; this server speaks the handshake revisions.
+warnings.filterwarnings("ignore", message="ping is removed")
+results = []
+
+
+def check(name, cond, detail=""):
+    results.append(bool(cond))
+    print(("ok   " if cond else "FAIL ") + name + ("" if cond else f": {detail}"), flush=True)
+
+
+def text_of(result):
+    return "".join(getattr(c, "text", "") for c in result.content)
+
+
+async def exercise(label, session_like, call_tool, list_tools, ping):
+    tools = await list_tools()
+    names = [t.name for t in tools.tools]
+    check(f"{label}: tools/list names echo, add, sleep", {"echo", "add", "sleep"} <= set(names), names)
+    check(f"{label}: every tool has a description and object schema",
+          all(t.description and t.input_schema.get("type") == "object" for t in tools.tools))
+    r = await call_tool("echo", {"message": "Hello World!"})
+    check(f"{label}: echo", text_of(r) == "Hello World!" and not r.is_error, r)
+    r = await call_tool("add", {"a": 42, "b": 27})
+    check(f"{label}: add", text_of(r) == "69" and not r.is_error, r)
+    start = time.monotonic()
+    r = await call_tool("sleep", {"seconds": 1})
+    took = time.monotonic() - start
+    check(f"{label}: sleep 1 s answered in [1, 3) s", 1.0 <= took < 3.0 and not r.is_error, (took, r))
+    r = await call_tool("add", {"a": "x", "b": 1})
+    check(f"{label}: bad arguments -> isError", r.is_error, r)
+    try:
+        r = await call_tool("no_such_tool", {})
+        check(f"{label}: unknown tool -> error", r.is_error, r)
+    except Exception as e:  # noqa: BLE001 - the SDK raises MCPError for JSON-RPC errors
+        check(f"{label}: unknown tool -> error", "no_such_tool" in str(e) or "Unknown tool" in str(e), e)
+    await ping()
+    check(f"{label}: ping", True)
+
+
+async def streamable():
+    async with Client(f"{BASE}/mcp") as client:
+        check("python streamable: negotiated 2025-11-25", client.protocol_version == "2025-11-25",
+              client.protocol_version)
+        check("python streamable: server name", client.server_info and client.server_info.name == "fastmcp-server",
+              client.server_info)
+        await exercise("python streamable", client, client.call_tool, client.list_tools, client.send_ping)
+
+
+async def legacy_sse():
+    async with sse_client(f"{BASE}/sse") as (read, write):
+        async with ClientSession(read, write) as session:
+            init = await session.initialize()
+            check("python sse: initialize", init.server_info.name == "fastmcp-server", init)
+            await exercise("python sse", session, session.call_tool, session.list_tools, session.send_ping)
+
+
+async def main():
+    for fn in (streamable, legacy_sse):
+        try:
+            with anyio.fail_after(60):
+                await fn()
+        except Exception as e:  # noqa: BLE001
+            check(f"{fn.__name__} completed", False, repr(e))
+
+
+anyio.run(main)
+print(f"python interop: {sum(results)} passed, {len(results) - sum(results)} failed")
+sys.exit(0 if results and all(results) else 1)

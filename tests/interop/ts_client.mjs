@@ -1,0 +1,81 @@
+// Interop test: the official TypeScript MCP SDK (npm @modelcontextprotocol/sdk) against a running
+// fastmcp-server. Usage: node ts_client.mjs BASE_URL
+// Streamable HTTP at each of the four handshake revisions, then the legacy HTTP+SSE transport.
+// Prints one "ok ..." / "FAIL ..." line per check; exits non-zero if any failed.
+import { Client } from "@modelcontextprotocol/sdk/client/index.js";
+import { StreamableHTTPClientTransport } from "@modelcontextprotocol/sdk/client/streamableHttp.js";
+import { SSEClientTransport } from "@modelcontextprotocol/sdk/client/sse.js";
+
+const base = process.argv[2].replace(/\/$/, "");
+const results = [];
+function check(name, cond, detail = "") {
+  results.push(!!cond);
+  console.log((cond ? "ok   " : "FAIL ") + name + (cond ? "" : `: ${typeof detail === "string" ? detail : JSON.stringify(detail)}`));
+}
+const textOf = (r) => r.content.map((c) => c.text ?? "").join("");
+
+/** Makes the client ask for `version` in initialize, as an older client would. */
+function pinVersion(transport, version) {
+  const send = transport.send.bind(transport);
+  transport.send = (message, options) => {
+    if (message.method === "initialize") {
+      message = { ...message, params: { ...message.params, protocolVersion: version } };
+    }
+    return send(message, options);
+  };
+  return transport;
+}
+
+async function exercise(label, client) {
+  const tools = await client.listTools();
+  const names = tools.tools.map((t) => t.name);
+  check(`${label}: tools/list`, ["echo", "add", "sleep"].every((n) => names.includes(n)), names);
+  let r = await client.callTool({ name: "echo", arguments: { message: "Hello World!" } });
+  check(`${label}: echo`, textOf(r) === "Hello World!" && !r.isError, r);
+  r = await client.callTool({ name: "add", arguments: { a: 42, b: 27 } });
+  check(`${label}: add`, textOf(r) === "69", r);
+  const start = Date.now();
+  r = await client.callTool({ name: "sleep", arguments: { seconds: 1 } });
+  const took = (Date.now() - start) / 1000;
+  check(`${label}: sleep 1 s answered in [1, 3) s`, took >= 1 && took < 3 && !r.isError, { took, r });
+  r = await client.callTool({ name: "add", arguments: { a: "x", b: 1 } });
+  check(`${label}: bad arguments -> isError`, r.isError === true, r);
+  try {
+    r = await client.callTool({ name: "no_such_tool", arguments: {} });
+    check(`${label}: unknown tool -> error`, r.isError === true, r);
+  } catch (e) {
+    check(`${label}: unknown tool -> error`, /no_such_tool|Unknown tool/.test(String(e)), String(e));
+  }
+  const pong = await client.ping();
+  check(`${label}: ping`, pong && Object.keys(pong).length === 0, pong);
+}
+
+async function run(label, makeTransport, expectVersion) {
+  const client = new Client({ name: "ts-interop", version: "1.0.0" });
+  const transport = makeTransport();
+  try {
+    await client.connect(transport);
+    check(`${label}: server name`, client.getServerVersion()?.name === "fastmcp-server", client.getServerVersion());
+    if (expectVersion && transport.protocolVersion !== undefined) {
+      check(`${label}: negotiated ${expectVersion}`, transport.protocolVersion === expectVersion, transport.protocolVersion);
+    }
+    await exercise(label, client);
+    if (transport.terminateSession) {
+      await transport.terminateSession();
+      check(`${label}: DELETE ends the session`, true);
+    }
+  } catch (e) {
+    check(`${label}: completed`, false, String(e?.stack ?? e));
+  } finally {
+    await client.close().catch(() => {});
+  }
+}
+
+for (const version of ["2024-11-05", "2025-03-26", "2025-06-18", "2025-11-25"]) {
+  await run(`ts streamable ${version}`, () => pinVersion(new StreamableHTTPClientTransport(new URL(`${base}/mcp`)), version), version);
+}
+await run("ts sse", () => new SSEClientTransport(new URL(`${base}/sse`)), null);
+
+const passed = results.filter(Boolean).length;
+console.log(`ts interop: ${passed} passed, ${results.length - passed} failed`);
+process.exit(results.length > 0 && passed === results.length ? 0 : 1);
