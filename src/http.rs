@@ -226,38 +226,6 @@ pub fn preflight(cors: Vec<(String, String)>) -> Reply {
     ])
 }
 
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    #[test]
-    fn query() {
-        assert_eq!(
-            query_param("/mcp?a=1&session_id=ab%2Dc&x", "session_id").as_deref(),
-            Some("ab-c")
-        );
-        assert_eq!(
-            query_param("/mcp?session_id=%zz", "session_id").as_deref(),
-            Some("%zz")
-        );
-        assert_eq!(
-            query_param("/mcp?session_id=%4", "session_id").as_deref(),
-            Some("%4")
-        );
-        assert_eq!(query_param("/mcp", "session_id"), None);
-        assert_eq!(path("/mcp?x=1"), "/mcp");
-    }
-
-    #[test]
-    fn cors() {
-        assert!(cors_headers(Some("http://a"), &[]).is_empty());
-        let h = cors_headers(Some("http://a"), &["http://a".into()]);
-        assert_eq!(h[0].1, "http://a");
-        let h = cors_headers(Some("http://b"), &["*".into()]);
-        assert_eq!(h[0].1, "*");
-    }
-}
-
 /// Whether the request's `Accept` admits any of `types`. A missing header, `*/*` and `type/*`
 /// wildcards admit everything they cover: widely used clients send loose Accept headers.
 pub fn accepts_any(req: &Request, types: &[&str]) -> bool {
@@ -287,5 +255,37 @@ pub fn is_json_body(req: &Request, missing_ok: bool) -> bool {
             .split(';')
             .next()
             .is_some_and(|t| t.trim().eq_ignore_ascii_case("application/json")),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn query() {
+        assert_eq!(
+            query_param("/mcp?a=1&session_id=ab%2Dc&x", "session_id").as_deref(),
+            Some("ab-c")
+        );
+        assert_eq!(
+            query_param("/mcp?session_id=%zz", "session_id").as_deref(),
+            Some("%zz")
+        );
+        assert_eq!(
+            query_param("/mcp?session_id=%4", "session_id").as_deref(),
+            Some("%4")
+        );
+        assert_eq!(query_param("/mcp", "session_id"), None);
+        assert_eq!(path("/mcp?x=1"), "/mcp");
+    }
+
+    #[test]
+    fn cors() {
+        assert!(cors_headers(Some("http://a"), &[]).is_empty());
+        let h = cors_headers(Some("http://a"), &["http://a".into()]);
+        assert_eq!(h[0].1, "http://a");
+        let h = cors_headers(Some("http://b"), &["*".into()]);
+        assert_eq!(h[0].1, "*");
     }
 }
