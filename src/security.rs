@@ -3,6 +3,7 @@
 
 use crate::config::Config;
 use crate::http::{Reply, header};
+
 use crate::jsonrpc::INVALID_REQUEST;
 use tiny_http::Request;
 
@@ -75,8 +76,16 @@ impl Guard {
     /// Checks Host, Origin and (when `auth`) the bearer token; on failure answers the request and
     /// gives it up. CORS preflights carry no credentials, so they skip the token.
     pub fn check(&self, req: Request, cors: &[(String, String)], auth: bool) -> Option<Request> {
-        let host_ok = header(&req, "Host").is_none_or(|h| self.host_allowed(h));
-        let origin_ok = header(&req, "Origin").is_none_or(|o| self.origin_allowed(o));
+        // Every copy of the header must pass: a second Host must not smuggle a foreign name.
+        let all = |name: &str| {
+            req.headers()
+                .iter()
+                .filter(|h| h.field.as_str().as_str().eq_ignore_ascii_case(name))
+                .map(|h| h.value.as_str().to_string())
+                .collect::<Vec<_>>()
+        };
+        let host_ok = all("Host").iter().all(|h| self.host_allowed(h));
+        let origin_ok = all("Origin").iter().all(|o| self.origin_allowed(o));
         if !host_ok || !origin_ok {
             let what = if host_ok { "Origin" } else { "Host" };
             log::warn!(

@@ -1,6 +1,7 @@
 //! The seed transport end to end against the real binary.
 
 mod common;
+use common::schema::{check_http_error, check_message};
 use common::*;
 use serde_json::{Value, json};
 use std::time::{Duration, Instant};
@@ -39,6 +40,7 @@ fn seed_walkthrough() {
     let init = sse.next_json(T);
     assert_eq!(init["id"], 1);
     assert_eq!(init["result"]["protocolVersion"], "2024-11-05");
+    check_message("2024-11-05", &init, Some("initialize"));
     assert_eq!(init["result"]["serverInfo"]["name"], "fastmcp-server");
     assert!(init["result"]["capabilities"]["tools"].is_object());
 
@@ -81,6 +83,7 @@ fn seed_walkthrough() {
         .map(|t| t["name"].as_str().unwrap())
         .collect();
     assert_eq!(names, ["echo", "add", "sleep"]);
+    check_message("2024-11-05", &tools, Some("tools/list"));
     for t in tools["result"]["tools"].as_array().unwrap() {
         assert!(t["description"].is_string());
         assert_eq!(t["inputSchema"]["type"], "object");
@@ -97,8 +100,10 @@ fn seed_walkthrough() {
         &sid,
         r#"{"jsonrpc":"2.0","id":7,"method":"tools/call","params":{"name":"echo","arguments":{"message":"hi"}}}"#,
     );
+    let v = sse.next_json(T);
+    check_message("2024-11-05", &v, Some("tools/call"));
     assert_eq!(
-        sse.next_json(T)["result"],
+        v["result"],
         json!({"content":[{"type":"text","text":"hi"}]})
     );
 
@@ -108,6 +113,7 @@ fn seed_walkthrough() {
         r#"{"jsonrpc":"2.0","id":8,"method":"tools/call","params":{"name":"add","arguments":{"a":"x","b":1}}}"#,
     );
     let v = sse.next_json(T);
+    check_message("2024-11-05", &v, Some("tools/call"));
     assert_eq!(
         v["result"]["isError"], true,
         "bad arguments are a tool error: {v}"
@@ -125,6 +131,7 @@ fn seed_walkthrough() {
         r#"{"jsonrpc":"2.0","id":9,"method":"tools/call","params":{"name":"nope"}}"#,
     );
     let v = sse.next_json(T);
+    check_message("2024-11-05", &v, Some("tools/call"));
     assert_eq!(v["error"]["code"], -32602);
     assert!(v["error"]["message"].as_str().unwrap().contains("nope"));
 
@@ -133,10 +140,9 @@ fn seed_walkthrough() {
         &sid,
         r#"{"jsonrpc":"2.0","id":"p","method":"ping"}"#,
     );
-    assert_eq!(
-        sse.next_json(T),
-        json!({"jsonrpc":"2.0","id":"p","result":{}})
-    );
+    let v = sse.next_json(T);
+    check_message("2024-11-05", &v, Some("ping"));
+    assert_eq!(v, json!({"jsonrpc":"2.0","id":"p","result":{}}));
 
     seed_post(
         &srv.addr,
@@ -238,6 +244,7 @@ fn error_codes() {
     let r = post_json(&srv.addr, &path, &[], "{nope");
     assert_eq!(r.status, 400);
     let v = r.json();
+    check_http_error("2025-03-26", &v);
     assert_eq!(v["error"]["code"], -32700);
     assert!(
         v.get("id").is_none(),
@@ -256,6 +263,7 @@ fn error_codes() {
         let r = post_json(&srv.addr, &path, &[], body);
         assert_eq!(r.status, 400, "{body}");
         let v = r.json();
+        check_http_error("2025-03-26", &v);
         assert_eq!(v["error"]["code"], -32600, "{body}: {v}");
         assert_eq!(v.get("id").cloned(), id, "{body}");
     }
@@ -267,6 +275,7 @@ fn error_codes() {
         r#"{"jsonrpc":"2.0","id":1,"method":"no/such"}"#,
     );
     let v = sse.next_json(T);
+    check_message("2025-03-26", &v, None);
     assert_eq!(
         (v["id"].clone(), v["error"]["code"].clone()),
         (json!(1), json!(-32601))

@@ -184,7 +184,8 @@ pub fn post(core: &Arc<Core>, req: Request, body: &[u8], sid: Option<String>, ct
             .is_some(),
         _ => false,
     });
-    let exchange: Arc<dyn Exchange> = if core.config.sse_responses || wants_progress {
+    let sse_mode = core.config.sse_responses || wants_progress || !http::accepts_any(&req, &[JSON]);
+    let exchange: Arc<dyn Exchange> = if sse_mode {
         let spec = StreamSpec {
             message_event: Some("message"),
             headers,

@@ -16,11 +16,23 @@ pub struct Server {
 
 impl Server {
     pub fn start(args: &[&str]) -> Server {
+        Server::spawn(args, Stdio::null())
+    }
+
+    /// Starts the server with its log (stderr) written to `log`.
+    pub fn start_logging(args: &[&str], log: &std::path::Path) -> Server {
+        Server::spawn(
+            args,
+            Stdio::from(std::fs::File::create(log).expect("log file")),
+        )
+    }
+
+    fn spawn(args: &[&str], stderr: Stdio) -> Server {
         let mut child = Command::new(env!("CARGO_BIN_EXE_fastmcp-server"))
             .args(["--host", "127.0.0.1", "--port", "0"])
             .args(args)
             .stdout(Stdio::piped())
-            .stderr(Stdio::null())
+            .stderr(stderr)
             .spawn()
             .expect("start server");
         let stdout = child.stdout.take().expect("stdout");
@@ -83,7 +95,10 @@ fn write_request(
     headers: &[(&str, &str)],
     body: &[u8],
 ) {
-    let mut req = format!("{method} {path} HTTP/1.1\r\nHost: localhost\r\n");
+    let mut req = format!("{method} {path} HTTP/1.1\r\n");
+    if !headers.iter().any(|(k, _)| k.eq_ignore_ascii_case("Host")) {
+        req.push_str("Host: localhost\r\n");
+    }
     for (k, v) in headers {
         req.push_str(&format!("{k}: {v}\r\n"));
     }
@@ -347,3 +362,5 @@ pub fn seed_initialize(addr: &str, sse: &mut Sse, sid: &str) -> Value {
 }
 
 pub const T: Duration = Duration::from_secs(5);
+
+pub mod schema;
