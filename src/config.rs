@@ -35,6 +35,10 @@ pub struct Config {
     pub auth_token: Option<String>,
     /// Answer every Streamable HTTP request with an SSE stream instead of JSON.
     pub sse_responses: bool,
+    /// On SIGTERM/SIGINT, how long running requests may take to finish.
+    pub shutdown_grace: Duration,
+    /// Serve `/health` and `/metrics` without the bearer token.
+    pub public_health: bool,
 }
 
 impl Default for Config {
@@ -61,6 +65,8 @@ impl Default for Config {
             allowed_origins: Vec::new(),
             auth_token: None,
             sse_responses: false,
+            shutdown_grace: Duration::from_secs(10),
+            public_health: false,
         }
     }
 }
@@ -93,6 +99,8 @@ OPTIONS:
     --allowed-origin ORIGIN   accept this Origin too (repeatable)
     --auth-token-file PATH    require `Authorization: Bearer <token>` (token read from PATH)
     --sse-responses           answer Streamable HTTP requests with SSE streams, not JSON
+    --shutdown-grace-secs S   on SIGTERM/SIGINT, time running requests get to finish (default 10)
+    --public-health           serve /health and /metrics without the bearer token
     -h, --help                print this help
     -V, --version             print the version
 ";
@@ -187,6 +195,10 @@ pub fn parse_args(args: Vec<std::ffi::OsString>) -> Result<Cli, String> {
     c.allowed_hosts = a.values_from_str("--allowed-host").map_err(e)?;
     c.allowed_origins = a.values_from_str("--allowed-origin").map_err(e)?;
     c.sse_responses = a.contains("--sse-responses");
+    c.public_health = a.contains("--public-health");
+    if let Some(v) = a.opt_value_from_str("--shutdown-grace-secs").map_err(e)? {
+        c.shutdown_grace = secs("--shutdown-grace-secs", v)?;
+    }
     if let Some(path) = a
         .opt_value_from_str::<_, String>("--auth-token-file")
         .map_err(e)?

@@ -30,6 +30,9 @@ pub struct Core {
     pub streams: Arc<StreamBudget>,
     pub instructions: Option<String>,
     pub guard: crate::security::Guard,
+    /// Set once shutdown has begun.
+    pub shutting_down: Arc<std::sync::atomic::AtomicBool>,
+    pub started: std::time::Instant,
 }
 
 /// Error code for requests other than `initialize`/`ping` on a session that has not been
@@ -54,6 +57,7 @@ impl Core {
     }
 
     fn handle_notification(&self, session: &Session, n: Notification) {
+        crate::metrics::METRICS.rpc(&n.method);
         match n.method.as_str() {
             "notifications/initialized" | "initialized" => {
                 log::debug!("session {}: client initialized", session.id)
@@ -64,8 +68,11 @@ impl Core {
 
     fn handle_request(&self, session: &Arc<Session>, req: Request, route: &Route) {
         log::debug!("session {}: request {} {}", session.id, req.id, req.method);
+        crate::metrics::METRICS.rpc(&req.method);
         session.begin_request();
+        let started = std::time::Instant::now();
         let reply = |result: Result<Value, ErrorObject>| {
+            crate::metrics::METRICS.latency(started.elapsed());
             let response = match result {
                 Ok(v) => Response::result(req.id.clone(), v),
                 Err(e) => Response::error(Some(req.id.clone()), e),
@@ -151,12 +158,14 @@ impl Core {
         shape: Shape,
     ) {
         let responder = Responder::new(
+            tool.name.clone(),
             session.clone(),
             route.clone(),
             req.id.clone(),
             shape,
             self.timer.clone(),
             self.pool.clone(),
+            self.shutting_down.clone(),
         );
         log::debug!("session {}: calling tool {}", session.id, tool.name);
         // A panic unwinds through the responder, whose drop answers the client with -32603.

@@ -104,6 +104,7 @@ impl Reply {
     }
 
     pub fn send(self, req: Request) {
+        crate::metrics::METRICS.http(path(req.url()), req.method(), self.status);
         let mut resp = Response::from_data(self.body).with_status_code(self.status);
         for (k, v) in &self.headers {
             // Header values we build are ASCII; a value that is not (impossible today) is

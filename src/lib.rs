@@ -20,6 +20,7 @@ pub mod config;
 pub mod dispatch;
 pub mod http;
 pub mod jsonrpc;
+pub mod metrics;
 pub mod pool;
 pub mod protocol;
 pub mod security;

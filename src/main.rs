@@ -34,6 +34,14 @@ fn main() {
             std::process::exit(1);
         }
     };
+    let stop = server.stop_flag();
+    for signal in [signal_hook::consts::SIGTERM, signal_hook::consts::SIGINT] {
+        if let Err(e) = signal_hook::flag::register(signal, stop.clone()) {
+            eprintln!("fastmcp-server: cannot handle signal {signal}: {e}");
+            std::process::exit(1);
+        }
+    }
+    // Handlers are in place before the address is announced: whoever reads it may signal at once.
     let addr = server.local_addr();
     println!("fastmcp-server listening on http://{addr}");
     println!("  Streamable HTTP (MCP 2025-03-26+): http://{addr}/mcp");

@@ -12,8 +12,8 @@ use crate::tools::{Tool, ToolRegistry, builtin};
 use crate::transport::{Ctx, legacy, seed, streamable};
 use std::net::{SocketAddr, TcpListener, ToSocketAddrs};
 use std::sync::Arc;
-use std::sync::atomic::{AtomicUsize, Ordering};
-use std::time::Duration;
+use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering};
+use std::time::{Duration, Instant};
 use tiny_http::{Method, Request};
 
 /// Builds a server: the binary uses it exactly as a library user would.
@@ -68,6 +68,8 @@ impl ServerBuilder {
             streams: Arc::new(StreamBudget::new(c.max_streams)),
             instructions: self.instructions,
             guard: crate::security::Guard::new(&self.config),
+            shutting_down: Arc::new(AtomicBool::new(false)),
+            started: Instant::now(),
             config: self.config,
         });
         Ok(Server {
@@ -75,6 +77,7 @@ impl ServerBuilder {
             http,
             local,
             uploads: Arc::new(AtomicUsize::new(0)),
+            stop: Arc::new(AtomicBool::new(false)),
         })
     }
 }
@@ -107,6 +110,8 @@ pub struct Server {
     local: SocketAddr,
     /// Requests whose (large or chunked) body is still arriving, each on its own thread.
     uploads: Arc<AtomicUsize>,
+    /// Set (by a signal handler, or [`Server::stop_flag`]'s user) to begin a graceful shutdown.
+    stop: Arc<AtomicBool>,
 }
 
 impl Server {
@@ -118,11 +123,33 @@ impl Server {
         &self.core
     }
 
-    /// Serves until the process ends.
+    /// The flag that starts a graceful shutdown when set; hand it to a signal handler.
+    pub fn stop_flag(&self) -> Arc<AtomicBool> {
+        self.stop.clone()
+    }
+
+    /// Serves until a graceful shutdown (see [`Server::stop_flag`]) has completed.
     pub fn run(self) {
         self.start_duties();
-        for req in self.http.incoming_requests() {
-            self.accept(req);
+        let mut shutdown: Option<std::thread::JoinHandle<()>> = None;
+        loop {
+            match self.http.recv_timeout(Duration::from_millis(100)) {
+                Ok(Some(req)) if shutdown.is_some() => refuse_during_shutdown(req),
+                Ok(Some(req)) => self.accept(req),
+                Ok(None) => {}
+                Err(e) => {
+                    log::error!("accept failed: {e}");
+                    std::thread::sleep(Duration::from_millis(100));
+                }
+            }
+            if shutdown.is_none() && self.stop.load(Ordering::Acquire) {
+                let core = self.core.clone();
+                shutdown = Some(std::thread::spawn(move || graceful_shutdown(&core)));
+            }
+            if shutdown.as_ref().is_some_and(|h| h.is_finished()) {
+                log::info!("shutdown complete");
+                return;
+            }
         }
     }
 
@@ -196,6 +223,44 @@ impl Server {
     }
 }
 
+/// Lets running work finish within `--shutdown-grace-secs`, answers what cannot finish with an
+/// error, ends every stream with a final `shutdown` event, and returns.
+fn graceful_shutdown(core: &Arc<Core>) {
+    let grace = core.config.shutdown_grace;
+    let deadline = Instant::now() + grace;
+    log::info!(
+        "shutting down: {} request(s) running, {} stream(s) open, grace {:?}",
+        core.sessions.active_requests(),
+        core.streams.open(),
+        grace
+    );
+    core.shutting_down.store(true, Ordering::Release);
+    // Deferred answers due after the grace period are dropped; their responders answer at once
+    // with a "shutting down" error. A margin leaves time to write everything before the deadline.
+    let margin = (grace / 5).min(Duration::from_secs(1));
+    core.timer.drop_after(deadline - margin);
+    while core.sessions.active_requests() > 0 && Instant::now() + margin < deadline {
+        std::thread::sleep(Duration::from_millis(10));
+    }
+    for s in core.sessions.all() {
+        s.close_streams_with(crate::sse::Frame::Event {
+            name: Some("shutdown"),
+            data: "server shutting down".into(),
+        });
+    }
+    while core.streams.open() > 0 && Instant::now() < deadline {
+        std::thread::sleep(Duration::from_millis(10));
+    }
+    core.timer.stop();
+}
+
+fn refuse_during_shutdown(req: Request) {
+    Reply::rpc_error(503, None, INVALID_REQUEST, "Server shutting down")
+        .header("Connection", "close")
+        .header("Retry-After", "5")
+        .send(req);
+}
+
 fn busy(req: Request, why: &str) {
     Reply::rpc_error(503, None, INVALID_REQUEST, why)
         .header("Retry-After", "1")
@@ -210,7 +275,9 @@ fn handle(core: &Arc<Core>, req: Request) {
         cors: http::cors_headers(http::header(&req, "Origin"), &core.config.cors_origins),
     };
     let is_preflight = *req.method() == Method::Options;
-    let Some(req) = core.guard.check(req, &ctx.cors, !is_preflight) else {
+    let ops = matches!(path.as_str(), "/health" | "/metrics");
+    let auth = !(is_preflight || ops && core.config.public_health);
+    let Some(req) = core.guard.check(req, &ctx.cors, auth) else {
         return;
     };
     if is_preflight {
@@ -260,6 +327,12 @@ fn handle(core: &Arc<Core>, req: Request) {
             }
         }
         ("/messages", _) => method_not_allowed(req, "POST, OPTIONS", &ctx),
+        ("/health", Method::Get) => health(core).headers(&ctx.cors).send(req),
+        ("/metrics", Method::Get) => Reply::new(200)
+            .header("Content-Type", "text/plain; version=0.0.4")
+            .body(metrics_text(core).into_bytes())
+            .send(req),
+        ("/health" | "/metrics", _) => method_not_allowed(req, "GET", &ctx),
         _ => Reply::rpc_error(
             404,
             None,
@@ -304,6 +377,54 @@ fn read_body(core: &Core, mut req: Request, ctx: &Ctx) -> Option<(Request, Vec<u
             None
         }
     }
+}
+
+fn health(core: &Core) -> Reply {
+    let down = core.shutting_down.load(Ordering::Acquire);
+    let body = serde_json::json!({
+        "status": if down { "shutting_down" } else { "ok" },
+        "uptime_secs": core.started.elapsed().as_secs(),
+        "sessions": core.sessions.len(),
+        "streams": core.streams.open(),
+    });
+    Reply::json(if down { 503 } else { 200 }, body.to_string())
+}
+
+fn metrics_text(core: &Core) -> String {
+    let created = core.sessions.created.load(Ordering::Relaxed) as u64;
+    let expired = core.sessions.expired.load(Ordering::Relaxed) as u64;
+    crate::metrics::METRICS.render(&[
+        (
+            "fastmcp_sessions_open",
+            "Live sessions.",
+            core.sessions.len() as u64,
+        ),
+        (
+            "fastmcp_sessions_created",
+            "Sessions created since start.",
+            created,
+        ),
+        (
+            "fastmcp_sessions_expired",
+            "Sessions removed for idleness since start.",
+            expired,
+        ),
+        (
+            "fastmcp_streams_open",
+            "Open SSE streams.",
+            core.streams.open() as u64,
+        ),
+        (
+            "fastmcp_requests_running",
+            "JSON-RPC requests in progress.",
+            core.sessions.active_requests() as u64,
+        ),
+        (
+            "fastmcp_uptime_seconds",
+            "Seconds since start.",
+            core.started.elapsed().as_secs(),
+        ),
+    ])
 }
 
 /// The session id of a request: `Mcp-Session-Id` header, else the `session_id` query parameter.

@@ -11,6 +11,7 @@ use crate::protocol::Revision;
 use crate::sse::{Frame, Msg, Push, StreamHandle};
 use serde_json::Value;
 use std::collections::{HashMap, VecDeque};
+use std::sync::atomic::{AtomicUsize, Ordering};
 use std::sync::{Arc, Mutex, MutexGuard};
 use std::time::{Duration, Instant};
 
@@ -70,15 +71,18 @@ pub struct Session {
     pub id: String,
     pub kind: TransportKind,
     outbox_limit: usize,
+    /// Requests running across all sessions (for graceful shutdown).
+    active: Arc<AtomicUsize>,
     state: Mutex<State>,
 }
 
 impl Session {
-    fn new(kind: TransportKind, outbox_limit: usize) -> Session {
+    fn new(kind: TransportKind, outbox_limit: usize, active: Arc<AtomicUsize>) -> Session {
         Session {
             id: uuid::Uuid::new_v4().to_string(),
             kind,
             outbox_limit,
+            active,
             state: Mutex::new(State {
                 last_activity: Instant::now(),
                 initialized: false,
@@ -134,12 +138,14 @@ impl Session {
 
     /// A running request keeps its session alive through expiry.
     pub fn begin_request(&self) {
+        self.active.fetch_add(1, Ordering::AcqRel);
         let mut s = self.state();
         s.in_flight += 1;
         s.last_activity = Instant::now();
     }
 
     pub fn end_request(&self) {
+        self.active.fetch_sub(1, Ordering::AcqRel);
         let mut s = self.state();
         s.in_flight = s.in_flight.saturating_sub(1);
         s.last_activity = Instant::now();
@@ -197,6 +203,9 @@ impl Session {
     fn enqueue(&self, s: &mut State, msg: Msg) {
         if s.outbox.len() >= self.outbox_limit {
             s.outbox.pop_front();
+            crate::metrics::METRICS
+                .events_dropped
+                .fetch_add(1, Ordering::Relaxed);
             log::warn!(
                 "session {}: outbox full ({}); oldest message dropped",
                 self.id,
@@ -224,6 +233,9 @@ impl Session {
         if leftovers.is_empty() || s.ended {
             return;
         }
+        crate::metrics::METRICS
+            .events_replayed
+            .fetch_add(leftovers.len() as u64, Ordering::Relaxed);
         let open: Vec<&(StreamHandle, u64)> =
             s.streams.iter().filter(|(h, _)| !h.is_closed()).collect();
         if open.is_empty() {
@@ -315,6 +327,15 @@ impl Session {
         }
     }
 
+    /// Server shutdown: every stream gets `last` after what it already has queued, then ends.
+    pub fn close_streams_with(&self, last: Frame) {
+        let s = self.state();
+        for h in s.streams.iter().map(|(h, _)| h).chain(&s.exchange_streams) {
+            let _ = h.push(last.clone());
+            h.close();
+        }
+    }
+
     /// Ends the session: closes its streams and drops its outbox.
     pub fn end(&self) {
         let mut s = self.state();
@@ -352,6 +373,9 @@ pub struct Sessions {
     map: Mutex<HashMap<String, Arc<Session>>>,
     max: usize,
     outbox_limit: usize,
+    active: Arc<AtomicUsize>,
+    pub created: AtomicUsize,
+    pub expired: AtomicUsize,
 }
 
 impl Sessions {
@@ -360,6 +384,9 @@ impl Sessions {
             map: Mutex::new(HashMap::new()),
             max,
             outbox_limit,
+            active: Arc::new(AtomicUsize::new(0)),
+            created: AtomicUsize::new(0),
+            expired: AtomicUsize::new(0),
         }
     }
 
@@ -372,7 +399,8 @@ impl Sessions {
         if m.len() >= self.max {
             return Err(TooManySessions);
         }
-        let s = Arc::new(Session::new(kind, self.outbox_limit));
+        let s = Arc::new(Session::new(kind, self.outbox_limit, self.active.clone()));
+        self.created.fetch_add(1, Ordering::Relaxed);
         m.insert(s.id.clone(), s.clone());
         log::info!("session {} opened ({kind:?})", s.id);
         Ok(s)
@@ -388,6 +416,11 @@ impl Sessions {
             s.end();
         }
         s
+    }
+
+    /// Requests running in all sessions.
+    pub fn active_requests(&self) -> usize {
+        self.active.load(Ordering::Acquire)
     }
 
     pub fn len(&self) -> usize {
@@ -415,6 +448,7 @@ impl Sessions {
                 .collect();
             ids.iter().filter_map(|id| m.remove(id)).collect()
         };
+        self.expired.fetch_add(expired.len(), Ordering::Relaxed);
         for s in &expired {
             s.end();
             log::info!("session {} expired", s.id);

@@ -176,6 +176,7 @@ pub fn open(
     let Some(guard) = budget.try_acquire() else {
         return Err(OpenError::Busy(Box::new(request)));
     };
+    crate::metrics::METRICS.http(crate::http::path(request.url()), request.method(), 200);
     let (tx, rx) = bounded(spec.queue.max(1));
     let handle = StreamHandle {
         id: NEXT_STREAM_ID.fetch_add(1, Ordering::Relaxed),
@@ -326,7 +327,13 @@ fn write_frame(
     chunk.extend_from_slice(text.as_bytes());
     chunk.extend_from_slice(b"\r\n");
     w.write_all(&chunk)?;
-    w.flush()
+    w.flush()?;
+    if let Frame::Message(_) = frame {
+        crate::metrics::METRICS
+            .events_sent
+            .fetch_add(1, Ordering::Relaxed);
+    }
+    Ok(())
 }
 
 #[cfg(test)]

@@ -18,6 +18,7 @@ pub struct TimerId(u64);
 enum Command {
     Schedule(Instant, u64, Task),
     Cancel(u64),
+    DropAfter(Instant),
     Stop,
 }
 
@@ -83,6 +84,12 @@ impl Timer {
         let _ = self.tx.send(Command::Cancel(id.0));
     }
 
+    /// Drops every task due after `deadline` without running it (shutdown: a deferred answer
+    /// that cannot come in time is dropped, and its responder answers with an error instead).
+    pub fn drop_after(&self, deadline: Instant) {
+        let _ = self.tx.send(Command::DropAfter(deadline));
+    }
+
     pub fn stop(&self) {
         let _ = self.tx.send(Command::Stop);
     }
@@ -126,6 +133,16 @@ fn run(rx: Receiver<Command>) {
             // The heap entry stays until its deadline; without a task it is skipped.
             Command::Cancel(id) => {
                 tasks.remove(&id);
+            }
+            Command::DropAfter(deadline) => {
+                let late: Vec<u64> = heap
+                    .iter()
+                    .filter(|Reverse((at, _))| *at > deadline)
+                    .map(|Reverse((_, id))| *id)
+                    .collect();
+                for id in late {
+                    drop(tasks.remove(&id));
+                }
             }
             Command::Stop => return,
         }

@@ -106,37 +106,48 @@ pub struct Responder {
 }
 
 struct Inner {
+    tool: String,
+    started: std::time::Instant,
     session: Arc<Session>,
     route: Route,
     id: RequestId,
     shape: Shape,
     timer: Timer,
     pool: Pool,
+    shutting_down: Arc<std::sync::atomic::AtomicBool>,
 }
 
 impl Responder {
+    #[allow(clippy::too_many_arguments)]
     pub(crate) fn new(
+        tool: String,
         session: Arc<Session>,
         route: Route,
         id: RequestId,
         shape: Shape,
         timer: Timer,
         pool: Pool,
+        shutting_down: Arc<std::sync::atomic::AtomicBool>,
     ) -> Responder {
         Responder {
             inner: Some(Inner {
+                tool,
+                started: std::time::Instant::now(),
                 session,
                 route,
                 id,
                 shape,
                 timer,
                 pool,
+                shutting_down,
             }),
         }
     }
 
     pub fn finish(mut self, result: ToolResult) {
         if let Some(inner) = self.inner.take() {
+            let outcome = if result.is_error { "error" } else { "ok" };
+            crate::metrics::METRICS.tool(&inner.tool, outcome);
             let response = match inner.shape {
                 Shape::ToolsCall(rev) => Response::result(inner.id.clone(), result.to_mcp(rev)),
                 Shape::Bare if result.is_error => {
@@ -178,6 +189,7 @@ impl Responder {
 
 impl Inner {
     fn deliver(self, response: Response) {
+        crate::metrics::METRICS.latency(self.started.elapsed());
         let json: Arc<str> = response.to_json().into();
         self.session.send(
             &self.route,
@@ -193,11 +205,30 @@ impl Inner {
 impl Drop for Responder {
     fn drop(&mut self) {
         if let Some(inner) = self.inner.take() {
-            log::error!("tool call {} ended without an answer", inner.id);
-            let err = ErrorObject::new(
-                INTERNAL_ERROR,
-                "Internal error: the tool failed without producing a result",
-            );
+            let err = if inner
+                .shutting_down
+                .load(std::sync::atomic::Ordering::Acquire)
+            {
+                ErrorObject::new(
+                    INTERNAL_ERROR,
+                    "Server shutting down: the request was cancelled before it completed",
+                )
+            } else {
+                log::error!("tool call {} ended without an answer", inner.id);
+                ErrorObject::new(
+                    INTERNAL_ERROR,
+                    "Internal error: the tool failed without producing a result",
+                )
+            };
+            let outcome = if inner
+                .shutting_down
+                .load(std::sync::atomic::Ordering::Acquire)
+            {
+                "cancelled"
+            } else {
+                "failed"
+            };
+            crate::metrics::METRICS.tool(&inner.tool, outcome);
             let id = inner.id.clone();
             inner.deliver(Response::error(Some(id), err));
         }

@@ -1,0 +1,188 @@
+//! Counters for `/metrics` (Prometheus text format).
+//!
+//! They are process-wide statics so that every layer can count without threading a handle through
+//! each call; a process runs one server, so there is nothing to tell apart. Label values come from
+//! closed sets (endpoint names, known methods, registered tools) so a client cannot grow them.
+
+use std::collections::BTreeMap;
+use std::fmt::Write as _;
+use std::sync::Mutex;
+use std::sync::atomic::{AtomicU64, Ordering};
+use std::time::Duration;
+
+const BUCKETS: [f64; 14] = [
+    0.0005, 0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1.0, 2.5, 5.0, 10.0,
+];
+
+pub struct Metrics {
+    http: Mutex<BTreeMap<(&'static str, &'static str, u16), u64>>,
+    rpc: Mutex<BTreeMap<&'static str, u64>>,
+    tools: Mutex<BTreeMap<(String, &'static str), u64>>,
+    pub events_sent: AtomicU64,
+    pub events_dropped: AtomicU64,
+    pub events_replayed: AtomicU64,
+    latency: [AtomicU64; BUCKETS.len() + 1],
+    latency_sum_us: AtomicU64,
+}
+
+#[allow(clippy::declare_interior_mutable_const)]
+const ZERO: AtomicU64 = AtomicU64::new(0);
+
+pub static METRICS: Metrics = Metrics {
+    http: Mutex::new(BTreeMap::new()),
+    rpc: Mutex::new(BTreeMap::new()),
+    tools: Mutex::new(BTreeMap::new()),
+    events_sent: AtomicU64::new(0),
+    events_dropped: AtomicU64::new(0),
+    events_replayed: AtomicU64::new(0),
+    latency: [ZERO; BUCKETS.len() + 1],
+    latency_sum_us: AtomicU64::new(0),
+};
+
+/// The endpoint label: one of the served paths, or "other" (so unknown paths cannot add labels).
+pub fn endpoint_of(path: &str) -> &'static str {
+    const PATHS: [&str; 6] = [
+        "/mcp",
+        "/notifications",
+        "/sse",
+        "/messages",
+        "/health",
+        "/metrics",
+    ];
+    PATHS.into_iter().find(|p| *p == path).unwrap_or("other")
+}
+
+fn method_label(method: &str) -> &'static str {
+    const KNOWN: [&str; 10] = [
+        "initialize",
+        "ping",
+        "tools/list",
+        "tools/call",
+        "list_tools",
+        "echo",
+        "add",
+        "sleep",
+        "notifications/initialized",
+        "notifications/cancelled",
+    ];
+    KNOWN.into_iter().find(|k| *k == method).unwrap_or("other")
+}
+
+impl Metrics {
+    pub fn http(&self, path: &str, method: &tiny_http::Method, status: u16) {
+        let m = match method {
+            tiny_http::Method::Get => "GET",
+            tiny_http::Method::Post => "POST",
+            tiny_http::Method::Delete => "DELETE",
+            tiny_http::Method::Options => "OPTIONS",
+            _ => "other",
+        };
+        let mut h = self.http.lock().unwrap_or_else(|p| p.into_inner());
+        *h.entry((endpoint_of(path), m, status)).or_default() += 1;
+    }
+
+    pub fn rpc(&self, method: &str) {
+        let mut r = self.rpc.lock().unwrap_or_else(|p| p.into_inner());
+        *r.entry(method_label(method)).or_default() += 1;
+    }
+
+    /// `name` must be a registered tool's name (a closed set).
+    pub fn tool(&self, name: &str, outcome: &'static str) {
+        let mut t = self.tools.lock().unwrap_or_else(|p| p.into_inner());
+        *t.entry((name.to_string(), outcome)).or_default() += 1;
+    }
+
+    pub fn latency(&self, d: Duration) {
+        let secs = d.as_secs_f64();
+        let i = BUCKETS
+            .iter()
+            .position(|b| secs <= *b)
+            .unwrap_or(BUCKETS.len());
+        self.latency[i].fetch_add(1, Ordering::Relaxed);
+        self.latency_sum_us.fetch_add(
+            d.as_micros().min(u64::MAX as u128) as u64,
+            Ordering::Relaxed,
+        );
+    }
+
+    /// The Prometheus exposition text; `gauges` are (name, help, value) read at scrape time.
+    pub fn render(&self, gauges: &[(&str, &str, u64)]) -> String {
+        let mut out = String::new();
+        for (name, help, v) in gauges {
+            let _ = writeln!(out, "# HELP {name} {help}\n# TYPE {name} gauge\n{name} {v}");
+        }
+        let _ = writeln!(
+            out,
+            "# HELP fastmcp_http_responses_total HTTP responses by endpoint, method and status.\n# TYPE fastmcp_http_responses_total counter"
+        );
+        for ((t, m, s), v) in self.http.lock().unwrap_or_else(|p| p.into_inner()).iter() {
+            let _ = writeln!(
+                out,
+                "fastmcp_http_responses_total{{endpoint=\"{t}\",method=\"{m}\",status=\"{s}\"}} {v}"
+            );
+        }
+        let _ = writeln!(
+            out,
+            "# HELP fastmcp_jsonrpc_requests_total JSON-RPC requests by method.\n# TYPE fastmcp_jsonrpc_requests_total counter"
+        );
+        for (m, v) in self.rpc.lock().unwrap_or_else(|p| p.into_inner()).iter() {
+            let _ = writeln!(out, "fastmcp_jsonrpc_requests_total{{method=\"{m}\"}} {v}");
+        }
+        let _ = writeln!(
+            out,
+            "# HELP fastmcp_tool_calls_total Tool calls by tool and outcome.\n# TYPE fastmcp_tool_calls_total counter"
+        );
+        for ((n, o), v) in self.tools.lock().unwrap_or_else(|p| p.into_inner()).iter() {
+            let _ = writeln!(
+                out,
+                "fastmcp_tool_calls_total{{tool=\"{n}\",outcome=\"{o}\"}} {v}"
+            );
+        }
+        for (name, help, c) in [
+            (
+                "fastmcp_events_sent_total",
+                "SSE message events written.",
+                &self.events_sent,
+            ),
+            (
+                "fastmcp_events_dropped_total",
+                "Messages dropped (full outbox, stuck stream).",
+                &self.events_dropped,
+            ),
+            (
+                "fastmcp_events_replayed_total",
+                "Messages redelivered after a stream died.",
+                &self.events_replayed,
+            ),
+        ] {
+            let _ = writeln!(
+                out,
+                "# HELP {name} {help}\n# TYPE {name} counter\n{name} {}",
+                c.load(Ordering::Relaxed)
+            );
+        }
+        let _ = writeln!(
+            out,
+            "# HELP fastmcp_request_duration_seconds Time from receiving a JSON-RPC request to its answer.\n# TYPE fastmcp_request_duration_seconds histogram"
+        );
+        let mut cum = 0;
+        for (i, b) in BUCKETS.iter().enumerate() {
+            cum += self.latency[i].load(Ordering::Relaxed);
+            let _ = writeln!(
+                out,
+                "fastmcp_request_duration_seconds_bucket{{le=\"{b}\"}} {cum}"
+            );
+        }
+        cum += self.latency[BUCKETS.len()].load(Ordering::Relaxed);
+        let _ = writeln!(
+            out,
+            "fastmcp_request_duration_seconds_bucket{{le=\"+Inf\"}} {cum}"
+        );
+        let sum = self.latency_sum_us.load(Ordering::Relaxed) as f64 / 1e6;
+        let _ = writeln!(
+            out,
+            "fastmcp_request_duration_seconds_sum {sum}\nfastmcp_request_duration_seconds_count {cum}"
+        );
+        out
+    }
+}
