@@ -114,6 +114,57 @@ sdk_run python timeout 180 "$venv/bin/python" -W ignore::DeprecationWarning test
 sdk_run ts timeout 180 node tests/interop/ts_client.mjs
 kill "$server_pid" 2>/dev/null; server_pid=""
 
+echo "== static binary, install, systemd unit"
+# need CMD PACKAGE: installs the Debian package when the command is missing (as root), or fails loudly.
+need() {
+  command -v "$1" >/dev/null 2>&1 && return 0
+  if [ "$(id -u)" = 0 ] && command -v apt-get >/dev/null; then
+    (apt-get update -qq && apt-get install -y -qq "$2") >/dev/null 2>&1
+  fi
+  command -v "$1" >/dev/null 2>&1 || { fail "$1 is needed (Debian package $2) and could not be installed"; return 1; }
+}
+static_bin=""
+if need file file; then
+  if out=$(scripts/build-static.sh 2>&1); then
+    static_bin=$(printf '%s\n' "$out" | tail -1)
+    ok "static build: $(printf '%s\n' "$out" | grep '^size:')"
+  else
+    fail "scripts/build-static.sh" "$(printf '%s\n' "$out" | tail -5)"
+  fi
+fi
+if [ -n "$static_bin" ]; then
+  stage="$work/stage"
+  if DESTDIR="$stage" BIN="$static_bin" scripts/install.sh >/dev/null \
+     && [ -x "$stage/usr/local/bin/fastmcp-server" ] \
+     && [ -f "$stage/etc/systemd/system/fastmcp-server.service" ] \
+     && [ -f "$stage/etc/fastmcp-server/fastmcp-server.env" ]; then
+    ok "install.sh stages binary, unit and env file"
+  else
+    fail "install.sh"
+  fi
+  "$stage/usr/local/bin/fastmcp-server" --host localhost --port 0 >"$work/static.out" 2>/dev/null &
+  static_pid=$!
+  for _ in $(seq 1 50); do grep -q 'listening on' "$work/static.out" 2>/dev/null && break; sleep 0.1; done
+  sbase=$(grep -o 'http://[0-9.:]*' "$work/static.out" | head -1)
+  [ -n "$sbase" ] && curl -sf "$sbase/health" | grep -q '"status":"ok"' && ok "static binary serves /health" || fail "static binary serves /health"
+  kill -TERM "$static_pid" 2>/dev/null; wait "$static_pid"; rc=$?
+  [ "$rc" = 0 ] && ok "static binary exits 0 on SIGTERM" || fail "static binary exits 0 on SIGTERM" "status $rc"
+  if need systemd-analyze systemd; then
+    # Verify the unit as installed, with ExecStart pointing at the staged binary. Any output
+    # (unknown keys, bad values) counts as a failure: verify itself exits 0 on those.
+    unit="$work/fastmcp-server.service"
+    sed "s|/usr/local/bin/fastmcp-server|$stage/usr/local/bin/fastmcp-server|" scripts/fastmcp-server.service >"$unit"
+    if out=$(systemd-analyze verify "$unit" 2>&1) && [ -z "$out" ]; then
+      ok "systemd-analyze verify: unit is clean"
+    else
+      fail "systemd-analyze verify" "$out"
+    fi
+    sed 's/^NoNewPrivileges=yes/NoNewPrivilegez=yes/' "$unit" >"$work/broken.service"
+    out=$(systemd-analyze verify "$work/broken.service" 2>&1)
+    [ -n "$out" ] && ok "systemd-analyze verify reports a broken unit" || fail "verify check can fail" "no output for a typo"
+  fi
+fi
+
 echo "== cargo test"
 cargo test --no-fail-fast 2>&1 | tee "$work/cargo.txt" | grep -E '^test |test result|panicked|error(\[|:)' 
 while read -r p f; do

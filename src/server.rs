@@ -52,10 +52,7 @@ impl ServerBuilder {
     /// Binds the listening socket and starts the worker pool and timer.
     pub fn bind(self) -> std::io::Result<Server> {
         let c = &self.config;
-        let addr = (c.host.as_str(), c.port)
-            .to_socket_addrs()?
-            .next()
-            .ok_or_else(|| std::io::Error::other(format!("{} resolves to no address", c.host)))?;
+        let addr = resolve(&c.host, c.port)?;
         let listener = listen(addr, c)?;
         let local = listener.local_addr()?;
         let http = tiny_http::Server::from_listener(listener, None)
@@ -80,6 +77,23 @@ impl ServerBuilder {
             stop: Arc::new(AtomicBool::new(false)),
         })
     }
+}
+
+/// The address to bind. IP literals and `localhost` never touch the system resolver: a static
+/// glibc binary can only resolve other names when the host's NSS libraries match its glibc.
+fn resolve(host: &str, port: u16) -> std::io::Result<SocketAddr> {
+    let bare = host.trim_start_matches('[').trim_end_matches(']');
+    if let Ok(ip) = bare.parse::<std::net::IpAddr>() {
+        return Ok(SocketAddr::new(ip, port));
+    }
+    if host.eq_ignore_ascii_case("localhost") {
+        return Ok(SocketAddr::from(([127, 0, 0, 1], port)));
+    }
+    (host, port).to_socket_addrs()?.next().ok_or_else(|| {
+        std::io::Error::other(format!(
+            "{host} resolves to no address (a static build resolves names through the host's NSS libraries; pass an IP address)"
+        ))
+    })
 }
 
 /// Creates the listening socket. Options set here are inherited by every accepted connection on
