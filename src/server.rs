@@ -16,6 +16,8 @@ use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering};
 use std::time::{Duration, Instant};
 use tiny_http::{Method, Request};
 
+const NUDGE_PERIOD: Duration = Duration::from_millis(200);
+
 /// Builds a server: the binary uses it exactly as a library user would.
 pub struct ServerBuilder {
     config: Config,
@@ -168,6 +170,7 @@ impl Server {
     }
 
     fn start_duties(&self) {
+        self.start_nudger();
         let core = self.core.clone();
         self.core.timer.every(self.core.config.keepalive, move || {
             for s in core.sessions.all() {
@@ -182,6 +185,36 @@ impl Server {
             core.sessions.expire(ttl);
             true
         });
+    }
+
+    /// Works around a lost wakeup in tiny_http 0.12's connection thread pool: when several
+    /// connections arrive at once while a thread is idle, a connection can be queued with no
+    /// thread woken for it, and wait until some other connection closes, which under keep-alive
+    /// and SSE may be never. A pool thread that finishes a connection takes the next queued one,
+    /// so a short-lived connection to ourselves every 200 ms frees any stalled connection within
+    /// that time. (Seen as `initialize` requests left unread in the socket under a burst of
+    /// 200 new clients; the benchmark's `sleeps` run reproduces it.)
+    fn start_nudger(&self) {
+        let mut target = self.local;
+        if target.ip().is_unspecified() {
+            target.set_ip(match target {
+                SocketAddr::V4(_) => std::net::Ipv4Addr::LOCALHOST.into(),
+                SocketAddr::V6(_) => std::net::Ipv6Addr::LOCALHOST.into(),
+            });
+        }
+        let stop = self.core.shutting_down.clone();
+        let spawned = std::thread::Builder::new()
+            .name("nudger".into())
+            .stack_size(64 * 1024)
+            .spawn(move || {
+                while !stop.load(Ordering::Acquire) {
+                    std::thread::sleep(NUDGE_PERIOD);
+                    drop(std::net::TcpStream::connect_timeout(&target, NUDGE_PERIOD));
+                }
+            });
+        if let Err(e) = spawned {
+            log::warn!("could not start the connection nudger: {e}");
+        }
     }
 
     /// Hands a request to a worker without ever blocking the accept loop. A POST whose body is

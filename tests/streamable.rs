@@ -752,3 +752,35 @@ fn cors_for_browser_clients() {
         Some("http://localhost:5173")
     );
 }
+
+/// 200 clients connect at once and keep their connections open until every one has its answer.
+/// tiny_http 0.12 can queue a new connection without waking a thread for it; without the
+/// server's nudger such a client waits until another connection closes, which here is never.
+#[test]
+fn burst_of_keep_alive_clients_all_get_answers() {
+    use std::io::{BufRead, BufReader, Write};
+    let srv = Server::start(&[]);
+    let n = 200;
+    let all_answered = std::sync::Arc::new(std::sync::Barrier::new(n));
+    let body = init_body("2025-06-18");
+    let handles: Vec<_> = (0..n)
+        .map(|_| {
+            let (addr, body, all_answered) = (srv.addr.clone(), body.clone(), all_answered.clone());
+            std::thread::spawn(move || {
+                let mut s = std::net::TcpStream::connect(&addr).unwrap();
+                s.set_read_timeout(Some(Duration::from_secs(10))).unwrap();
+                write!(s, "POST /mcp HTTP/1.1\r\nHost: localhost\r\nContent-Type: application/json\r\nAccept: application/json, text/event-stream\r\nContent-Length: {}\r\n\r\n{body}", body.len()).unwrap();
+                let mut line = String::new();
+                let answered = BufReader::new(&s).read_line(&mut line).is_ok() && line.contains(" 200 ");
+                all_answered.wait();
+                answered
+            })
+        })
+        .collect();
+    let answered = handles
+        .into_iter()
+        .map(|h| h.join().unwrap())
+        .filter(|a| *a)
+        .count();
+    assert_eq!(answered, n);
+}
