@@ -8,7 +8,8 @@
 //!   loadgen bare ADDR CONNS SECS         the same POST against the bare tiny_http server
 //!   loadgen sleeps ADDR N                N concurrent `sleep 1` calls; wall time until all answered
 //!   loadgen hold ADDR N SECS             open N seed SSE streams, hold them SECS seconds
-//!   loadgen coldstart BIN RUNS           start BIN, time to the first answered initialize
+//!   loadgen coldstart BIN RUNS           start BIN (pinned to CPU 0 with taskset), time to the
+//!                                        first answered initialize
 
 use std::io::{BufRead, BufReader, Read, Write};
 use std::net::TcpStream;
@@ -16,6 +17,8 @@ use std::process::{Command, Stdio};
 use std::time::{Duration, Instant};
 
 type R<T> = Result<T, String>;
+/// Status, headers and body of a response.
+type Answer = (u16, Vec<(String, String)>, String);
 
 struct Conn {
     r: BufReader<TcpStream>,
@@ -54,7 +57,7 @@ impl Conn {
     }
 
     /// Reads a response with a Content-Length body: (status, headers, body).
-    fn response(&mut self) -> R<(u16, Vec<(String, String)>, String)> {
+    fn response(&mut self) -> R<Answer> {
         let (status, headers) = self.head()?;
         let len = headers
             .iter()
@@ -403,8 +406,17 @@ fn coldstart(bin: &str, runs: usize) {
         };
         let addr = format!("127.0.0.1:{port}");
         let t0 = Instant::now();
-        let mut child = Command::new(bin)
-            .args(["--host", "127.0.0.1", "--port", &port.to_string()])
+        // On the server's CPU, as in the other runs; the loader polls from its own CPU.
+        let mut child = Command::new("taskset")
+            .args([
+                "-c",
+                "0",
+                bin,
+                "--host",
+                "127.0.0.1",
+                "--port",
+                &port.to_string(),
+            ])
             .stdout(Stdio::null())
             .stderr(Stdio::null())
             .spawn()
@@ -414,12 +426,13 @@ fn coldstart(bin: &str, runs: usize) {
                 break false;
             }
             let Ok(mut c) = Conn::open(&addr) else {
+                std::thread::sleep(Duration::from_micros(50));
                 continue;
             };
-            if c.send("POST", "/mcp", &[JSON, ACCEPT], INIT).is_ok() {
-                if let Ok((200, _, body)) = c.response() {
-                    break body.contains("protocolVersion");
-                }
+            if c.send("POST", "/mcp", &[JSON, ACCEPT], INIT).is_ok()
+                && let Ok((200, _, body)) = c.response()
+            {
+                break body.contains("protocolVersion");
             }
         };
         let took = t0.elapsed();

@@ -56,7 +56,7 @@ impl Default for Config {
             max_streams: 10_000,
             max_sleep_secs: 300.0,
             outbox_limit: 1024,
-            stream_queue: 256,
+            stream_queue: 64,
             max_uploads: 64,
             body_timeout: Duration::from_secs(30),
             write_timeout: Duration::from_secs(30),
@@ -90,7 +90,7 @@ OPTIONS:
     --max-streams N           open SSE streams before new ones get 503 (default 10000)
     --max-sleep-secs S        longest `sleep` a client may ask for (default 300)
     --outbox-limit N          messages kept per session while it has no stream (default 1024)
-    --stream-queue N          messages queued per stream before its client counts as stuck (default 256)
+    --stream-queue N          messages queued per stream before its client counts as stuck (default 64)
     --max-uploads N           requests with a large body (>1 KiB) still arriving at once (default 64)
     --body-timeout-secs S     longest wait for each piece of a request body (default 30)
     --write-timeout-secs S    longest wait for a client to accept written bytes (default 30)

@@ -62,7 +62,7 @@ impl ServerBuilder {
         let core = Arc::new(Core {
             sessions: Sessions::new(c.max_sessions, c.outbox_limit),
             tools: self.tools,
-            timer: Timer::start(65_536)?,
+            timer: Timer::start(1024)?,
             pool: Pool::start(c.workers, c.queue)?,
             streams: Arc::new(StreamBudget::new(c.max_streams)),
             instructions: self.instructions,
