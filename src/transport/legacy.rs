@@ -5,9 +5,9 @@
 use super::Ctx;
 use crate::dispatch::Core;
 use crate::http::{self, Reply};
-use crate::jsonrpc::{self, Body, INVALID_REQUEST};
+use crate::jsonrpc::INVALID_REQUEST;
 use crate::session::{Route, TransportKind};
-use crate::sse::{self, Frame, OpenError, StreamSpec};
+use crate::sse::{self, Frame, StreamSpec};
 use std::sync::Arc;
 use tiny_http::Request;
 
@@ -46,21 +46,10 @@ pub fn open_stream(core: &Arc<Core>, req: Request, ctx: &Ctx) {
     });
     match sse::open(req, spec, &core.streams, on_end) {
         Ok(handle) => session.attach(handle),
-        Err(OpenError::Busy(req)) => {
+        Err(e) => {
+            // A session exists only while its stream does.
             core.sessions.remove(&session.id);
-            Reply::rpc_error(
-                503,
-                None,
-                INVALID_REQUEST,
-                "Too many open streams (--max-streams); retry later",
-            )
-            .header("Retry-After", "5")
-            .headers(&ctx.cors)
-            .send(*req);
-        }
-        Err(OpenError::Spawn(e)) => {
-            core.sessions.remove(&session.id);
-            log::error!("could not start a stream thread: {e}");
+            super::stream_not_opened(e, ctx);
         }
     }
 }
@@ -104,23 +93,8 @@ pub fn post(core: &Arc<Core>, req: Request, body: &[u8], ctx: &Ctx) {
         .headers(&ctx.cors)
         .send(req);
     }
-    let msg = match jsonrpc::parse_body(body) {
-        Ok(Body::Single(m)) => m,
-        Ok(Body::Batch(_)) => {
-            return Reply::rpc_error(
-                400,
-                None,
-                INVALID_REQUEST,
-                "Invalid Request: batches are not supported on this transport",
-            )
-            .headers(&ctx.cors)
-            .send(req);
-        }
-        Err(rej) => {
-            return Reply::json(400, rej.to_response().to_json())
-                .headers(&ctx.cors)
-                .send(req);
-        }
+    let Some((req, msg)) = super::parse_single(req, body, ctx) else {
+        return;
     };
     Reply::new(202)
         .header("Content-Type", "text/plain")

@@ -10,3 +10,50 @@ pub struct Ctx {
     /// CORS headers to add to every answer of this request.
     pub cors: Vec<(String, String)>,
 }
+
+use crate::http::Reply;
+use crate::jsonrpc::{self, Body, INVALID_REQUEST, Incoming};
+use crate::sse::OpenError;
+use tiny_http::Request;
+
+/// Parses a body that must hold exactly one message (the seed and 2024-11-05 transports define no
+/// batches); otherwise answers 400 itself and returns None.
+fn parse_single(req: Request, body: &[u8], ctx: &Ctx) -> Option<(Request, Incoming)> {
+    match jsonrpc::parse_body(body) {
+        Ok(Body::Single(m)) => Some((req, m)),
+        Ok(Body::Batch(_)) => {
+            Reply::rpc_error(
+                400,
+                None,
+                INVALID_REQUEST,
+                "Invalid Request: batches are not supported on this transport",
+            )
+            .headers(&ctx.cors)
+            .send(req);
+            None
+        }
+        Err(rej) => {
+            Reply::json(400, rej.to_response().to_json())
+                .headers(&ctx.cors)
+                .send(req);
+            None
+        }
+    }
+}
+
+/// Answers a request whose SSE stream could not be opened.
+fn stream_not_opened(err: OpenError, ctx: &Ctx) {
+    match err {
+        OpenError::Busy(req) => Reply::rpc_error(
+            503,
+            None,
+            INVALID_REQUEST,
+            "Too many open streams (--max-streams); retry later",
+        )
+        .header("Retry-After", "5")
+        .headers(&ctx.cors)
+        .send(*req),
+        // The request went down with the thread that could not start; tiny_http answers 500.
+        OpenError::Spawn(e) => log::error!("could not start a stream thread: {e}"),
+    }
+}

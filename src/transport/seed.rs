@@ -5,9 +5,9 @@
 use super::Ctx;
 use crate::dispatch::Core;
 use crate::http::{self, Reply};
-use crate::jsonrpc::{self, Body, INVALID_REQUEST};
+use crate::jsonrpc::INVALID_REQUEST;
 use crate::session::{Route, Session, TransportKind};
-use crate::sse::{self, Frame, OpenError, StreamSpec};
+use crate::sse::{self, Frame, StreamSpec};
 use std::sync::Arc;
 use tiny_http::Request;
 
@@ -50,40 +50,14 @@ pub fn open_stream(core: &Arc<Core>, req: Request, ctx: &Ctx) {
             log::debug!("session {}: stream {} opened", session.id, handle.id);
             session.attach(handle);
         }
-        Err(OpenError::Busy(req)) => {
-            Reply::rpc_error(
-                503,
-                None,
-                INVALID_REQUEST,
-                "Too many open streams (--max-streams); retry later",
-            )
-            .header("Retry-After", "5")
-            .headers(&ctx.cors)
-            .send(*req);
-        }
-        Err(OpenError::Spawn(e)) => log::error!("could not start a stream thread: {e}"),
+        Err(e) => super::stream_not_opened(e, ctx),
     }
 }
 
 /// `POST /mcp` for a seed session: 202 now, the answer on the session's streams.
 pub fn post(core: &Arc<Core>, req: Request, session: Arc<Session>, body: &[u8], ctx: &Ctx) {
-    let msg = match jsonrpc::parse_body(body) {
-        Ok(Body::Single(m)) => m,
-        Ok(Body::Batch(_)) => {
-            return Reply::rpc_error(
-                400,
-                None,
-                INVALID_REQUEST,
-                "Invalid Request: batches are not supported on this transport",
-            )
-            .headers(&ctx.cors)
-            .send(req);
-        }
-        Err(rej) => {
-            return Reply::json(400, rej.to_response().to_json())
-                .headers(&ctx.cors)
-                .send(req);
-        }
+    let Some((req, msg)) = super::parse_single(req, body, ctx) else {
+        return;
     };
     Reply::json(202, r#"{"status":"accepted"}"#.into())
         .header("Mcp-Session-Id", session.id.clone())

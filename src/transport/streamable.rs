@@ -11,7 +11,7 @@ use crate::http::{self, Reply};
 use crate::jsonrpc::{self, Body, INVALID_REQUEST, Incoming, RequestId};
 use crate::protocol::Revision;
 use crate::session::{Exchange, Outgoing, Route, Session, TransportKind};
-use crate::sse::{self, OpenError, StreamHandle, StreamSpec};
+use crate::sse::{self, StreamHandle, StreamSpec};
 use std::sync::atomic::{AtomicUsize, Ordering};
 use std::sync::{Arc, Mutex};
 use tiny_http::Request;
@@ -200,18 +200,7 @@ pub fn post(core: &Arc<Core>, req: Request, body: &[u8], sid: Option<String>, ct
                     remaining: AtomicUsize::new(requests),
                 })
             }
-            Err(OpenError::Busy(req)) => {
-                return Reply::rpc_error(
-                    503,
-                    None,
-                    INVALID_REQUEST,
-                    "Too many open streams (--max-streams); retry later",
-                )
-                .header("Retry-After", "5")
-                .headers(&ctx.cors)
-                .send(*req);
-            }
-            Err(OpenError::Spawn(e)) => return log::error!("could not start a stream thread: {e}"),
+            Err(e) => return super::stream_not_opened(e, ctx),
         }
     } else {
         Arc::new(JsonExchange {
@@ -327,18 +316,7 @@ pub fn open_stream(core: &Arc<Core>, req: Request, sid: Option<String>, ctx: &Ct
             session.attach(handle);
             session.close_streams_except(id);
         }
-        Err(OpenError::Busy(req)) => {
-            Reply::rpc_error(
-                503,
-                None,
-                INVALID_REQUEST,
-                "Too many open streams (--max-streams); retry later",
-            )
-            .header("Retry-After", "5")
-            .headers(&ctx.cors)
-            .send(*req);
-        }
-        Err(OpenError::Spawn(e)) => log::error!("could not start a stream thread: {e}"),
+        Err(e) => super::stream_not_opened(e, ctx),
     }
 }
 
