@@ -128,3 +128,114 @@ fn custom_tools_and_failures() {
     seed_post(&addr, &sid, r#"{"jsonrpc":"2.0","id":6,"method":"ping"}"#);
     assert_eq!(sse.next_json(T)["id"], 6);
 }
+
+/// With every worker busy and the queue full, a request is refused at once with 503 and
+/// Retry-After; the accept loop never blocks.
+#[test]
+fn full_worker_queue_answers_503() {
+    let (release_tx, release_rx) = crossbeam_channel::bounded::<()>(0);
+    let config = Config {
+        host: "127.0.0.1".into(),
+        port: 0,
+        workers: 1,
+        queue: 1,
+        ..Config::default()
+    };
+    let server = ServerBuilder::new(config)
+        .tool(Tool::sync(
+            "block",
+            "Holds its worker until released",
+            json!({"type":"object"}),
+            move |_| {
+                let _ = release_rx.recv_timeout(Duration::from_secs(10));
+                ToolResult::value(json!("released"))
+            },
+        ))
+        .bind()
+        .expect("bind");
+    let addr = server.local_addr().to_string();
+    std::thread::spawn(move || server.run());
+    let (mut sse, sid) = seed_session(&addr);
+    seed_initialize(&addr, &mut sse, &sid);
+    // The only worker is now held by `block`.
+    seed_post(
+        &addr,
+        &sid,
+        r#"{"jsonrpc":"2.0","id":1,"method":"tools/call","params":{"name":"block"}}"#,
+    );
+    std::thread::sleep(Duration::from_millis(200));
+    // One request fits in the queue; hold it open on its own thread.
+    let queued = {
+        let (addr, sid) = (addr.clone(), sid.clone());
+        std::thread::spawn(move || {
+            post_json(
+                &addr,
+                &format!("/mcp?session_id={sid}"),
+                &[],
+                r#"{"jsonrpc":"2.0","id":2,"method":"ping"}"#,
+            )
+            .status
+        })
+    };
+    std::thread::sleep(Duration::from_millis(200));
+    let start = std::time::Instant::now();
+    let r = post_json(
+        &addr,
+        &format!("/mcp?session_id={sid}"),
+        &[],
+        r#"{"jsonrpc":"2.0","id":3,"method":"ping"}"#,
+    );
+    assert_eq!(r.status, 503, "{}", r.body);
+    assert!(r.header("Retry-After").is_some());
+    assert!(start.elapsed() < Duration::from_secs(2), "refused at once");
+    release_tx.send(()).unwrap();
+    assert_eq!(
+        queued.join().unwrap(),
+        202,
+        "the queued request is served once a worker is free"
+    );
+    assert_eq!(sse.next_json(T)["result"]["content"][0]["text"], "released");
+}
+
+/// A body that arrives more slowly than --body-timeout-secs gets 408, and it is read on an upload
+/// thread, so the workers stay free meanwhile.
+#[test]
+fn slow_request_body_gets_408_without_holding_a_worker() {
+    use std::io::{BufRead, BufReader, Write};
+    let config = Config {
+        host: "127.0.0.1".into(),
+        port: 0,
+        workers: 1,
+        body_timeout: Duration::from_secs(1),
+        ..Config::default()
+    };
+    let server = ServerBuilder::new(config)
+        .builtin_tools()
+        .bind()
+        .expect("bind");
+    let addr = server.local_addr().to_string();
+    std::thread::spawn(move || server.run());
+    let (mut sse, sid) = seed_session(&addr);
+    seed_initialize(&addr, &mut sse, &sid);
+    let mut slow = std::net::TcpStream::connect(&addr).unwrap();
+    slow.set_read_timeout(Some(Duration::from_secs(10)))
+        .unwrap();
+    write!(slow, "POST /mcp?session_id={sid} HTTP/1.1\r\nHost: localhost\r\nContent-Type: application/json\r\nContent-Length: 4000\r\n\r\n").unwrap();
+    let trickle = std::thread::spawn(move || {
+        for _ in 0..8 {
+            if slow.write_all(b" ").is_err() {
+                break;
+            }
+            std::thread::sleep(Duration::from_millis(300));
+        }
+        let mut line = String::new();
+        let _ = BufReader::new(&slow).read_line(&mut line);
+        line
+    });
+    // Meanwhile the single worker serves others.
+    std::thread::sleep(Duration::from_millis(300));
+    seed_post(&addr, &sid, r#"{"jsonrpc":"2.0","id":9,"method":"ping"}"#);
+    assert_eq!(sse.next_json(T)["id"], 9);
+    let status_line = trickle.join().unwrap();
+    assert!(status_line.contains(" 408 "), "{status_line:?}");
+}
