@@ -235,7 +235,11 @@ impl Server {
                     .name("upload".into())
                     .stack_size(256 * 1024)
                     .spawn(move || {
-                        handle(&core, req);
+                        // As on the workers, a panicking handler must not leak its upload slot.
+                        let done = std::panic::AssertUnwindSafe(|| handle(&core, req));
+                        if std::panic::catch_unwind(done).is_err() {
+                            log::error!("a request handler panicked on an upload thread");
+                        }
                         u2.fetch_sub(1, Ordering::AcqRel);
                     });
                 if let Err(e) = spawned {
