@@ -6,6 +6,16 @@ use fastmcp_server::{Config, ServerBuilder, Tool, ToolResult};
 use serde_json::json;
 use std::time::Duration;
 
+/// Binds `builder` on a free port, serves it on a thread, and opens an initialized seed session.
+fn serve(builder: ServerBuilder) -> (String, Sse, String) {
+    let server = builder.bind().expect("bind");
+    let addr = server.local_addr().to_string();
+    std::thread::spawn(move || server.run());
+    let (mut sse, sid) = seed_session(&addr);
+    seed_initialize(&addr, &mut sse, &sid);
+    (addr, sse, sid)
+}
+
 fn start() -> String {
     let config = Config {
         host: "127.0.0.1".into(),
@@ -141,22 +151,16 @@ fn full_worker_queue_answers_503() {
         queue: 1,
         ..Config::default()
     };
-    let server = ServerBuilder::new(config)
-        .tool(Tool::sync(
-            "block",
-            "Holds its worker until released",
-            json!({"type":"object"}),
-            move |_| {
-                let _ = release_rx.recv_timeout(Duration::from_secs(10));
-                ToolResult::value(json!("released"))
-            },
-        ))
-        .bind()
-        .expect("bind");
-    let addr = server.local_addr().to_string();
-    std::thread::spawn(move || server.run());
-    let (mut sse, sid) = seed_session(&addr);
-    seed_initialize(&addr, &mut sse, &sid);
+    let builder = ServerBuilder::new(config).tool(Tool::sync(
+        "block",
+        "Holds its worker until released",
+        json!({"type":"object"}),
+        move |_| {
+            let _ = release_rx.recv_timeout(Duration::from_secs(10));
+            ToolResult::value(json!("released"))
+        },
+    ));
+    let (addr, mut sse, sid) = serve(builder);
     // The only worker is now held by `block`.
     seed_post(
         &addr,
@@ -209,14 +213,7 @@ fn slow_request_body_gets_408_without_holding_a_worker() {
         body_timeout: Duration::from_secs(1),
         ..Config::default()
     };
-    let server = ServerBuilder::new(config)
-        .builtin_tools()
-        .bind()
-        .expect("bind");
-    let addr = server.local_addr().to_string();
-    std::thread::spawn(move || server.run());
-    let (mut sse, sid) = seed_session(&addr);
-    seed_initialize(&addr, &mut sse, &sid);
+    let (addr, mut sse, sid) = serve(ServerBuilder::new(config).builtin_tools());
     let mut slow = std::net::TcpStream::connect(&addr).unwrap();
     slow.set_read_timeout(Some(Duration::from_secs(10)))
         .unwrap();
