@@ -90,29 +90,35 @@ fi
 if [ ! -d tests/interop/node_modules/@modelcontextprotocol/sdk ]; then
   (cd tests/interop && npm install --silent --no-audit --no-fund --no-package-lock) || fail "install the TypeScript SDK"
 fi
-"$bin" --host 127.0.0.1 --port 0 >"$work/server2.out" 2>"$work/server2.err" &
-server_pid=$!
-for _ in $(seq 1 50); do grep -q 'listening on' "$work/server2.out" 2>/dev/null && break; sleep 0.1; done
-base=$(grep -o 'http://[0-9.:]*' "$work/server2.out" | head -1)
-# sdk_run NAME CMD... -> adds the client's own "N passed, M failed" to the totals
+# sdk_run NAME LOG CMD... -> adds the client's own "N passed, M failed" to the totals
 sdk_run() {
-  local name=$1; shift
-  "$@" "$base" >"$work/$name.txt" 2>&1
+  local name=$1 log="$work/$2.txt"; shift 2
+  "$@" "$base" >"$log" 2>&1
   local rc=$?
-  grep -E '^(ok|FAIL) ' "$work/$name.txt" | sed 's/^/  /'
+  grep -E '^(ok|FAIL) ' "$log" | sed 's/^/  /'
   local line
-  line=$(grep -E "^$name interop: [0-9]+ passed, [0-9]+ failed" "$work/$name.txt" | tail -1)
+  line=$(grep -E "^$name interop: [0-9]+ passed, [0-9]+ failed" "$log" | tail -1)
   if [ -n "$line" ]; then
     set -- $line
     passed=$((passed + $3)); failed=$((failed + $5))
     [ "$rc" -eq 0 ] || [ "$5" -gt 0 ] || fail "$name client exit status" "$rc"
   else
-    fail "$name client ran" "$(tail -5 "$work/$name.txt")"
+    fail "$name client ran" "$(tail -5 "$log")"
   fi
 }
-sdk_run python timeout 180 "$venv/bin/python" -W ignore::DeprecationWarning tests/interop/python_client.py
-sdk_run ts timeout 180 node tests/interop/ts_client.mjs
-kill "$server_pid" 2>/dev/null; server_pid=""
+# Once with JSON answers (the default), once with every answer as an SSE stream.
+for mode in json sse; do
+  flags=()
+  [ "$mode" = sse ] && flags=(--sse-responses)
+  echo "  -- answers as $mode"
+  "$bin" --host 127.0.0.1 --port 0 "${flags[@]}" >"$work/server-$mode.out" 2>/dev/null &
+  server_pid=$!
+  for _ in $(seq 1 50); do grep -q 'listening on' "$work/server-$mode.out" 2>/dev/null && break; sleep 0.1; done
+  base=$(grep -o 'http://[0-9.:]*' "$work/server-$mode.out" | head -1)
+  sdk_run python "python-$mode" timeout 180 "$venv/bin/python" -W ignore::DeprecationWarning tests/interop/python_client.py
+  sdk_run ts "ts-$mode" timeout 180 node tests/interop/ts_client.mjs
+  kill "$server_pid" 2>/dev/null; server_pid=""
+done
 
 echo "== static binary, install, systemd unit"
 # need CMD PACKAGE: installs the Debian package when the command is missing (as root), or fails loudly.
