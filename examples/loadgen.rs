@@ -6,6 +6,15 @@
 //!   loadgen seed ADDR CONNS SECS         tools/call echo over the seed transport (202 + SSE);
 //!                                        latency measured until the answer's SSE event is read
 //!   loadgen bare ADDR CONNS SECS         the same POST against the bare tiny_http server
+//!                                        (streamable also reads SSE answers: --sse-responses)
+//!   loadgen burst ADDR N                 N fresh connections at once, each sends initialize;
+//!                                        latency from connect to the answer
+//!   loadgen bomb ADDR                    one endless header line; bytes sent until cut, status
+//!   loadgen slowloris ADDR N CALLS       N heads trickled a byte at a time while CALLS normal
+//!                                        requests run; their p99 and when the N were cut
+//!   loadgen idle ADDR N                  N connections that send nothing; time until all closed
+//!   loadgen flood ADDR N                 N connections held for 2 s, then closed; how many got
+//!                                        503, then the time until a new client is served
 //!   loadgen sleeps ADDR N                N concurrent `sleep 1` calls; wall time until all answered
 //!   loadgen hold ADDR N SECS             open N seed SSE streams, hold them SECS seconds
 //!   loadgen coldstart BIN RUNS           start BIN (pinned to CPU 0 with taskset), time to the
@@ -56,9 +65,19 @@ impl Conn {
             .map_err(|e| format!("write: {e}"))
     }
 
-    /// Reads a response with a Content-Length body: (status, headers, body).
+    /// Reads a response, its body by Content-Length or chunks: (status, headers, body).
     fn response(&mut self) -> R<Answer> {
         let (status, headers) = self.head()?;
+        if header(&headers, "Transfer-Encoding") == Some("chunked") {
+            let mut body = String::new();
+            loop {
+                let c = self.chunk()?;
+                if c.is_empty() {
+                    return Ok((status, headers, body));
+                }
+                body.push_str(&c);
+            }
+        }
         let len = headers
             .iter()
             .find(|(k, _)| k.eq_ignore_ascii_case("content-length"))
@@ -334,6 +353,195 @@ fn load(mode: &str, addr: &str, conns: usize, secs: f64) {
     );
 }
 
+/// First-request latency of `n` clients that connect at the same moment.
+fn burst(addr: &str, n: usize) {
+    let go = std::sync::Arc::new(std::sync::Barrier::new(n));
+    let handles: Vec<_> = (0..n)
+        .map(|_| {
+            let (addr, go) = (addr.to_string(), go.clone());
+            std::thread::spawn(move || -> R<f64> {
+                go.wait();
+                let t0 = Instant::now();
+                let mut c = Conn::open(&addr)?;
+                c.send("POST", "/mcp", &[JSON, ACCEPT], INIT)?;
+                let (status, _, body) = c.response()?;
+                if status != 200 || !body.contains(r#""protocolVersion""#) {
+                    return Err(format!("initialize answered {status}"));
+                }
+                Ok(t0.elapsed().as_secs_f64() * 1000.0)
+            })
+        })
+        .collect();
+    let mut times = Vec::new();
+    let mut errors = 0;
+    for h in handles {
+        match h.join() {
+            Ok(Ok(ms)) => times.push(ms),
+            _ => errors += 1,
+        }
+    }
+    times.sort_by(|a, b| a.total_cmp(b));
+    let pct = |p: f64| -> f64 {
+        if times.is_empty() {
+            return f64::NAN;
+        }
+        times[((times.len() as f64 * p).ceil() as usize).clamp(1, times.len()) - 1]
+    };
+    println!(
+        "burst n={n} ok={} errors={errors} p50_ms={:.3} p99_ms={:.3} max_ms={:.3}",
+        times.len(),
+        pct(0.5),
+        pct(0.99),
+        pct(1.0)
+    );
+}
+
+/// One endless header line.
+fn bomb(addr: &str) {
+    let Ok(mut c) = Conn::open(addr) else {
+        return println!("bomb error=connect");
+    };
+    let _ = c.w.write_all(b"GET /health HTTP/1.1\r\nHost: localhost\r\nX-Bomb: ");
+    let mut w = match c.w.try_clone() {
+        Ok(w) => w,
+        Err(e) => return println!("bomb error={e}"),
+    };
+    let _ = w.set_write_timeout(Some(Duration::from_secs(5)));
+    let writer = std::thread::spawn(move || {
+        let block = vec![b'a'; 64 * 1024];
+        let mut sent = 0usize;
+        while sent < 300 * 1024 * 1024 && w.write_all(&block).is_ok() {
+            sent += block.len();
+        }
+        sent
+    });
+    let status = c.head().map(|(s, _)| s).unwrap_or(0);
+    let sent = writer.join().unwrap_or(0);
+    println!(
+        "bomb status={status} sent_mib={:.1}",
+        sent as f64 / 1048576.0
+    );
+}
+
+/// `n` request heads that never finish, while `calls` normal requests are timed.
+fn slowloris(addr: &str, n: usize, calls: usize) {
+    let mut slow: Vec<TcpStream> = (0..n)
+        .filter_map(|_| TcpStream::connect(addr).ok())
+        .collect();
+    for s in &mut slow {
+        let _ = s.write_all(b"GET /health HTTP/1.1\r\nHost: localhost\r\n");
+    }
+    let start = Instant::now();
+    let (stop_tx, stop_rx) = std::sync::mpsc::channel::<()>();
+    let trickle = std::thread::spawn(move || {
+        let mut cut = vec![None; slow.len()];
+        while stop_rx.try_recv().is_err() && cut.iter().any(Option::is_none) {
+            for (i, s) in slow.iter_mut().enumerate() {
+                if cut[i].is_none() && s.write_all(b"X").is_err() {
+                    cut[i] = Some(start.elapsed());
+                }
+            }
+            std::thread::sleep(Duration::from_millis(200));
+        }
+        cut
+    });
+    let mut lat = Vec::new();
+    let mut errors = 0;
+    for i in 0..calls {
+        let t0 = Instant::now();
+        let ok = (|| -> R<()> {
+            let mut c = Conn::open(addr)?;
+            c.send("POST", "/mcp", &[JSON, ACCEPT], INIT)?;
+            match c.response()? {
+                (200, _, _) => Ok(()),
+                (s, _, _) => Err(format!("{s}")),
+            }
+        })();
+        if ok.is_ok() {
+            lat.push(t0.elapsed().as_secs_f64() * 1000.0);
+        } else {
+            errors += 1;
+        }
+        if i + 1 < calls {
+            std::thread::sleep(Duration::from_millis(20));
+        }
+    }
+    let cut = trickle.join().unwrap_or_default();
+    let _ = stop_tx.send(());
+    lat.sort_by(|a, b| a.total_cmp(b));
+    let p99 = lat
+        .get(((lat.len() as f64 * 0.99).ceil() as usize).saturating_sub(1))
+        .copied()
+        .unwrap_or(f64::NAN);
+    let all_cut = cut.iter().all(Option::is_some);
+    let last = cut.iter().flatten().max().map(|d| d.as_secs_f64()).unwrap_or(f64::NAN);
+    println!(
+        "slowloris n={n} cut={} last_cut_s={last:.1} calls_ok={} errors={errors} p99_ms={p99:.2} all_cut={all_cut}",
+        cut.iter().flatten().count(),
+        lat.len()
+    );
+}
+
+/// `n` connections that send nothing, until the server closes them.
+fn idle(addr: &str, n: usize) {
+    let start = Instant::now();
+    let conns: Vec<TcpStream> = (0..n)
+        .filter_map(|_| TcpStream::connect(addr).ok())
+        .collect();
+    println!("holding {} idle", conns.len());
+    let mut closed = 0;
+    let mut last = 0.0;
+    for mut s in conns {
+        let _ = s.set_read_timeout(Some(Duration::from_secs(300)));
+        let mut b = [0u8; 64];
+        if matches!(s.read(&mut b), Ok(0) | Err(_)) {
+            closed += 1;
+            last = start.elapsed().as_secs_f64();
+        }
+    }
+    println!("idle n={n} closed={closed} all_closed_after_s={last:.1}");
+}
+
+/// `n` connections held 2 s (each sends one request), then closed; then a fresh client.
+fn flood(addr: &str, n: usize) {
+    let handles: Vec<_> = (0..n)
+        .map(|_| {
+            let addr = addr.to_string();
+            std::thread::spawn(move || -> u16 {
+                let Ok(mut c) = Conn::open(&addr) else { return 0 };
+                if c.send("GET", "/health", &[], "").is_err() {
+                    return 0;
+                }
+                let status = c.response().map(|(s, _, _)| s).unwrap_or(0);
+                std::thread::sleep(Duration::from_secs(2));
+                status
+            })
+        })
+        .collect();
+    let statuses: Vec<u16> = handles.into_iter().map(|h| h.join().unwrap_or(0)).collect();
+    let count = |s: u16| statuses.iter().filter(|&&x| x == s).count();
+    let t0 = Instant::now();
+    let mut served = None;
+    while t0.elapsed() < Duration::from_secs(10) {
+        let ok = Conn::open(addr).and_then(|mut c| {
+            c.send("GET", "/health", &[], "")?;
+            c.response()
+        });
+        if matches!(ok, Ok((200, _, _))) {
+            served = Some(t0.elapsed().as_secs_f64() * 1000.0);
+            break;
+        }
+        std::thread::sleep(Duration::from_millis(10));
+    }
+    println!(
+        "flood n={n} ok200={} refused503={} other={} next_served_ms={}",
+        count(200),
+        count(503),
+        n - count(200) - count(503),
+        served.map_or("never".into(), |ms| format!("{ms:.1}"))
+    );
+}
+
 fn sleeps(addr: &str, n: usize) {
     // Sessions are created first; the clock starts when every client is ready to call.
     let ready = std::sync::Arc::new(std::sync::Barrier::new(n + 1));
@@ -460,6 +668,11 @@ fn main() {
             load(m, &arg(1), num(2, 16.0) as usize, num(3, 5.0))
         }
         "sleeps" => sleeps(&arg(1), num(2, 200.0) as usize),
+        "burst" => burst(&arg(1), num(2, 200.0) as usize),
+        "bomb" => bomb(&arg(1)),
+        "slowloris" => slowloris(&arg(1), num(2, 500.0) as usize, num(3, 50.0) as usize),
+        "idle" => idle(&arg(1), num(2, 2000.0) as usize),
+        "flood" => flood(&arg(1), num(2, 300.0) as usize),
         "hold" => hold(&arg(1), num(2, 1000.0) as usize, num(3, 5.0)),
         "coldstart" => coldstart(&arg(1), num(2, 20.0) as usize),
         _ => {

@@ -1,9 +1,11 @@
 #!/usr/bin/env bash
-# Benchmarks fastmcp-server on this machine: throughput and latency of tools/call echo over
-# Streamable HTTP (JSON) and the seed transport (202 + SSE) at 1, 16 and 64 keep-alive
-# connections, the same load against a bare tiny_http server (the library's ceiling), RSS idle,
-# after load and holding 1,000 / 5,000 SSE streams, 200 concurrent sleep(1), cold start.
-# The server is pinned to CPU 0 and the load generator to CPU 1. Every answer is verified.
+# Benchmarks fastmcp-server on this machine: throughput, latency and server CPU per request of
+# tools/call echo over Streamable HTTP (JSON answers, and SSE answers on keep-alive connections)
+# and the seed transport (202 + SSE) at 1, 16 and 64 connections, the same load against a bare
+# tiny_http server (the reference), first-request latency of 200 fresh connections, hostile
+# clients (header bomb, slowloris, idle flood, connection and descriptor exhaustion), RSS idle,
+# after load and holding 1,000 / 5,000 SSE streams, idle wake-ups, 200 concurrent sleep(1), cold
+# start. The server is pinned to CPU 0 and the load generator to CPU 1. Every answer is verified.
 # Usage: scripts/bench.sh [SECONDS_PER_RUN]   (default 5). Results: stdout and target/bench.md.
 set -euo pipefail
 cd "$(dirname "$0")/.."
@@ -29,6 +31,14 @@ start() {
   rm -f "$log"
 }
 rss_kib() { awk '/^VmRSS/{print $2}' "/proc/$1/status"; }
+tck=$(getconf CLK_TCK)
+cpu_ticks() { awk '{print $14 + $15}' "/proc/$1/stat"; }
+# us_per_req PID TICKS_BEFORE OK -> server CPU microseconds per answered request
+us_per_req() { awk "BEGIN{printf \"%.1f\", ($(cpu_ticks "$1") - $2) * 1000000 / $tck / $3}"; }
+threads() { ls "/proc/$1/task" | wc -l; }
+fds() { ls "/proc/$1/fd" | wc -l; }
+wakeups() { cat /proc/"$1"/task/*/status | awk '/^voluntary_ctxt_switches/{s+=$2} END{print s}'; }
+metric() { curl -s "http://$1/metrics" | awk -v n="$2" '$1==n{print $2}'; }
 mib() { awk "BEGIN{printf \"%.1f\", $1/1024}"; }
 run() { taskset -c 1 "$gen" "$@"; }
 field() { sed -n "s/.* $1=\([^ ]*\).*/\1/p"; }
@@ -40,34 +50,87 @@ echo "Command: \`scripts/bench.sh $secs\`. Binary: static release build ($(stat 
 echo
 start "$bare" 0 4
 declare -A ceiling
-echo "| load | connections | req/s | p50 ms | p99 ms | errors | vs bare tiny_http |"
-echo "|---|---|---|---|---|---|---|"
+declare -A bare_us
+echo "| load | connections | req/s | p50 ms | p99 ms | errors | server CPU µs/req | vs bare tiny_http |"
+echo "|---|---|---|---|---|---|---|---|"
 for c in 1 16 64; do
+  t=$(cpu_ticks "$pid")
   line=$(run bare "$addr" "$c" "$secs")
+  ok=$(echo "$line" | field ok)
   ceiling[$c]=$(echo "$line" | field rps)
-  echo "| bare tiny_http, fixed body | $c | $(echo "$line" | field rps) | $(echo "$line" | field p50_ms) | $(echo "$line" | field p99_ms) | $(echo "$line" | field errors) | 1.00 |"
+  bare_us[$c]=$(us_per_req "$pid" "$t" "$ok")
+  echo "| bare tiny_http, fixed body | $c | $(echo "$line" | field rps) | $(echo "$line" | field p50_ms) | $(echo "$line" | field p99_ms) | $(echo "$line" | field errors) | ${bare_us[$c]} | 1.00 |"
 done
 kill "$pid"
-start "$bin" --host 127.0.0.1 --port 0
-server=$pid
-sleep 0.5
-idle=$(rss_kib "$server")
-for mode in streamable seed; do
+declare -A json_rps
+for mode in streamable sse seed; do
+  flags=()
+  [ "$mode" = sse ] && flags=(--sse-responses)
+  start "$bin" --host 127.0.0.1 --port 0 "${flags[@]}"
+  server=$pid
+  sleep 0.3
+  [ "$mode" = streamable ] && idle=$(rss_kib "$server")
   for c in 1 16 64; do
-    line=$(run "$mode" "$addr" "$c" "$secs")
+    accepted0=$(metric "$addr" fastmcp_connections_accepted_total)
+    t=$(cpu_ticks "$server")
+    line=$(run "$(echo "$mode" | sed 's/sse/streamable/')" "$addr" "$c" "$secs")
+    ok=$(echo "$line" | field ok)
     rps=$(echo "$line" | field rps)
+    us=$(us_per_req "$server" "$t" "$ok")
+    conns=$(( $(metric "$addr" fastmcp_connections_accepted_total) - accepted0 - 1 ))
     ratio=$(awk "BEGIN{printf \"%.2f\", $rps/${ceiling[$c]}}")
-    label=$([ "$mode" = streamable ] && echo "Streamable HTTP, JSON" || echo "seed, 202 + SSE event")
-    echo "| $label | $c | $rps | $(echo "$line" | field p50_ms) | $(echo "$line" | field p99_ms) | $(echo "$line" | field errors) | $ratio |"
+    case $mode in
+      streamable) label="Streamable HTTP, JSON answers"; json_rps[$c]=$rps ;;
+      sse) label="Streamable HTTP, SSE answers (--sse-responses), $conns connections used"
+           ratio="$ratio ($(awk "BEGIN{printf \"%.2f\", $rps/${json_rps[$c]}}") × JSON)" ;;
+      seed) label="seed, 202 + SSE event (latency to the event)" ;;
+    esac
+    echo "| $label | $c | $rps | $(echo "$line" | field p50_ms) | $(echo "$line" | field p99_ms) | $(echo "$line" | field errors) | $us | $ratio |"
   done
+  [ "$mode" = streamable ] && after=$(rss_kib "$server")
+  kill "$server"
 done
-after=$(rss_kib "$server")
-kill "$server"
 echo
 echo "| measure | result |"
 echo "|---|---|"
 echo "| RSS idle | $(mib "$idle") MiB |"
-echo "| RSS after the load runs above | $(mib "$after") MiB |"
+echo "| RSS after the Streamable HTTP load runs | $(mib "$after") MiB |"
+start "$bin" --host 127.0.0.1 --port 0
+sleep 1
+w0=$(wakeups "$pid"); sleep 60; w1=$(wakeups "$pid")
+echo "| wake-ups idle, 60 s, no client (voluntary context switches, all threads) | $((w1 - w0)) ($(awk "BEGIN{printf \"%.2f\", ($w1-$w0)/60}") per second) |"
+line=$(run burst "$addr" 200)
+echo "| first-request latency, 200 fresh connections opened at once (initialize) | p50 $(echo "$line" | field p50_ms) ms, p99 $(echo "$line" | field p99_ms) ms, max $(echo "$line" | field max_ms) ms, $(echo "$line" | field errors) errors |"
+r0=$(rss_kib "$pid")
+line=$(run bomb "$addr")
+echo "| header bomb (one endless header line) | answered $(echo "$line" | field status) after $(echo "$line" | field sent_mib) MiB sent (socket buffers); RSS $(mib "$r0") → $(mib "$(rss_kib "$pid")") MiB |"
+kill "$pid"
+start "$bin" --host 127.0.0.1 --port 0
+line=$(run slowloris "$addr" 500 50)
+echo "| 500 slowloris heads (--header-timeout-secs 10) + 50 normal initialize calls | $(echo "$line" | field cut) cut, last after $(echo "$line" | field last_cut_s) s; normal calls $(echo "$line" | field calls_ok) ok, $(echo "$line" | field errors) errors, p99 $(echo "$line" | field p99_ms) ms |"
+kill "$pid"
+start "$bin" --host 127.0.0.1 --port 0 --idle-timeout-secs 5
+sleep 0.3
+th0=$(threads "$pid"); fd0=$(fds "$pid")
+taskset -c 1 "$gen" idle "$addr" 2000 >"$out.idle" &
+for _ in $(seq 1 100); do grep -q holding "$out.idle" && break; sleep 0.1; done
+sleep 1
+th1=$(threads "$pid"); fd1=$(fds "$pid")
+wait $!
+line=$(grep '^idle' "$out.idle"); rm -f "$out.idle"
+sleep 0.5
+echo "| 2,000 idle connections, --idle-timeout-secs 5 | threads $th0 → $th1 → $(threads "$pid"), fds $fd0 → $fd1 → $(fds "$pid"); $(echo "$line" | field closed) closed by the server, all after $(echo "$line" | field all_closed_after_s) s |"
+kill "$pid"
+start "$bin" --host 127.0.0.1 --port 0 --max-connections 100
+line=$(run flood "$addr" 300)
+h=$(curl -s -o /dev/null -w '%{http_code}' "http://$addr/health")
+echo "| --max-connections 100, 300 clients at once | $(echo "$line" | field ok200) served, $(echo "$line" | field refused503) got 503, $(echo "$line" | field other) other; next client served after $(echo "$line" | field next_served_ms) ms; /health $h |"
+kill "$pid"
+start prlimit --nofile=1024:1024 -- "$bin" --host 127.0.0.1 --port 0 --max-connections 5000
+line=$(run flood "$addr" 1500)
+h=$(curl -s -o /dev/null -w '%{http_code}' "http://$addr/health")
+echo "| open-file limit 1024 (prlimit), --max-connections 5000, 1,500 clients at once | $(echo "$line" | field ok200) served, $(echo "$line" | field refused503) got 503, $(echo "$line" | field other) other; next client served after $(echo "$line" | field next_served_ms) ms; $(metric "$addr" fastmcp_accept_errors_total) accept errors survived; /health $h |"
+kill "$pid"
 for n in 1000 5000; do
   start "$bin" --host 127.0.0.1 --port 0
   server=$pid
@@ -77,7 +140,8 @@ for n in 1000 5000; do
   pids+=("$holder")
   for _ in $(seq 1 600); do grep -q holding "$hold_log" && break; sleep 0.1; done
   sleep 1
-  echo "| RSS holding $(sed -n 's/holding \([0-9]*\) streams/\1/p' "$hold_log") SSE streams | $(mib "$(rss_kib "$server")") MiB |"
+  rss=$(rss_kib "$server")
+  echo "| RSS holding $(sed -n 's/holding \([0-9]*\) streams/\1/p' "$hold_log") SSE streams | $(mib "$rss") MiB ($(awk "BEGIN{printf \"%.1f\", ($rss - $idle) / $n}") KiB per stream over idle), $(threads "$server") threads |"
   kill "$holder" "$server" 2>/dev/null || true
   wait "$holder" 2>/dev/null || true
   rm -f "$hold_log"

@@ -20,9 +20,18 @@ pub struct Config {
     pub outbox_limit: usize,
     /// Frames a stream may have queued before its client counts as stuck.
     pub stream_queue: usize,
-    /// Requests whose large or chunked body is still arriving, each on its own thread.
-    pub max_uploads: usize,
-    /// A client sending a request body must deliver each piece within this time.
+    /// Open connections (each one thread) before new ones get 503; `None` derives it from the
+    /// open-file limit (see `http::listener::default_max_connections`).
+    pub max_connections: Option<usize>,
+    /// Largest request head; larger → 431.
+    pub max_header_bytes: usize,
+    /// Longest request target; longer → 414.
+    pub max_url_bytes: usize,
+    /// A request head must arrive within this time of its first byte (slowloris).
+    pub header_timeout: Duration,
+    /// A kept-alive connection with no request for this long is closed.
+    pub idle_timeout: Duration,
+    /// A request body must arrive completely within this time.
     pub body_timeout: Duration,
     /// A write to a client that does not complete in this time fails (stuck clients).
     pub write_timeout: Duration,
@@ -57,7 +66,11 @@ impl Default for Config {
             max_sleep_secs: 300.0,
             outbox_limit: 1024,
             stream_queue: 64,
-            max_uploads: 64,
+            max_connections: None,
+            max_header_bytes: 16 * 1024,
+            max_url_bytes: 8 * 1024,
+            header_timeout: Duration::from_secs(10),
+            idle_timeout: Duration::from_secs(60),
             body_timeout: Duration::from_secs(30),
             write_timeout: Duration::from_secs(30),
             cors_origins: Vec::new(),
@@ -91,8 +104,13 @@ OPTIONS:
     --max-sleep-secs S        longest `sleep` a client may ask for (default 300)
     --outbox-limit N          messages kept per session while it has no stream (default 1024)
     --stream-queue N          messages queued per stream before its client counts as stuck (default 64)
-    --max-uploads N           requests with a large body (>1 KiB) still arriving at once (default 64)
-    --body-timeout-secs S     longest wait for each piece of a request body (default 30)
+    --max-connections N       open connections before new ones get 503 (default: the open-file
+                              limit less 64, at most 10000)
+    --max-header-bytes B      largest request head, else 431 (default 16384)
+    --max-url-bytes B         longest request target, else 414 (default 8192)
+    --header-timeout-secs S   longest time a request head may take to arrive (default 10)
+    --idle-timeout-secs S     close a kept-alive connection idle this long (default 60)
+    --body-timeout-secs S     longest time a request body may take to arrive (default 30)
     --write-timeout-secs S    longest wait for a client to accept written bytes (default 30)
     --cors-origin ORIGIN      allow this browser origin (repeatable; `*` for any)
     --allowed-host HOST       accept this Host header too (repeatable; DNS-rebinding protection)
@@ -182,8 +200,20 @@ pub fn parse_args(args: Vec<std::ffi::OsString>) -> Result<Cli, String> {
     if let Some(v) = a.opt_value_from_str("--stream-queue").map_err(e)? {
         c.stream_queue = positive("--stream-queue", v)?;
     }
-    if let Some(v) = a.opt_value_from_str("--max-uploads").map_err(e)? {
-        c.max_uploads = positive("--max-uploads", v)?;
+    if let Some(v) = a.opt_value_from_str("--max-connections").map_err(e)? {
+        c.max_connections = Some(positive("--max-connections", v)?);
+    }
+    if let Some(v) = a.opt_value_from_str("--max-header-bytes").map_err(e)? {
+        c.max_header_bytes = positive("--max-header-bytes", v)?;
+    }
+    if let Some(v) = a.opt_value_from_str("--max-url-bytes").map_err(e)? {
+        c.max_url_bytes = positive("--max-url-bytes", v)?;
+    }
+    if let Some(v) = a.opt_value_from_str("--header-timeout-secs").map_err(e)? {
+        c.header_timeout = secs("--header-timeout-secs", v)?;
+    }
+    if let Some(v) = a.opt_value_from_str("--idle-timeout-secs").map_err(e)? {
+        c.idle_timeout = secs("--idle-timeout-secs", v)?;
     }
     if let Some(v) = a.opt_value_from_str("--body-timeout-secs").map_err(e)? {
         c.body_timeout = secs("--body-timeout-secs", v)?;
@@ -221,6 +251,21 @@ pub fn parse_args(args: Vec<std::ffi::OsString>) -> Result<Cli, String> {
         ));
     }
     Ok(Cli::Run(Box::new(c)))
+}
+
+impl Config {
+    /// The HTTP layer's limits.
+    pub fn limits(&self) -> crate::http::Limits {
+        crate::http::Limits {
+            max_header_bytes: self.max_header_bytes,
+            max_url_bytes: self.max_url_bytes,
+            header_timeout: self.header_timeout,
+            idle_timeout: self.idle_timeout,
+            body_timeout: self.body_timeout,
+            max_body_bytes: self.max_body_bytes,
+            write_timeout: self.write_timeout,
+        }
+    }
 }
 
 #[cfg(test)]

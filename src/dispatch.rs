@@ -33,6 +33,8 @@ pub struct Core {
     /// Set once shutdown has begun.
     pub shutting_down: Arc<std::sync::atomic::AtomicBool>,
     pub started: std::time::Instant,
+    /// The HTTP layer's counters (connections, accept errors) for `/health` and `/metrics`.
+    pub http: Arc<crate::http::ListenerStats>,
 }
 
 /// Error code for requests other than `initialize`/`ping` on a session that has not been

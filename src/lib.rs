@@ -1,5 +1,5 @@
 //! fastmcp-server: a small Model Context Protocol server over HTTP and Server-Sent Events,
-//! built on blocking std threads and tiny_http.
+//! built on blocking std threads and its own small HTTP/1.1 layer (`http`).
 //!
 //! ```no_run
 //! use fastmcp_server::{Config, ServerBuilder, Tool, ToolResult};

@@ -22,11 +22,7 @@ fn main() {
     } else {
         log::LevelFilter::Info
     };
-    // tiny_http logs every accept error at debug; keep our own debug output readable.
-    let _ = simple_logger::SimpleLogger::new()
-        .with_level(level)
-        .with_module_level("tiny_http", log::LevelFilter::Warn)
-        .init();
+    let _ = simple_logger::SimpleLogger::new().with_level(level).init();
     let server = match ServerBuilder::new(config).builtin_tools().bind() {
         Ok(s) => s,
         Err(e) => {
@@ -34,12 +30,9 @@ fn main() {
             std::process::exit(1);
         }
     };
-    let stop = server.stop_flag();
-    for signal in [signal_hook::consts::SIGTERM, signal_hook::consts::SIGINT] {
-        if let Err(e) = signal_hook::flag::register(signal, stop.clone()) {
-            eprintln!("fastmcp-server: cannot handle signal {signal}: {e}");
-            std::process::exit(1);
-        }
+    if let Err(e) = stop_on_signals(server.stop_handle()) {
+        eprintln!("fastmcp-server: cannot handle signals: {e}");
+        std::process::exit(1);
     }
     // Handlers are in place before the address is announced: whoever reads it may signal at once.
     let addr = server.local_addr();
@@ -50,4 +43,25 @@ fn main() {
     println!("  Seed JSON-RPC POST:                http://{addr}/mcp?session_id=<id>");
     log::info!("listening on {addr}");
     server.run();
+}
+
+/// SIGTERM and SIGINT start a graceful shutdown. The handler only writes a byte to a socket pair;
+/// a thread blocked reading the other end does the rest, so nothing polls while the server idles.
+fn stop_on_signals(stop: fastmcp_server::http::StopHandle) -> std::io::Result<()> {
+    use std::io::Read;
+    let (mut rx, tx) = std::os::unix::net::UnixStream::pair()?;
+    for signal in [signal_hook::consts::SIGTERM, signal_hook::consts::SIGINT] {
+        signal_hook::low_level::pipe::register(signal, tx.try_clone()?)?;
+    }
+    std::thread::Builder::new()
+        .name("signals".into())
+        .stack_size(64 * 1024)
+        .spawn(move || {
+            let mut byte = [0u8; 1];
+            if rx.read(&mut byte).is_ok_and(|n| n > 0) {
+                log::info!("signal received; shutting down");
+                stop.stop();
+            }
+        })?;
+    Ok(())
 }

@@ -69,14 +69,8 @@ fn method_label(method: &str) -> &'static str {
 }
 
 impl Metrics {
-    pub fn http(&self, path: &str, method: &tiny_http::Method, status: u16) {
-        let m = match method {
-            tiny_http::Method::Get => "GET",
-            tiny_http::Method::Post => "POST",
-            tiny_http::Method::Delete => "DELETE",
-            tiny_http::Method::Options => "OPTIONS",
-            _ => "other",
-        };
+    pub fn http(&self, path: &str, method: crate::http::Method, status: u16) {
+        let m = method.as_str();
         let mut h = self.http.lock().unwrap_or_else(|p| p.into_inner());
         *h.entry((endpoint_of(path), m, status)).or_default() += 1;
     }
@@ -105,11 +99,18 @@ impl Metrics {
         );
     }
 
-    /// The Prometheus exposition text; `gauges` are (name, help, value) read at scrape time.
-    pub fn render(&self, gauges: &[(&str, &str, u64)]) -> String {
+    /// The Prometheus exposition text; `gauges` and `counters` are (name, help, value), read at
+    /// scrape time from the parts of the server that own them.
+    pub fn render(&self, gauges: &[(&str, &str, u64)], counters: &[(&str, &str, u64)]) -> String {
         let mut out = String::new();
         for (name, help, v) in gauges {
             let _ = writeln!(out, "# HELP {name} {help}\n# TYPE {name} gauge\n{name} {v}");
+        }
+        for (name, help, v) in counters {
+            let _ = writeln!(
+                out,
+                "# HELP {name} {help}\n# TYPE {name} counter\n{name} {v}"
+            );
         }
         let _ = writeln!(
             out,

@@ -2,10 +2,10 @@
 //! optional bearer token. Checked before any transport sees a request.
 
 use crate::config::Config;
-use crate::http::{Reply, header};
+use crate::http::Reply;
 
+use crate::http::Request;
 use crate::jsonrpc::INVALID_REQUEST;
-use tiny_http::Request;
 
 pub struct Guard {
     hosts: Vec<String>,
@@ -73,36 +73,29 @@ impl Guard {
         }
     }
 
-    /// Checks Host, Origin and (when `auth`) the bearer token; on failure answers the request and
-    /// gives it up. CORS preflights carry no credentials, so they skip the token.
-    pub fn check(&self, req: Request, cors: &[(String, String)], auth: bool) -> Option<Request> {
-        // Every copy of the header must pass: a second Host must not smuggle a foreign name.
-        let all = |name: &str| {
-            req.headers()
-                .iter()
-                .filter(|h| h.field.as_str().as_str().eq_ignore_ascii_case(name))
-                .map(|h| h.value.as_str().to_string())
-                .collect::<Vec<_>>()
-        };
-        let host_ok = all("Host").iter().all(|h| self.host_allowed(h));
-        let origin_ok = all("Origin").iter().all(|o| self.origin_allowed(o));
+    /// Checks Host, Origin and (when `auth`) the bearer token; on failure returns the answer.
+    /// CORS preflights carry no credentials, so they skip the token. Runs on the connection
+    /// thread before the body is read: a refused client never gets to send one.
+    pub fn check(&self, req: &Request, cors: &[(String, String)], auth: bool) -> Result<(), Reply> {
+        // Every copy of the header must pass: a second Origin must not smuggle a foreign name.
+        let host_ok = req.header_all("Host").all(|h| self.host_allowed(h));
+        let origin_ok = req.header_all("Origin").all(|o| self.origin_allowed(o));
         if !host_ok || !origin_ok {
             let what = if host_ok { "Origin" } else { "Host" };
             log::warn!(
                 "refused a request with {what} {:?} (DNS-rebinding protection; see --allowed-host/--allowed-origin)",
-                header(&req, what).unwrap_or("")
+                req.header(what).unwrap_or("")
             );
-            Reply::rpc_error(
+            return Err(Reply::rpc_error(
                 403,
                 None,
                 INVALID_REQUEST,
                 &format!("Forbidden: {what} not allowed (see --allowed-host / --allowed-origin)"),
-            )
-            .send(req);
-            return None;
+            ));
         }
         if let Some(token) = self.token.as_ref().filter(|_| auth) {
-            let given = header(&req, "Authorization")
+            let given = req
+                .header("Authorization")
                 .and_then(|v| {
                     v.strip_prefix("Bearer ")
                         .or_else(|| v.strip_prefix("bearer "))
@@ -110,19 +103,17 @@ impl Guard {
                 .map(str::trim)
                 .unwrap_or("");
             if !constant_time_eq(given.as_bytes(), token.as_bytes()) {
-                Reply::rpc_error(
+                return Err(Reply::rpc_error(
                     401,
                     None,
                     INVALID_REQUEST,
                     "Unauthorized: send Authorization: Bearer <token>",
                 )
                 .header("WWW-Authenticate", "Bearer")
-                .headers(cors)
-                .send(req);
-                return None;
+                .headers(cors));
             }
         }
-        Some(req)
+        Ok(())
     }
 }
 

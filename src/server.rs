@@ -1,9 +1,10 @@
-//! The server: binding, the accept loop, routing requests to transports, periodic duties.
+//! The server: binding, the MCP side of the HTTP layer (admission, queueing onto the worker
+//! pool, routing to transports), periodic duties and graceful shutdown.
 
 use crate::config::Config;
 use crate::dispatch::Core;
-use crate::http::{self, BodyError, Reply};
-use crate::jsonrpc::{INVALID_REQUEST, PARSE_ERROR};
+use crate::http::{self, Listener, ListenerStats, Method, Reply, Request, Service, StopHandle};
+use crate::jsonrpc::INVALID_REQUEST;
 use crate::pool::Pool;
 use crate::session::{Sessions, TransportKind};
 use crate::sse::StreamBudget;
@@ -12,11 +13,8 @@ use crate::tools::{Tool, ToolRegistry, builtin};
 use crate::transport::{Ctx, legacy, seed, streamable};
 use std::net::{SocketAddr, TcpListener, ToSocketAddrs};
 use std::sync::Arc;
-use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering};
+use std::sync::atomic::{AtomicBool, Ordering};
 use std::time::{Duration, Instant};
-use tiny_http::{Method, Request};
-
-const NUDGE_PERIOD: Duration = Duration::from_millis(200);
 
 /// Builds a server: the binary uses it exactly as a library user would.
 pub struct ServerBuilder {
@@ -55,10 +53,29 @@ impl ServerBuilder {
     pub fn bind(self) -> std::io::Result<Server> {
         let c = &self.config;
         let addr = resolve(&c.host, c.port)?;
-        let listener = listen(addr, c)?;
-        let local = listener.local_addr()?;
-        let http = tiny_http::Server::from_listener(listener, None)
-            .map_err(|e| std::io::Error::other(e.to_string()))?;
+        let socket = listen(addr)?;
+        let local = socket.local_addr()?;
+        let fd_limit = http::listener::raise_fd_limit();
+        let max_connections = c
+            .max_connections
+            .unwrap_or_else(|| http::listener::default_max_connections(fd_limit));
+        log::info!(
+            "open-file limit {}; at most {max_connections} connections (--max-connections)",
+            fd_limit.map_or("unknown".to_string(), |n| n.to_string())
+        );
+        if let Some(fds) = fd_limit.filter(|&n| max_connections as u64 + 32 > n) {
+            log::warn!(
+                "--max-connections {max_connections} is close to the open-file limit {fds}: new clients may get 503 before it is reached"
+            );
+        }
+        let refusal = Reply::rpc_error(
+            503,
+            None,
+            INVALID_REQUEST,
+            "Too many connections (--max-connections, or the open-file limit); retry later",
+        )
+        .header("Retry-After", "1");
+        let listener = Listener::new(socket, c.limits(), max_connections, refusal);
         let core = Arc::new(Core {
             sessions: Sessions::new(c.max_sessions, c.outbox_limit),
             tools: self.tools,
@@ -69,14 +86,13 @@ impl ServerBuilder {
             guard: crate::security::Guard::new(&self.config),
             shutting_down: Arc::new(AtomicBool::new(false)),
             started: Instant::now(),
+            http: listener.stats(),
             config: self.config,
         });
         Ok(Server {
             core,
-            http,
+            listener,
             local,
-            uploads: Arc::new(AtomicUsize::new(0)),
-            stop: Arc::new(AtomicBool::new(false)),
         })
     }
 }
@@ -98,23 +114,11 @@ fn resolve(host: &str, port: u16) -> std::io::Result<SocketAddr> {
     })
 }
 
-/// Creates the listening socket. Options set here are inherited by every accepted connection on
-/// Linux, which is the only way to reach sockets that tiny_http accepts internally:
-/// `TCP_NODELAY` (no Nagle delay between an event and the next), a send timeout (a client that
-/// stops reading cannot block a writer forever) and TCP keepalive (vanished peers are noticed).
-fn listen(addr: SocketAddr, c: &Config) -> std::io::Result<TcpListener> {
-    use socket2::{Domain, Socket, TcpKeepalive, Type};
+/// Creates the listening socket (per-connection options are set on each accepted socket).
+fn listen(addr: SocketAddr) -> std::io::Result<TcpListener> {
+    use socket2::{Domain, Socket, Type};
     let sock = Socket::new(Domain::for_address(addr), Type::STREAM, None)?;
     sock.set_reuse_address(true)?;
-    sock.set_nodelay(true)?;
-    sock.set_write_timeout(Some(c.write_timeout))?;
-    sock.set_keepalive(true)?;
-    sock.set_tcp_keepalive(
-        &TcpKeepalive::new()
-            .with_time(Duration::from_secs(60))
-            .with_interval(Duration::from_secs(10))
-            .with_retries(5),
-    )?;
     sock.bind(&addr.into())?;
     sock.listen(1024)?;
     Ok(sock.into())
@@ -122,12 +126,8 @@ fn listen(addr: SocketAddr, c: &Config) -> std::io::Result<TcpListener> {
 
 pub struct Server {
     core: Arc<Core>,
-    http: tiny_http::Server,
+    listener: Listener,
     local: SocketAddr,
-    /// Requests whose (large or chunked) body is still arriving, each on its own thread.
-    uploads: Arc<AtomicUsize>,
-    /// Set (by a signal handler, or [`Server::stop_flag`]'s user) to begin a graceful shutdown.
-    stop: Arc<AtomicBool>,
 }
 
 impl Server {
@@ -139,38 +139,25 @@ impl Server {
         &self.core
     }
 
-    /// The flag that starts a graceful shutdown when set; hand it to a signal handler.
-    pub fn stop_flag(&self) -> Arc<AtomicBool> {
-        self.stop.clone()
+    /// Starts a graceful shutdown when its `stop` is called (from a signal handler's thread, or
+    /// by a library user).
+    pub fn stop_handle(&self) -> StopHandle {
+        self.listener.stop_handle()
     }
 
-    /// Serves until a graceful shutdown (see [`Server::stop_flag`]) has completed.
+    /// Serves until stopped (see [`Server::stop_handle`]), then shuts down gracefully and
+    /// returns.
     pub fn run(self) {
         self.start_duties();
-        let mut shutdown: Option<std::thread::JoinHandle<()>> = None;
-        loop {
-            match self.http.recv_timeout(Duration::from_millis(100)) {
-                Ok(Some(req)) if shutdown.is_some() => refuse_during_shutdown(req),
-                Ok(Some(req)) => self.accept(req),
-                Ok(None) => {}
-                Err(e) => {
-                    log::error!("accept failed: {e}");
-                    std::thread::sleep(Duration::from_millis(100));
-                }
-            }
-            if shutdown.is_none() && self.stop.load(Ordering::Acquire) {
-                let core = self.core.clone();
-                shutdown = Some(std::thread::spawn(move || graceful_shutdown(&core)));
-            }
-            if shutdown.as_ref().is_some_and(|h| h.is_finished()) {
-                log::info!("shutdown complete");
-                return;
-            }
-        }
+        let service: Arc<dyn Service> = Arc::new(Mcp {
+            core: self.core.clone(),
+        });
+        self.listener.run(service);
+        graceful_shutdown(&self.core);
+        log::info!("shutdown complete");
     }
 
     fn start_duties(&self) {
-        self.start_nudger();
         let core = self.core.clone();
         self.core.timer.every(self.core.config.keepalive, move || {
             for s in core.sessions.all() {
@@ -186,91 +173,56 @@ impl Server {
             true
         });
     }
+}
 
-    /// Works around a lost wakeup in tiny_http 0.12's connection thread pool: when several
-    /// connections arrive at once while a thread is idle, a connection can be queued with no
-    /// thread woken for it, and wait until some other connection closes, which under keep-alive
-    /// and SSE may be never. A pool thread that finishes a connection takes the next queued one,
-    /// so a short-lived connection to ourselves every 200 ms frees any stalled connection within
-    /// that time. (Seen as `initialize` requests left unread in the socket under a burst of
-    /// 200 new clients; the benchmark's `sleeps` run reproduces it.)
-    fn start_nudger(&self) {
-        let mut target = self.local;
-        if target.ip().is_unspecified() {
-            target.set_ip(match target {
-                SocketAddr::V4(_) => std::net::Ipv4Addr::LOCALHOST.into(),
-                SocketAddr::V6(_) => std::net::Ipv6Addr::LOCALHOST.into(),
-            });
+/// The MCP server as the HTTP layer sees it.
+struct Mcp {
+    core: Arc<Core>,
+}
+
+impl Service for Mcp {
+    fn admit(&self, req: &Request) -> Result<(), Reply> {
+        let core = &self.core;
+        if core.shutting_down.load(Ordering::Acquire) || core.http.stopping() {
+            return Err(
+                Reply::rpc_error(503, None, INVALID_REQUEST, "Server shutting down")
+                    .header("Connection", "close")
+                    .header("Retry-After", "5"),
+            );
         }
-        let stop = self.core.shutting_down.clone();
-        let spawned = std::thread::Builder::new()
-            .name("nudger".into())
-            .stack_size(64 * 1024)
-            .spawn(move || {
-                while !stop.load(Ordering::Acquire) {
-                    std::thread::sleep(NUDGE_PERIOD);
-                    drop(std::net::TcpStream::connect_timeout(&target, NUDGE_PERIOD));
-                }
-            });
-        if let Err(e) = spawned {
-            log::warn!("could not start the connection nudger: {e}");
-        }
+        let cors = http::cors_headers(req.header("Origin"), &core.config.cors_origins);
+        let path = req.path();
+        let is_preflight = req.method() == Method::Options;
+        let ops = matches!(path, "/health" | "/metrics");
+        let auth = !(is_preflight || ops && core.config.public_health);
+        core.guard
+            .check(req, &cors, auth)
+            .map_err(|r| r.header("Connection", "close"))
     }
 
-    /// Hands a request to a worker without ever blocking the accept loop. A POST whose body is
-    /// not already in memory goes to its own upload thread instead, so a slow sender can only
-    /// hold that thread, never a worker.
-    fn accept(&self, req: Request) {
+    /// Queues the request for a worker without ever blocking its connection thread.
+    fn dispatch(&self, req: Request) -> Result<(), Reply> {
+        let cors = http::cors_headers(req.header("Origin"), &self.core.config.cors_origins);
         let core = self.core.clone();
-        let slow_body = *req.method() == Method::Post
-            && req.body_length().is_none_or(|n| n > http::PREREAD_LIMIT)
-            && req
-                .body_length()
-                .is_none_or(|n| n <= core.config.max_body_bytes);
-        if slow_body {
-            let uploads = self.uploads.clone();
-            if uploads.fetch_add(1, Ordering::AcqRel) < core.config.max_uploads {
-                let u2 = uploads.clone();
-                let spawned = std::thread::Builder::new()
-                    .name("upload".into())
-                    .stack_size(256 * 1024)
-                    .spawn(move || {
-                        // As on the workers, a panicking handler must not leak its upload slot.
-                        let done = std::panic::AssertUnwindSafe(|| handle(&core, req));
-                        if std::panic::catch_unwind(done).is_err() {
-                            log::error!("a request handler panicked on an upload thread");
-                        }
-                        u2.fetch_sub(1, Ordering::AcqRel);
-                    });
-                if let Err(e) = spawned {
-                    uploads.fetch_sub(1, Ordering::AcqRel);
-                    log::error!("could not start an upload thread: {e}");
-                }
-                return;
-            }
-            uploads.fetch_sub(1, Ordering::AcqRel);
-            return busy(req, "Too many uploads in progress (--max-uploads)");
-        }
-        // The request waits in a slot so that, if the queue refuses the job, it can still be
-        // answered with 503 from here.
-        let slot = Arc::new(std::sync::Mutex::new(Some(req)));
-        let job_slot = slot.clone();
-        let job = Box::new(move || {
-            let taken = job_slot.lock().map(|mut s| s.take()).unwrap_or(None);
-            if let Some(req) = taken {
-                handle(&core, req);
-            }
-        });
+        let job = Box::new(move || route(&core, req));
         if self.core.pool.try_submit(job).is_err() {
-            let taken = slot.lock().map(|mut s| s.take()).unwrap_or(None);
-            if let Some(req) = taken {
-                log::warn!("worker queue full; request refused with 503");
-                busy(
-                    req,
-                    "Server busy: all workers are occupied (--workers, --queue); retry later",
-                );
-            }
+            log::warn!("worker queue full; request refused with 503");
+            return Err(Reply::rpc_error(
+                503,
+                None,
+                INVALID_REQUEST,
+                "Server busy: all workers are occupied (--workers, --queue); retry later",
+            )
+            .header("Retry-After", "1")
+            .headers(&cors));
         }
+        Ok(())
+    }
+
+    fn error(&self, req: Option<&Request>, status: u16, message: &str) -> Reply {
+        let origin = req.and_then(|r| r.header("Origin"));
+        Reply::rpc_error(status, None, INVALID_REQUEST, message)
+            .headers(&http::cors_headers(origin, &self.core.config.cors_origins))
     }
 }
 
@@ -305,43 +257,22 @@ fn graceful_shutdown(core: &Arc<Core>) {
     core.timer.stop();
 }
 
-fn refuse_during_shutdown(req: Request) {
-    Reply::rpc_error(503, None, INVALID_REQUEST, "Server shutting down")
-        .header("Connection", "close")
-        .header("Retry-After", "5")
-        .send(req);
-}
-
-fn busy(req: Request, why: &str) {
-    Reply::rpc_error(503, None, INVALID_REQUEST, why)
-        .header("Retry-After", "1")
-        .send(req);
-}
-
-/// Routes one request to its transport.
-fn handle(core: &Arc<Core>, req: Request) {
-    let path = http::path(req.url()).to_string();
+/// Routes one request to its transport (on a worker; access was checked at admission).
+fn route(core: &Arc<Core>, mut req: Request) {
+    let path = req.path().to_string();
     log::debug!("{} {}", req.method(), req.url());
     let ctx = Ctx {
-        cors: http::cors_headers(http::header(&req, "Origin"), &core.config.cors_origins),
+        cors: http::cors_headers(req.header("Origin"), &core.config.cors_origins),
     };
-    let is_preflight = *req.method() == Method::Options;
-    let ops = matches!(path.as_str(), "/health" | "/metrics");
-    let auth = !(is_preflight || ops && core.config.public_health);
-    let Some(req) = core.guard.check(req, &ctx.cors, auth) else {
-        return;
-    };
-    if is_preflight {
+    if req.method() == Method::Options {
         return http::preflight(ctx.cors).send(req);
     }
-    let method = req.method().clone();
+    let method = req.method();
     match (path.as_str(), method) {
         ("/notifications", Method::Get) => seed::open_stream(core, req, &ctx),
         ("/notifications", _) => method_not_allowed(req, "GET, OPTIONS", &ctx),
         ("/mcp", Method::Post) => {
-            let Some((req, body)) = read_body(core, req, &ctx) else {
-                return;
-            };
+            let body = req.take_body();
             let sid = session_id(&req);
             match sid.as_deref().and_then(|id| core.sessions.get(id)) {
                 Some(s) if s.kind == TransportKind::Seed => seed::post(core, req, s, &body, &ctx),
@@ -373,9 +304,8 @@ fn handle(core: &Arc<Core>, req: Request) {
         ("/sse", Method::Get) => legacy::open_stream(core, req, &ctx),
         ("/sse", _) => method_not_allowed(req, "GET, OPTIONS", &ctx),
         ("/messages", Method::Post) => {
-            if let Some((req, body)) = read_body(core, req, &ctx) {
-                legacy::post(core, req, &body, &ctx);
-            }
+            let body = req.take_body();
+            legacy::post(core, req, &body, &ctx);
         }
         ("/messages", _) => method_not_allowed(req, "POST, OPTIONS", &ctx),
         ("/health", Method::Get) => health(core).headers(&ctx.cors).send(req),
@@ -395,92 +325,110 @@ fn handle(core: &Arc<Core>, req: Request) {
     }
 }
 
-/// Reads a POST body within the limits, answering 413/408/400 itself when it cannot.
-fn read_body(core: &Core, mut req: Request, ctx: &Ctx) -> Option<(Request, Vec<u8>)> {
-    match http::read_body(
-        &mut req,
-        core.config.max_body_bytes,
-        core.config.body_timeout,
-    ) {
-        Ok(b) => Some((req, b)),
-        Err(BodyError::TooLarge) => {
-            http::reject_too_large(req, core.config.max_body_bytes, &ctx.cors);
-            None
-        }
-        Err(BodyError::Timeout) => {
-            Reply::rpc_error(
-                408,
-                None,
-                INVALID_REQUEST,
-                "Request body arrived too slowly (--body-timeout-secs)",
-            )
-            .header("Connection", "close")
-            .headers(&ctx.cors)
-            .send(req);
-            None
-        }
-        Err(BodyError::Io(e)) => {
-            log::debug!("could not read a request body: {e}");
-            Reply::rpc_error(400, None, PARSE_ERROR, "Could not read the request body")
-                .header("Connection", "close")
-                .headers(&ctx.cors)
-                .send(req);
-            None
-        }
-    }
-}
-
+/// `ok`, or 503 with why not: shutting down, or accepting connections is failing (out of file
+/// descriptors, say), which a supervisor cannot see from the process being alive.
 fn health(core: &Core) -> Reply {
     let down = core.shutting_down.load(Ordering::Acquire);
-    let body = serde_json::json!({
-        "status": if down { "shutting_down" } else { "ok" },
+    let degraded = core.http.degraded();
+    let status = match (&degraded, down) {
+        (_, true) => "shutting_down",
+        (Some(_), false) => "degraded",
+        (None, false) => "ok",
+    };
+    let mut body = serde_json::json!({
+        "status": status,
         "uptime_secs": core.started.elapsed().as_secs(),
         "sessions": core.sessions.len(),
         "streams": core.streams.open(),
+        "connections": core.http.open.load(Ordering::Relaxed),
     });
-    Reply::json(if down { 503 } else { 200 }, body.to_string())
+    if let Some(reason) = degraded.filter(|_| !down) {
+        body["reason"] = reason.into();
+    }
+    Reply::json(if status == "ok" { 200 } else { 503 }, body.to_string())
 }
 
 fn metrics_text(core: &Core) -> String {
     let created = core.sessions.created.load(Ordering::Relaxed) as u64;
     let expired = core.sessions.expired.load(Ordering::Relaxed) as u64;
-    crate::metrics::METRICS.render(&[
-        (
-            "fastmcp_sessions_open",
-            "Live sessions.",
-            core.sessions.len() as u64,
-        ),
-        (
-            "fastmcp_sessions_created",
-            "Sessions created since start.",
-            created,
-        ),
-        (
-            "fastmcp_sessions_expired",
-            "Sessions removed for idleness since start.",
-            expired,
-        ),
-        (
-            "fastmcp_streams_open",
-            "Open SSE streams.",
-            core.streams.open() as u64,
-        ),
-        (
-            "fastmcp_requests_running",
-            "JSON-RPC requests in progress.",
-            core.sessions.active_requests() as u64,
-        ),
-        (
-            "fastmcp_uptime_seconds",
-            "Seconds since start.",
-            core.started.elapsed().as_secs(),
-        ),
-    ])
+    let h: &ListenerStats = &core.http;
+    let counter = |a: &std::sync::atomic::AtomicU64| a.load(Ordering::Relaxed);
+    crate::metrics::METRICS.render(
+        &[
+            (
+                "fastmcp_connections_open",
+                "Open HTTP connections (each one thread).",
+                h.open.load(Ordering::Relaxed) as u64,
+            ),
+            (
+                "fastmcp_sessions_open",
+                "Live sessions.",
+                core.sessions.len() as u64,
+            ),
+            (
+                "fastmcp_sessions_created",
+                "Sessions created since start.",
+                created,
+            ),
+            (
+                "fastmcp_sessions_expired",
+                "Sessions removed for idleness since start.",
+                expired,
+            ),
+            (
+                "fastmcp_streams_open",
+                "Open SSE streams.",
+                core.streams.open() as u64,
+            ),
+            (
+                "fastmcp_requests_running",
+                "JSON-RPC requests in progress.",
+                core.sessions.active_requests() as u64,
+            ),
+            (
+                "fastmcp_uptime_seconds",
+                "Seconds since start.",
+                core.started.elapsed().as_secs(),
+            ),
+        ],
+        &[
+            (
+                "fastmcp_connections_accepted_total",
+                "Connections accepted since start.",
+                counter(&h.accepted),
+            ),
+            (
+                "fastmcp_connections_refused_total",
+                "Connections answered 503 at once: --max-connections open, or no descriptor left.",
+                counter(&h.refused),
+            ),
+            (
+                "fastmcp_accept_errors_total",
+                "Failed accept() calls since start.",
+                counter(&h.accept_errors),
+            ),
+            (
+                "fastmcp_connections_idle_closed_total",
+                "Connections closed after --idle-timeout-secs without a request.",
+                counter(&h.idle_closed),
+            ),
+            (
+                "fastmcp_header_timeouts_total",
+                "Connections cut for a request head slower than --header-timeout-secs.",
+                counter(&h.header_timeouts),
+            ),
+            (
+                "fastmcp_bad_requests_total",
+                "Requests refused as malformed or over a limit (400, 414, 431, 505, smuggling).",
+                counter(&h.bad_requests),
+            ),
+        ],
+    )
 }
 
 /// The session id of a request: `Mcp-Session-Id` header, else the `session_id` query parameter.
 pub fn session_id(req: &Request) -> Option<String> {
-    http::header(req, "Mcp-Session-Id")
+    req.header("Mcp-Session-Id")
         .map(str::to_owned)
         .or_else(|| http::query_param(req.url(), "session_id"))
         .filter(|s| !s.is_empty())

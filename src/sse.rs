@@ -1,10 +1,11 @@
-//! Server-Sent Event streams written straight to the socket.
+//! Server-Sent Event streams.
 //!
-//! tiny_http's `Response` path buffers chunked bodies, so a streamed `Response` would hold events
-//! back. Instead each stream takes the raw writer from `Request::into_writer()`, writes its own
-//! head, and writes every event as one HTTP chunk in a single `write` followed by a flush, so an
-//! event reaches the client the moment it is produced (and Nagle never splits an event).
+//! A stream is written by its connection's own thread (see `http::conn`): the handler that opens
+//! it gets a [`StreamHandle`] to queue frames on, and the connection thread drains the bounded
+//! queue, writing every event as one HTTP chunk in a single `write`, so an event reaches the
+//! client the moment it is produced (and Nagle never splits an event).
 
+use crate::http::Request;
 use crossbeam_channel::{Receiver, Sender, TrySendError, bounded};
 use std::io::Write;
 use std::sync::Arc;
@@ -87,8 +88,7 @@ impl Drop for BudgetGuard {
 #[derive(Debug)]
 pub enum OpenError {
     /// `--max-streams` reached; the request is handed back so it can be answered with 503.
-    Busy(Box<tiny_http::Request>),
-    Spawn(std::io::Error),
+    Busy(Box<Request>),
 }
 
 static NEXT_STREAM_ID: AtomicU64 = AtomicU64::new(1);
@@ -166,9 +166,55 @@ pub struct StreamSpec {
 /// first, so the owner can redeliver them.
 pub type OnEnd = Box<dyn FnOnce(u64, Vec<Msg>) + Send>;
 
-/// Turns `request` into an event stream served by its own thread.
+/// Everything the connection thread needs to write a stream; handed over through the request.
+pub struct StreamJob {
+    id: u64,
+    spec: StreamSpec,
+    rx: Receiver<Frame>,
+    closed: Arc<AtomicBool>,
+    _guard: BudgetGuard,
+    on_end: Option<OnEnd>,
+}
+
+impl StreamJob {
+    /// Writes the stream until it is closed or the client goes away (on the connection's
+    /// thread); true when it ended cleanly and the connection may carry another request.
+    pub(crate) fn run(mut self, w: &std::net::TcpStream, chunked: bool) -> bool {
+        let mut socket = w;
+        let mut out = Out {
+            w: &mut socket,
+            chunked,
+        };
+        let (clean, leftovers) = serve(&mut out, &self.spec, &self.rx, &self.closed);
+        self.finish(leftovers);
+        clean
+    }
+
+    fn finish(&mut self, mut leftovers: Vec<Msg>) {
+        self.closed.store(true, Ordering::Release);
+        leftovers.extend(self.rx.try_iter().filter_map(|f| match f {
+            Frame::Message(m) => Some(m),
+            _ => None,
+        }));
+        if let Some(on_end) = self.on_end.take() {
+            on_end(self.id, leftovers);
+        }
+    }
+}
+
+impl Drop for StreamJob {
+    /// A job that never ran (its request was not connected to a client) still hands back its
+    /// messages, so nothing queued on it is lost.
+    fn drop(&mut self) {
+        if self.on_end.is_some() {
+            self.finish(Vec::new());
+        }
+    }
+}
+
+/// Turns `request` into an event stream, written by the request's connection thread.
 pub fn open(
-    request: tiny_http::Request,
+    request: Request,
     spec: StreamSpec,
     budget: &Arc<StreamBudget>,
     on_end: OnEnd,
@@ -176,7 +222,6 @@ pub fn open(
     let Some(guard) = budget.try_acquire() else {
         return Err(OpenError::Busy(Box::new(request)));
     };
-    crate::metrics::METRICS.http(crate::http::path(request.url()), request.method(), 200);
     let (tx, rx) = bounded(spec.queue.max(1));
     let handle = StreamHandle {
         id: NEXT_STREAM_ID.fetch_add(1, Ordering::Relaxed),
@@ -184,37 +229,40 @@ pub fn open(
         reclaim: rx.clone(),
         closed: Arc::new(AtomicBool::new(false)),
     };
-    let closed = handle.closed.clone();
-    let id = handle.id;
-    std::thread::Builder::new()
-        .name(format!("sse-{id}"))
-        .stack_size(64 * 1024)
-        .spawn(move || {
-            let _guard = guard;
-            let mut writer = request.into_writer();
-            let mut leftovers = serve(&mut *writer, &spec, &rx, &closed);
-            closed.store(true, Ordering::Release);
-            leftovers.extend(rx.try_iter().filter_map(|f| match f {
-                Frame::Message(m) => Some(m),
-                _ => None,
-            }));
-            on_end(id, leftovers);
-        })
-        .map_err(OpenError::Spawn)?;
+    request.stream(StreamJob {
+        id: handle.id,
+        spec,
+        rx,
+        closed: handle.closed.clone(),
+        _guard: guard,
+        on_end: Some(on_end),
+    });
     Ok(handle)
 }
 
-/// Writes the stream until it is closed or the client goes away; returns the messages the client
-/// may have missed (empty after a clean close).
+/// The stream's socket, with or without HTTP/1.1 chunk framing (HTTP/1.0 clients get the raw
+/// events and the end of the stream is the end of the connection).
+struct Out<'a> {
+    w: &'a mut dyn Write,
+    chunked: bool,
+}
+
+/// Writes the stream until it is closed or the client goes away. Returns whether it ended cleanly,
+/// and the messages the client may have missed (empty after a clean close).
 fn serve(
-    w: &mut dyn Write,
+    out: &mut Out<'_>,
     spec: &StreamSpec,
     rx: &Receiver<Frame>,
     closed: &AtomicBool,
-) -> Vec<Msg> {
+) -> (bool, Vec<Msg>) {
     let mut head = String::from(
-        "HTTP/1.1 200 OK\r\nContent-Type: text/event-stream\r\nCache-Control: no-cache, no-transform\r\nX-Accel-Buffering: no\r\nConnection: close\r\nTransfer-Encoding: chunked\r\n",
+        "HTTP/1.1 200 OK\r\nContent-Type: text/event-stream\r\nCache-Control: no-cache, no-transform\r\nX-Accel-Buffering: no\r\n",
     );
+    head.push_str(if out.chunked {
+        "Transfer-Encoding: chunked\r\n"
+    } else {
+        "Connection: close\r\n"
+    });
     for (k, v) in &spec.headers {
         head.push_str(k);
         head.push_str(": ");
@@ -222,8 +270,8 @@ fn serve(
         head.push_str("\r\n");
     }
     head.push_str("\r\n");
-    if w.write_all(head.as_bytes()).is_err() {
-        return Vec::new();
+    if out.w.write_all(head.as_bytes()).is_err() {
+        return (false, Vec::new());
     }
     let first = if spec.first.is_empty() {
         vec![Frame::Comment("stream open")]
@@ -231,8 +279,8 @@ fn serve(
         spec.first.clone()
     };
     for frame in &first {
-        if write_frame(w, frame, spec.message_event).is_err() {
-            return Vec::new();
+        if write_frame(out, frame, spec.message_event).is_err() {
+            return (false, Vec::new());
         }
     }
     // Messages written but not yet confirmed by a later successful write.
@@ -254,12 +302,12 @@ fn serve(
             break;
         }
         let failed =
-            closed.load(Ordering::Acquire) || write_frame(w, &frame, spec.message_event).is_err();
+            closed.load(Ordering::Acquire) || write_frame(out, &frame, spec.message_event).is_err();
         if failed {
             if let Frame::Message(m) = frame {
                 unconfirmed.push(m);
             }
-            return unconfirmed;
+            return (false, unconfirmed);
         }
         let probe_due = probe_at.is_some_and(|at| Instant::now() >= at);
         match frame {
@@ -279,8 +327,15 @@ fn serve(
             _ => {}
         }
     }
-    let _ = w.write_all(b"0\r\n\r\n").and_then(|_| w.flush());
-    Vec::new()
+    if !out.chunked {
+        return (true, Vec::new());
+    }
+    let ended = out
+        .w
+        .write_all(b"0\r\n\r\n")
+        .and_then(|_| out.w.flush())
+        .is_ok();
+    (ended, Vec::new())
 }
 
 /// Formats one frame as SSE text (without chunk framing).
@@ -314,7 +369,7 @@ pub fn format_frame(frame: &Frame, message_event: Option<&'static str>) -> Strin
 }
 
 fn write_frame(
-    w: &mut dyn Write,
+    out: &mut Out<'_>,
     frame: &Frame,
     message_event: Option<&'static str>,
 ) -> std::io::Result<()> {
@@ -323,11 +378,15 @@ fn write_frame(
         return Ok(());
     }
     let mut chunk = Vec::with_capacity(text.len() + 12);
-    chunk.extend_from_slice(format!("{:x}\r\n", text.len()).as_bytes());
+    if out.chunked {
+        chunk.extend_from_slice(format!("{:x}\r\n", text.len()).as_bytes());
+    }
     chunk.extend_from_slice(text.as_bytes());
-    chunk.extend_from_slice(b"\r\n");
-    w.write_all(&chunk)?;
-    w.flush()?;
+    if out.chunked {
+        chunk.extend_from_slice(b"\r\n");
+    }
+    out.w.write_all(&chunk)?;
+    out.w.flush()?;
     if let Frame::Message(_) = frame {
         crate::metrics::METRICS
             .events_sent
@@ -380,8 +439,19 @@ mod tests {
 
     #[test]
     fn chunk_is_one_write() {
-        let mut out = Vec::new();
+        let mut buf = Vec::new();
+        let mut out = Out {
+            w: &mut buf,
+            chunked: true,
+        };
         write_frame(&mut out, &Frame::Comment("k"), None).unwrap();
-        assert_eq!(out, b"5\r\n: k\n\n\r\n");
+        assert_eq!(buf, b"5\r\n: k\n\n\r\n");
+        let mut buf = Vec::new();
+        let mut out = Out {
+            w: &mut buf,
+            chunked: false,
+        };
+        write_frame(&mut out, &Frame::Comment("k"), None).unwrap();
+        assert_eq!(buf, b": k\n\n", "HTTP/1.0: the raw event");
     }
 }

@@ -201,8 +201,8 @@ fn full_worker_queue_answers_503() {
     assert_eq!(sse.next_json(T)["result"]["content"][0]["text"], "released");
 }
 
-/// A body that arrives more slowly than --body-timeout-secs gets 408, and it is read on an upload
-/// thread, so the workers stay free meanwhile.
+/// A body that arrives more slowly than --body-timeout-secs gets 408, and it is read on its
+/// connection's thread, so the workers stay free meanwhile.
 #[test]
 fn slow_request_body_gets_408_without_holding_a_worker() {
     use std::io::{BufRead, BufReader, Write};

@@ -12,9 +12,9 @@ pub struct Ctx {
 }
 
 use crate::http::Reply;
+use crate::http::Request;
 use crate::jsonrpc::{self, Body, INVALID_REQUEST, Incoming};
 use crate::sse::OpenError;
-use tiny_http::Request;
 
 /// Parses a body that must hold exactly one message (the seed and 2024-11-05 transports define no
 /// batches); otherwise answers 400 itself and returns None.
@@ -43,17 +43,14 @@ fn parse_single(req: Request, body: &[u8], ctx: &Ctx) -> Option<(Request, Incomi
 
 /// Answers a request whose SSE stream could not be opened.
 fn stream_not_opened(err: OpenError, ctx: &Ctx) {
-    match err {
-        OpenError::Busy(req) => Reply::rpc_error(
-            503,
-            None,
-            INVALID_REQUEST,
-            "Too many open streams (--max-streams); retry later",
-        )
-        .header("Retry-After", "5")
-        .headers(&ctx.cors)
-        .send(*req),
-        // The request went down with the thread that could not start; tiny_http answers 500.
-        OpenError::Spawn(e) => log::error!("could not start a stream thread: {e}"),
-    }
+    let OpenError::Busy(req) = err;
+    Reply::rpc_error(
+        503,
+        None,
+        INVALID_REQUEST,
+        "Too many open streams (--max-streams); retry later",
+    )
+    .header("Retry-After", "5")
+    .headers(&ctx.cors)
+    .send(*req)
 }

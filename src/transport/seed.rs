@@ -4,12 +4,12 @@
 
 use super::Ctx;
 use crate::dispatch::Core;
+use crate::http::Request;
 use crate::http::{self, Reply};
 use crate::jsonrpc::INVALID_REQUEST;
 use crate::session::{Route, Session, TransportKind};
 use crate::sse::{self, Frame, StreamSpec};
 use std::sync::Arc;
-use tiny_http::Request;
 
 /// `GET /notifications[?session_id=…]`.
 pub fn open_stream(core: &Arc<Core>, req: Request, ctx: &Ctx) {

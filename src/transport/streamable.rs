@@ -7,6 +7,7 @@
 
 use super::Ctx;
 use crate::dispatch::Core;
+use crate::http::Request;
 use crate::http::{self, Reply};
 use crate::jsonrpc::{self, Body, INVALID_REQUEST, Incoming, RequestId};
 use crate::protocol::Revision;
@@ -14,7 +15,6 @@ use crate::session::{Exchange, Outgoing, Route, Session, TransportKind};
 use crate::sse::{self, StreamHandle, StreamSpec};
 use std::sync::atomic::{AtomicUsize, Ordering};
 use std::sync::{Arc, Mutex};
-use tiny_http::Request;
 
 const JSON: &str = "application/json";
 const SSE: &str = "text/event-stream";
@@ -75,7 +75,7 @@ fn protocol_header_ok(req: &Request, session: &Session) -> Result<(), String> {
     if session.revision().is_none_or(|r| r < Revision::V2025_06_18) {
         return Ok(());
     }
-    match http::header(req, "MCP-Protocol-Version") {
+    match req.header("MCP-Protocol-Version") {
         Some(v) if Revision::parse(v).is_none() => Err(format!(
             "Bad Request: unsupported MCP-Protocol-Version {v:?} (supported: {})",
             Revision::ALL.map(Revision::as_str).join(", ")

@@ -8,6 +8,9 @@ use std::net::TcpStream;
 use std::process::{Child, Command, Stdio};
 use std::time::{Duration, Instant};
 
+/// Every test server listens on a free loopback port.
+const LOCAL: [&str; 4] = ["--host", "127.0.0.1", "--port", "0"];
+
 /// The server binary, killed when dropped.
 pub struct Server {
     child: Child,
@@ -27,9 +30,23 @@ impl Server {
         )
     }
 
+    /// Starts the server with its open-file limit (soft and hard) set to `nofile`.
+    pub fn start_with_fd_limit(nofile: u64, args: &[&str]) -> Server {
+        let limit = format!("--nofile={nofile}:{nofile}");
+        let mut all = vec![limit.as_str(), "--", env!("CARGO_BIN_EXE_fastmcp-server")];
+        all.extend_from_slice(&LOCAL);
+        all.extend_from_slice(args);
+        Server::spawn_cmd("prlimit", &all, Stdio::null())
+    }
+
     fn spawn(args: &[&str], stderr: Stdio) -> Server {
-        let mut child = Command::new(env!("CARGO_BIN_EXE_fastmcp-server"))
-            .args(["--host", "127.0.0.1", "--port", "0"])
+        let mut all = LOCAL.to_vec();
+        all.extend_from_slice(args);
+        Server::spawn_cmd(env!("CARGO_BIN_EXE_fastmcp-server"), &all, stderr)
+    }
+
+    fn spawn_cmd(program: &str, args: &[&str], stderr: Stdio) -> Server {
+        let mut child = Command::new(program)
             .args(args)
             .stdout(Stdio::piped())
             .stderr(stderr)
@@ -73,6 +90,46 @@ impl Server {
             std::thread::sleep(Duration::from_millis(10));
         }
         None
+    }
+
+    /// Threads of the server process.
+    pub fn threads(&self) -> usize {
+        std::fs::read_dir(format!("/proc/{}/task", self.pid()))
+            .map(|d| d.count())
+            .unwrap_or(0)
+    }
+
+    /// Open file descriptors of the server process.
+    pub fn fds(&self) -> usize {
+        std::fs::read_dir(format!("/proc/{}/fd", self.pid()))
+            .map(|d| d.count())
+            .unwrap_or(0)
+    }
+
+    /// Resident memory in KiB.
+    pub fn rss_kib(&self) -> u64 {
+        let status = std::fs::read_to_string(format!("/proc/{}/status", self.pid())).unwrap();
+        status
+            .lines()
+            .find_map(|l| l.strip_prefix("VmRSS:"))
+            .and_then(|v| v.trim().trim_end_matches("kB").trim().parse().ok())
+            .expect("VmRSS")
+    }
+
+    /// Voluntary context switches of all the server's threads so far (each is a wake-up).
+    pub fn wakeups(&self) -> u64 {
+        let Ok(tasks) = std::fs::read_dir(format!("/proc/{}/task", self.pid())) else {
+            return 0;
+        };
+        tasks
+            .filter_map(|t| t.ok())
+            .filter_map(|t| std::fs::read_to_string(t.path().join("status")).ok())
+            .filter_map(|s| {
+                s.lines()
+                    .find_map(|l| l.strip_prefix("voluntary_ctxt_switches:"))
+                    .and_then(|v| v.trim().parse::<u64>().ok())
+            })
+            .sum()
     }
 
     pub fn is_running(&mut self) -> bool {

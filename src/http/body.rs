@@ -1,0 +1,225 @@
+//! Request bodies: how long one is (RFC 9112 §6.3, strictly, so that no front proxy and this
+//! server can disagree about where a request ends), and reading it within `--max-body-bytes` and
+//! `--body-timeout-secs`.
+
+use super::head::Head;
+use super::input::{Input, ReadError};
+use std::time::Instant;
+
+#[derive(Debug, PartialEq, Eq)]
+pub(crate) enum Framing {
+    None,
+    Length(u64),
+    Chunked,
+}
+
+/// A request whose length cannot be trusted: answered with this status and the connection closed.
+#[derive(Debug, PartialEq, Eq)]
+pub(crate) struct Refusal(pub u16, pub &'static str);
+
+/// Decides how the body is delimited. Ambiguity is refused rather than guessed at: both
+/// `Content-Length` and `Transfer-Encoding`, differing or malformed lengths, codings other than a
+/// lone `chunked`.
+pub(crate) fn framing(head: &Head) -> Result<Framing, Refusal> {
+    let codings: Vec<&str> = head
+        .values("Transfer-Encoding")
+        .flat_map(|v| v.split(','))
+        .map(str::trim)
+        .filter(|c| !c.is_empty())
+        .collect();
+    let has_te = head.values("Transfer-Encoding").next().is_some();
+    let lengths: Vec<&str> = head
+        .values("Content-Length")
+        .flat_map(|v| v.split(','))
+        .map(str::trim)
+        .collect();
+    if has_te {
+        if !lengths.is_empty() {
+            return Err(Refusal(
+                400,
+                "both Content-Length and Transfer-Encoding are present",
+            ));
+        }
+        if head.minor == 0 {
+            return Err(Refusal(
+                400,
+                "Transfer-Encoding is not defined for HTTP/1.0",
+            ));
+        }
+        return match codings.as_slice() {
+            [c] if c.eq_ignore_ascii_case("chunked") => Ok(Framing::Chunked),
+            [.., last] if last.eq_ignore_ascii_case("chunked") => Err(Refusal(
+                501,
+                "only the chunked transfer coding is supported",
+            )),
+            _ => Err(Refusal(400, "the final transfer coding must be chunked")),
+        };
+    }
+    let Some(first) = lengths.first() else {
+        return Ok(Framing::None);
+    };
+    if lengths.iter().any(|l| l != first) {
+        return Err(Refusal(400, "conflicting Content-Length values"));
+    }
+    if first.is_empty() || !first.bytes().all(|b| b.is_ascii_digit()) {
+        return Err(Refusal(400, "Content-Length is not a number"));
+    }
+    // Longer than u64: certainly over any body limit.
+    Ok(Framing::Length(first.parse().unwrap_or(u64::MAX)))
+}
+
+#[derive(Debug)]
+pub(crate) enum BodyError {
+    TooLarge,
+    Timeout,
+    Bad(&'static str),
+    Closed,
+}
+
+impl From<ReadError> for BodyError {
+    fn from(e: ReadError) -> Self {
+        match e {
+            ReadError::Timeout => BodyError::Timeout,
+            ReadError::Closed => BodyError::Closed,
+            ReadError::Full => BodyError::Bad("a chunk line is too long"),
+        }
+    }
+}
+
+/// Longest chunk-size line (size, extensions, CRLF) and trailer section accepted.
+const MAX_CHUNK_LINE: usize = 1024;
+const MAX_TRAILERS: usize = 8 * 1024;
+
+pub(crate) fn read(
+    input: &mut Input,
+    framing: &Framing,
+    max: usize,
+    deadline: Instant,
+) -> Result<Vec<u8>, BodyError> {
+    match framing {
+        Framing::None => Ok(Vec::new()),
+        Framing::Length(n) if *n > max as u64 => Err(BodyError::TooLarge),
+        Framing::Length(n) => {
+            let n = *n as usize;
+            let mut out = Vec::with_capacity(n);
+            input.take_exact(&mut out, n, deadline)?;
+            Ok(out)
+        }
+        Framing::Chunked => chunked(input, max, deadline),
+    }
+}
+
+fn chunked(input: &mut Input, max: usize, deadline: Instant) -> Result<Vec<u8>, BodyError> {
+    let mut out = Vec::new();
+    loop {
+        let n = input.line(deadline, MAX_CHUNK_LINE)?;
+        let line = &input.buffered()[..n];
+        let size_part = line.split(|&b| b == b';').next().unwrap_or(b"");
+        let size_text = std::str::from_utf8(size_part)
+            .map_err(|_| BodyError::Bad("bad chunk size"))?
+            .trim_end_matches(['\r', '\n'])
+            .trim_end_matches([' ', '\t']);
+        if size_text.is_empty()
+            || size_text.len() > 15
+            || !size_text.bytes().all(|b| b.is_ascii_hexdigit())
+        {
+            return Err(BodyError::Bad("bad chunk size"));
+        }
+        let size =
+            usize::from_str_radix(size_text, 16).map_err(|_| BodyError::Bad("bad chunk size"))?;
+        input.consume(n);
+        if size == 0 {
+            // Trailer fields up to the empty line; read and ignored.
+            let mut seen = 0;
+            loop {
+                let n = input.line(deadline, MAX_CHUNK_LINE)?;
+                let empty = matches!(&input.buffered()[..n], b"\r\n" | b"\n");
+                input.consume(n);
+                seen += n;
+                if empty {
+                    return Ok(out);
+                }
+                if seen > MAX_TRAILERS {
+                    return Err(BodyError::Bad("trailer section too large"));
+                }
+            }
+        }
+        if out.len() + size > max {
+            return Err(BodyError::TooLarge);
+        }
+        input.take_exact(&mut out, size, deadline)?;
+        let n = input.line(deadline, 2)?;
+        let ok = matches!(&input.buffered()[..n], b"\r\n" | b"\n");
+        input.consume(n);
+        if !ok {
+            return Err(BodyError::Bad("chunk data longer than its size"));
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::http::request::Method;
+
+    fn head(headers: &[(&str, &str)], minor: u8) -> Head {
+        Head {
+            method: Method::Post,
+            target: "/".into(),
+            minor,
+            headers: headers
+                .iter()
+                .map(|(k, v)| (k.to_string(), v.to_string()))
+                .collect(),
+        }
+    }
+
+    #[test]
+    fn framing_rules() {
+        assert_eq!(framing(&head(&[], 1)), Ok(Framing::None));
+        assert_eq!(
+            framing(&head(&[("Content-Length", "12")], 1)),
+            Ok(Framing::Length(12))
+        );
+        assert_eq!(
+            framing(&head(
+                &[("Content-Length", "12"), ("content-length", "12")],
+                1
+            )),
+            Ok(Framing::Length(12))
+        );
+        assert_eq!(
+            framing(&head(&[("Content-Length", "99999999999999999999999")], 1)),
+            Ok(Framing::Length(u64::MAX))
+        );
+        assert_eq!(
+            framing(&head(&[("Transfer-Encoding", "Chunked")], 1)),
+            Ok(Framing::Chunked)
+        );
+        for bad in [
+            vec![("Content-Length", "12"), ("Content-Length", "13")],
+            vec![("Content-Length", "12, 13")],
+            vec![("Content-Length", "-1")],
+            vec![("Content-Length", "+5")],
+            vec![("Content-Length", "0x10")],
+            vec![("Content-Length", "")],
+            vec![("Content-Length", "5"), ("Transfer-Encoding", "chunked")],
+            vec![("Transfer-Encoding", "chunked, gzip")],
+            vec![("Transfer-Encoding", "identity")],
+        ] {
+            assert_eq!(
+                framing(&head(&bad, 1)).map_err(|r| r.0),
+                Err(400),
+                "{bad:?}"
+            );
+        }
+        assert_eq!(
+            framing(&head(&[("Transfer-Encoding", "gzip, chunked")], 1)).map_err(|r| r.0),
+            Err(501)
+        );
+        assert_eq!(
+            framing(&head(&[("Transfer-Encoding", "chunked")], 0)).map_err(|r| r.0),
+            Err(400)
+        );
+    }
+}

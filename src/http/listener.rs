@@ -1,0 +1,309 @@
+//! The accept loop: takes connections and gives each its own thread, within
+//! `--max-connections`, and never stops while the server runs.
+//!
+//! Every `accept()` error is survivable: out of file descriptors (EMFILE/ENFILE) the loop uses a
+//! spare descriptor it keeps for exactly this, to accept the waiting connection, answer it 503 and
+//! close it, so the backlog drains instead of the loop spinning; any other error is logged and
+//! retried after a short back-off. The loop blocks in `accept()` and does nothing while idle.
+
+use super::conn::{self, Limits};
+use super::request::{Reply, Request};
+use std::io::Write;
+use std::net::{SocketAddr, TcpListener, TcpStream};
+use std::sync::atomic::{AtomicBool, AtomicU64, AtomicUsize, Ordering};
+use std::sync::{Arc, Mutex};
+use std::time::{Duration, Instant};
+
+/// Stack of a connection thread. Measured: a connection (parsing, writing replies and SSE frames)
+/// touches under 16 KiB of it; the rest is address space, not memory. Debug builds need more.
+const CONN_STACK: usize = 256 * 1024;
+const BACKOFF_MIN: Duration = Duration::from_millis(5);
+const BACKOFF_MAX: Duration = Duration::from_millis(200);
+
+/// What the HTTP layer asks of the application.
+pub trait Service: Send + Sync + 'static {
+    /// Looks at a request head before its body is read (access control, shutdown). An `Err` is
+    /// the answer; the connection is closed after it, so an unwanted body is never read.
+    fn admit(&self, req: &Request) -> Result<(), Reply>;
+    /// Takes a complete request. Must not block: queue it and return. `Err` is an answer to
+    /// send instead (503 when the queue is full).
+    fn dispatch(&self, req: Request) -> Result<(), Reply>;
+    /// The answer for an error the HTTP layer itself detects (`req` is `None` when the head could
+    /// not be parsed).
+    fn error(&self, req: Option<&Request>, status: u16, message: &str) -> Reply;
+}
+
+/// Counters and state for `/health` and `/metrics`.
+#[derive(Debug, Default)]
+pub struct ListenerStats {
+    pub open: AtomicUsize,
+    pub accepted: AtomicU64,
+    /// Connections refused with 503 because `--max-connections` were open.
+    pub refused: AtomicU64,
+    pub accept_errors: AtomicU64,
+    /// Connections closed for sending nothing within `--idle-timeout-secs`.
+    pub idle_closed: AtomicU64,
+    /// Connections closed for not finishing a request head within `--header-timeout-secs`.
+    pub header_timeouts: AtomicU64,
+    /// Requests refused as malformed (400, 414, 431, 505).
+    pub bad_requests: AtomicU64,
+    /// The last accept error, while accepting fails (cleared by the next successful accept).
+    failing: Mutex<Option<String>>,
+    stopping: AtomicBool,
+}
+
+impl ListenerStats {
+    /// Why the server is degraded, if it is: accepting connections currently fails.
+    pub fn degraded(&self) -> Option<String> {
+        self.failing
+            .lock()
+            .unwrap_or_else(|p| p.into_inner())
+            .clone()
+    }
+
+    pub fn stopping(&self) -> bool {
+        self.stopping.load(Ordering::Acquire)
+    }
+
+    fn set_failing(&self, why: Option<String>) {
+        *self.failing.lock().unwrap_or_else(|p| p.into_inner()) = why;
+    }
+}
+
+/// Stops a running [`Listener`] from any thread (a signal handler's thread, a test).
+#[derive(Clone)]
+pub struct StopHandle {
+    socket: Arc<TcpListener>,
+    stats: Arc<ListenerStats>,
+}
+
+impl StopHandle {
+    /// Makes the accept loop return. Shutting the listening socket down wakes a blocked
+    /// `accept()` at once (Linux), with no connection needed, even with no descriptors left.
+    pub fn stop(&self) {
+        self.stats.stopping.store(true, Ordering::Release);
+        let _ = socket2::SockRef::from(&*self.socket).shutdown(std::net::Shutdown::Both);
+    }
+
+    pub fn is_stopped(&self) -> bool {
+        self.stats.stopping()
+    }
+}
+
+pub struct Listener {
+    socket: Arc<TcpListener>,
+    limits: Arc<Limits>,
+    max_connections: usize,
+    stats: Arc<ListenerStats>,
+    /// The whole answer sent to a connection refused without a thread.
+    refusal: Vec<u8>,
+}
+
+impl Listener {
+    pub fn new(
+        socket: TcpListener,
+        limits: Limits,
+        max_connections: usize,
+        refusal: Reply,
+    ) -> Listener {
+        let mut bytes = Vec::new();
+        // Writing into a Vec cannot fail.
+        let _ = write_refusal(&mut bytes, &refusal);
+        Listener {
+            socket: Arc::new(socket),
+            limits: Arc::new(limits),
+            max_connections: max_connections.max(1),
+            stats: Arc::new(ListenerStats::default()),
+            refusal: bytes,
+        }
+    }
+
+    pub fn local_addr(&self) -> std::io::Result<SocketAddr> {
+        self.socket.local_addr()
+    }
+
+    pub fn stats(&self) -> Arc<ListenerStats> {
+        self.stats.clone()
+    }
+
+    pub fn stop_handle(&self) -> StopHandle {
+        StopHandle {
+            socket: self.socket.clone(),
+            stats: self.stats.clone(),
+        }
+    }
+
+    /// Accepts until stopped.
+    pub fn run(&self, service: Arc<dyn Service>) {
+        let mut spare = open_spare();
+        let mut backoff = BACKOFF_MIN;
+        let mut streak: u64 = 0;
+        let mut last_log: Option<Instant> = None;
+        loop {
+            let accepted = self.socket.accept();
+            if self.stats.stopping() {
+                return;
+            }
+            match accepted {
+                Ok((stream, peer)) => {
+                    if streak > 0 {
+                        log::info!("accepting again after {streak} failed accept(s)");
+                        self.stats.set_failing(None);
+                        streak = 0;
+                        backoff = BACKOFF_MIN;
+                    }
+                    self.stats.accepted.fetch_add(1, Ordering::Relaxed);
+                    self.start(stream, peer, &service);
+                }
+                Err(e) => {
+                    self.stats.accept_errors.fetch_add(1, Ordering::Relaxed);
+                    streak += 1;
+                    self.stats
+                        .set_failing(Some(format!("accept() failing: {e}")));
+                    if last_log.is_none_or(|t| t.elapsed() > Duration::from_secs(10)) {
+                        log::warn!(
+                            "accept() failed: {e} ({streak} in a row); retrying (see --max-connections and the file descriptor limit)"
+                        );
+                        last_log = Some(Instant::now());
+                    }
+                    let out_of_fds = matches!(e.raw_os_error(), Some(24) | Some(23));
+                    if out_of_fds && spare.take().is_some() {
+                        // The spare descriptor is free now: take a waiting connection, tell it
+                        // why, and close it, so clients get an answer rather than a hang. Without
+                        // waiting: Linux reserves the descriptor before `accept()` waits, so
+                        // EMFILE also comes with an empty queue, and a blocking accept here
+                        // would turn away the next client even after descriptors were freed.
+                        let drained = self.refuse_waiting();
+                        spare = open_spare();
+                        if drained && spare.is_some() {
+                            continue;
+                        }
+                    }
+                    std::thread::sleep(backoff);
+                    backoff = (backoff * 2).min(BACKOFF_MAX);
+                }
+            }
+        }
+    }
+
+    fn start(&self, stream: TcpStream, peer: SocketAddr, service: &Arc<dyn Service>) {
+        let open = self.stats.open.fetch_add(1, Ordering::AcqRel);
+        if open >= self.max_connections {
+            self.stats.open.fetch_sub(1, Ordering::AcqRel);
+            return self.refuse(stream);
+        }
+        if let Err(e) = configure(&stream, &self.limits) {
+            self.stats.open.fetch_sub(1, Ordering::AcqRel);
+            log::debug!("could not configure a connection from {peer}: {e}");
+            return;
+        }
+        let (service, limits, stats) = (service.clone(), self.limits.clone(), self.stats.clone());
+        let fallback = stream.try_clone();
+        let spawned = std::thread::Builder::new()
+            .stack_size(CONN_STACK)
+            .spawn(move || {
+                let stats2 = stats.clone();
+                let _open = OpenGuard(stats2);
+                let run = std::panic::AssertUnwindSafe(|| {
+                    conn::serve(stream, peer, &*service, &limits, &stats)
+                });
+                if std::panic::catch_unwind(run).is_err() {
+                    log::error!("a connection thread panicked; the connection is closed");
+                }
+            });
+        if let Err(e) = spawned {
+            self.stats.open.fetch_sub(1, Ordering::AcqRel);
+            log::error!("could not start a connection thread: {e}");
+            if let Ok(s) = fallback {
+                self.refuse(s);
+            }
+        }
+    }
+
+    /// Refuses one connection waiting in the backlog, if there is one; true if it did.
+    fn refuse_waiting(&self) -> bool {
+        if self.socket.set_nonblocking(true).is_err() {
+            return false;
+        }
+        let taken = self.socket.accept();
+        let _ = self.socket.set_nonblocking(false);
+        match taken {
+            Ok((s, _)) => {
+                // Accepted sockets do not inherit O_NONBLOCK on Linux; `refuse` sets it anyway.
+                self.refuse(s);
+                true
+            }
+            Err(_) => false,
+        }
+    }
+
+    /// Answers 503 and closes, without blocking the accept loop and without a thread.
+    fn refuse(&self, stream: TcpStream) {
+        self.stats.refused.fetch_add(1, Ordering::Relaxed);
+        crate::metrics::METRICS.http("", super::Method::Other, 503);
+        if stream.set_nonblocking(true).is_ok() {
+            let _ = (&stream).write(&self.refusal);
+        }
+    }
+}
+
+struct OpenGuard(Arc<ListenerStats>);
+
+impl Drop for OpenGuard {
+    fn drop(&mut self) {
+        self.0.open.fetch_sub(1, Ordering::AcqRel);
+    }
+}
+
+fn write_refusal(out: &mut Vec<u8>, r: &Reply) -> std::io::Result<()> {
+    write!(out, "HTTP/1.1 {} {}\r\n", r.status, super::reason(r.status))?;
+    for (k, v) in &r.headers {
+        write!(out, "{k}: {v}\r\n")?;
+    }
+    write!(
+        out,
+        "Content-Length: {}\r\nConnection: close\r\n\r\n",
+        r.body.len()
+    )?;
+    out.extend_from_slice(&r.body);
+    Ok(())
+}
+
+/// Per-connection socket options: no Nagle delay between an event and the next, a send timeout
+/// (a client that stops reading cannot block its writer forever) and TCP keepalive (vanished
+/// peers of idle streams are noticed).
+fn configure(s: &TcpStream, limits: &Limits) -> std::io::Result<()> {
+    s.set_nodelay(true)?;
+    s.set_write_timeout(Some(limits.write_timeout))?;
+    let sock = socket2::SockRef::from(s);
+    sock.set_keepalive(true)?;
+    sock.set_tcp_keepalive(
+        &socket2::TcpKeepalive::new()
+            .with_time(Duration::from_secs(60))
+            .with_interval(Duration::from_secs(10))
+            .with_retries(5),
+    )
+}
+
+fn open_spare() -> Option<std::fs::File> {
+    std::fs::File::open("/dev/null").ok()
+}
+
+/// Raises the soft limit on open files to the hard limit; returns the limit now in force.
+pub fn raise_fd_limit() -> Option<u64> {
+    match rlimit::increase_nofile_limit(u64::MAX) {
+        Ok(n) => Some(n),
+        Err(e) => {
+            log::warn!("could not raise the open-file limit: {e}");
+            rlimit::Resource::NOFILE.get().ok().map(|(soft, _)| soft)
+        }
+    }
+}
+
+/// The default `--max-connections`: what the open-file limit allows, less room for the
+/// listener, logs and the application's own files, and at most 10,000.
+pub fn default_max_connections(fd_limit: Option<u64>) -> usize {
+    const RESERVED: u64 = 64;
+    let fds = fd_limit.unwrap_or(1024);
+    fds.saturating_sub(RESERVED).clamp(16, 10_000) as usize
+}

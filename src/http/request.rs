@@ -1,0 +1,251 @@
+//! The typed exchange the transports see: a parsed [`Request`] (head and complete body) and the
+//! [`Reply`] or stream it is answered with.
+//!
+//! A request travels from its connection thread to a worker; the worker never touches the socket.
+//! It answers by handing an [`Outcome`] back through the request, and the connection thread does
+//! all the writing. So a client that stops reading can only ever hold its own connection thread.
+
+use crate::jsonrpc::{ErrorObject, RequestId, Response as RpcResponse};
+use crossbeam_channel::Sender;
+use std::net::SocketAddr;
+
+/// The request methods the server routes on; anything else is `Other` and gets 405.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Method {
+    Get,
+    Head,
+    Post,
+    Put,
+    Delete,
+    Options,
+    Patch,
+    Other,
+}
+
+impl Method {
+    pub fn parse(s: &str) -> Method {
+        match s {
+            "GET" => Method::Get,
+            "HEAD" => Method::Head,
+            "POST" => Method::Post,
+            "PUT" => Method::Put,
+            "DELETE" => Method::Delete,
+            "OPTIONS" => Method::Options,
+            "PATCH" => Method::Patch,
+            _ => Method::Other,
+        }
+    }
+
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Method::Get => "GET",
+            Method::Head => "HEAD",
+            Method::Post => "POST",
+            Method::Put => "PUT",
+            Method::Delete => "DELETE",
+            Method::Options => "OPTIONS",
+            Method::Patch => "PATCH",
+            Method::Other => "other",
+        }
+    }
+}
+
+impl std::fmt::Display for Method {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(self.as_str())
+    }
+}
+
+/// What a handler hands back to the connection thread.
+pub(crate) enum Outcome {
+    Reply(Reply),
+    /// The connection thread becomes this stream's writer until the stream ends.
+    Stream(crate::sse::StreamJob),
+}
+
+/// One HTTP request with its complete body, and the way back to its connection.
+///
+/// Dropping a request without answering it makes its connection answer 500, so no client waits
+/// for an answer that will never come.
+pub struct Request {
+    pub(crate) method: Method,
+    pub(crate) target: String,
+    pub(crate) headers: Vec<(String, String)>,
+    pub(crate) body: Vec<u8>,
+    pub(crate) peer: Option<SocketAddr>,
+    pub(crate) answer: Option<Sender<Outcome>>,
+}
+
+impl std::fmt::Debug for Request {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Request")
+            .field("method", &self.method)
+            .field("target", &self.target)
+            .finish_non_exhaustive()
+    }
+}
+
+impl Request {
+    /// A request that is not connected to any client; its answer goes nowhere. For tests.
+    pub fn detached(method: Method, target: &str, headers: &[(&str, &str)], body: &[u8]) -> Self {
+        Request {
+            method,
+            target: target.to_string(),
+            headers: headers
+                .iter()
+                .map(|(k, v)| (k.to_string(), v.to_string()))
+                .collect(),
+            body: body.to_vec(),
+            peer: None,
+            answer: None,
+        }
+    }
+
+    pub fn method(&self) -> Method {
+        self.method
+    }
+
+    /// The request target as sent (path and query).
+    pub fn url(&self) -> &str {
+        &self.target
+    }
+
+    pub fn path(&self) -> &str {
+        super::path(&self.target)
+    }
+
+    pub fn headers(&self) -> &[(String, String)] {
+        &self.headers
+    }
+
+    /// The first header of that name (case-insensitive), trimmed.
+    pub fn header(&self, name: &str) -> Option<&str> {
+        self.headers
+            .iter()
+            .find(|(k, _)| k.eq_ignore_ascii_case(name))
+            .map(|(_, v)| v.trim())
+    }
+
+    /// Every header of that name, in order.
+    pub fn header_all<'a>(&'a self, name: &'a str) -> impl Iterator<Item = &'a str> + 'a {
+        self.headers
+            .iter()
+            .filter(move |(k, _)| k.eq_ignore_ascii_case(name))
+            .map(|(_, v)| v.as_str())
+    }
+
+    pub fn body(&self) -> &[u8] {
+        &self.body
+    }
+
+    pub fn take_body(&mut self) -> Vec<u8> {
+        std::mem::take(&mut self.body)
+    }
+
+    pub fn peer(&self) -> Option<SocketAddr> {
+        self.peer
+    }
+
+    /// Answers with a complete reply.
+    pub fn respond(mut self, reply: Reply) {
+        crate::metrics::METRICS.http(self.path(), self.method, reply.status);
+        if let Some(tx) = self.answer.take() {
+            // The connection thread waits for exactly this one answer; if it is gone (it cannot
+            // be while it waits), there is nobody to tell.
+            let _ = tx.send(Outcome::Reply(reply));
+        }
+    }
+
+    /// Hands the connection over to a stream writer.
+    pub(crate) fn stream(mut self, job: crate::sse::StreamJob) {
+        crate::metrics::METRICS.http(self.path(), self.method, 200);
+        if let Some(tx) = self.answer.take() {
+            let _ = tx.send(Outcome::Stream(job));
+        }
+    }
+}
+
+/// A complete (non-streaming) HTTP answer.
+#[derive(Debug, Clone)]
+pub struct Reply {
+    pub status: u16,
+    pub headers: Vec<(String, String)>,
+    pub body: Vec<u8>,
+}
+
+impl Reply {
+    pub fn new(status: u16) -> Reply {
+        Reply {
+            status,
+            headers: Vec::new(),
+            body: Vec::new(),
+        }
+    }
+
+    pub fn json(status: u16, body: String) -> Reply {
+        Reply::new(status)
+            .header("Content-Type", "application/json")
+            .body(body.into_bytes())
+    }
+
+    /// An HTTP error whose body is a JSON-RPC error (id omitted when unknown, never `null`).
+    pub fn rpc_error(status: u16, id: Option<RequestId>, code: i64, message: &str) -> Reply {
+        let r = RpcResponse::error(id, ErrorObject::new(code, message));
+        Reply::json(status, r.to_json())
+    }
+
+    pub fn header(mut self, k: impl Into<String>, v: impl Into<String>) -> Reply {
+        self.headers.push((k.into(), v.into()));
+        self
+    }
+
+    pub fn headers(mut self, hs: &[(String, String)]) -> Reply {
+        self.headers.extend_from_slice(hs);
+        self
+    }
+
+    pub fn body(mut self, b: Vec<u8>) -> Reply {
+        self.body = b;
+        self
+    }
+
+    /// Whether this reply asks for the connection to be closed after it.
+    pub fn closes(&self) -> bool {
+        self.headers.iter().any(|(k, v)| {
+            k.eq_ignore_ascii_case("Connection")
+                && v.split(',').any(|t| t.trim().eq_ignore_ascii_case("close"))
+        })
+    }
+
+    /// Sends this reply as the answer to `req`.
+    pub fn send(self, req: Request) {
+        req.respond(self)
+    }
+}
+
+/// The standard reason phrase (clients ignore it, people reading captures do not).
+pub fn reason(status: u16) -> &'static str {
+    match status {
+        100 => "Continue",
+        200 => "OK",
+        202 => "Accepted",
+        204 => "No Content",
+        400 => "Bad Request",
+        401 => "Unauthorized",
+        403 => "Forbidden",
+        404 => "Not Found",
+        405 => "Method Not Allowed",
+        406 => "Not Acceptable",
+        408 => "Request Timeout",
+        409 => "Conflict",
+        413 => "Content Too Large",
+        414 => "URI Too Long",
+        415 => "Unsupported Media Type",
+        431 => "Request Header Fields Too Large",
+        500 => "Internal Server Error",
+        501 => "Not Implemented",
+        503 => "Service Unavailable",
+        505 => "HTTP Version Not Supported",
+        _ => "",
+    }
+}
