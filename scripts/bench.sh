@@ -13,6 +13,9 @@ secs=${1:-5}
 ulimit -n 20000 2>/dev/null || ulimit -n "$(ulimit -Hn)"
 bin=$(scripts/build-static.sh | tail -1)
 cargo build --release --quiet --examples
+# The official Rust SDK, same tool, JSON answers: a separate crate (tokio, axum), built here only.
+(cd scripts/rmcp-ref && cargo build --release --quiet)
+rmcp=scripts/rmcp-ref/target/release/rmcp-ref
 gen=target/release/examples/loadgen
 bare=target/release/examples/bare_tiny_http
 out=target/bench.md
@@ -61,6 +64,22 @@ for c in 1 16 64; do
   bare_us[$c]=$(us_per_req "$pid" "$t" "$ok")
   echo "| bare tiny_http, fixed body | $c | $(echo "$line" | field rps) | $(echo "$line" | field p50_ms) | $(echo "$line" | field p99_ms) | $(echo "$line" | field errors) | ${bare_us[$c]} | 1.00 |"
 done
+line=$(run burst "$addr" 200 any)
+bare_burst="p50 $(echo "$line" | field p50_ms) ms, p99 $(echo "$line" | field p99_ms) ms, max $(echo "$line" | field max_ms) ms"
+kill "$pid"
+start "$rmcp" 0
+declare -A rmcp_rps
+for c in 1 16 64; do
+  t=$(cpu_ticks "$pid")
+  line=$(run streamable "$addr" "$c" "$secs")
+  ok=$(echo "$line" | field ok)
+  rmcp_rps[$c]=$(echo "$line" | field rps)
+  echo "| rmcp 3.11 (official Rust SDK, axum/tokio), JSON answers | $c | ${rmcp_rps[$c]} | $(echo "$line" | field p50_ms) | $(echo "$line" | field p99_ms) | $(echo "$line" | field errors) | $(us_per_req "$pid" "$t" "$ok") | $(awk "BEGIN{printf \"%.2f\", ${rmcp_rps[$c]}/${ceiling[$c]}}") |"
+done
+line=$(run burst "$addr" 200)
+rmcp_burst="p50 $(echo "$line" | field p50_ms) ms, p99 $(echo "$line" | field p99_ms) ms, max $(echo "$line" | field max_ms) ms"
+sleep 0.5
+rmcp_idle=$(rss_kib "$pid")
 kill "$pid"
 declare -A json_rps
 for mode in streamable sse seed; do
@@ -80,7 +99,8 @@ for mode in streamable sse seed; do
     conns=$(( $(metric "$addr" fastmcp_connections_accepted_total) - accepted0 - 1 ))
     ratio=$(awk "BEGIN{printf \"%.2f\", $rps/${ceiling[$c]}}")
     case $mode in
-      streamable) label="Streamable HTTP, JSON answers"; json_rps[$c]=$rps ;;
+      streamable) label="Streamable HTTP, JSON answers"; json_rps[$c]=$rps
+                  ratio="$ratio ($(awk "BEGIN{printf \"%.2f\", $rps/${rmcp_rps[$c]}}") × rmcp)" ;;
       sse) label="Streamable HTTP, SSE answers (--sse-responses), $conns connections used"
            ratio="$ratio ($(awk "BEGIN{printf \"%.2f\", $rps/${json_rps[$c]}}") × JSON)" ;;
       seed) label="seed, 202 + SSE event (latency to the event)" ;;
@@ -100,7 +120,11 @@ sleep 1
 w0=$(wakeups "$pid"); sleep 60; w1=$(wakeups "$pid")
 echo "| wake-ups idle, 60 s, no client (voluntary context switches, all threads) | $((w1 - w0)) ($(awk "BEGIN{printf \"%.2f\", ($w1-$w0)/60}") per second) |"
 line=$(run burst "$addr" 200)
-echo "| first-request latency, 200 fresh connections opened at once (initialize) | p50 $(echo "$line" | field p50_ms) ms, p99 $(echo "$line" | field p99_ms) ms, max $(echo "$line" | field max_ms) ms, $(echo "$line" | field errors) errors |"
+echo "| first-request latency, 200 fresh connections at once (initialize), no connection thread waiting | p50 $(echo "$line" | field p50_ms) ms, p99 $(echo "$line" | field p99_ms) ms, max $(echo "$line" | field max_ms) ms, $(echo "$line" | field errors) errors |"
+line=$(run burst "$addr" 200)
+echo "| the same again at once (threads of the first burst reused) | p50 $(echo "$line" | field p50_ms) ms, p99 $(echo "$line" | field p99_ms) ms, max $(echo "$line" | field max_ms) ms, $(echo "$line" | field errors) errors |"
+echo "| the same against bare tiny_http (fixed body) / rmcp (initialize), each run once | $bare_burst / $rmcp_burst |"
+echo "| rmcp RSS after its load runs | $(mib "$rmcp_idle") MiB |"
 r0=$(rss_kib "$pid")
 line=$(run bomb "$addr")
 echo "| header bomb (one endless header line) | answered $(echo "$line" | field status) after $(echo "$line" | field sent_mib) MiB sent (socket buffers); RSS $(mib "$r0") → $(mib "$(rss_kib "$pid")") MiB |"
@@ -118,7 +142,7 @@ sleep 1
 th1=$(threads "$pid"); fd1=$(fds "$pid")
 wait $!
 line=$(grep '^idle' "$out.idle"); rm -f "$out.idle"
-sleep 0.5
+sleep 2.5  # connection threads wait 2 s for another connection before they exit
 echo "| 2,000 idle connections, --idle-timeout-secs 5 | threads $th0 → $th1 → $(threads "$pid"), fds $fd0 → $fd1 → $(fds "$pid"); $(echo "$line" | field closed) closed by the server, all after $(echo "$line" | field all_closed_after_s) s |"
 kill "$pid"
 start "$bin" --host 127.0.0.1 --port 0 --max-connections 100

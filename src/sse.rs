@@ -38,6 +38,9 @@ pub enum Frame {
     Comment(&'static str),
     /// Write the final event(s) already queued, then end the HTTP response.
     Close,
+    /// A message that is the last of its stream: written and the response ended in one write,
+    /// so a client never waits between the answer it needs and the end of the stream.
+    Final(Msg),
 }
 
 /// Caps the number of concurrently open streams across the server.
@@ -139,7 +142,7 @@ impl StreamHandle {
         self.reclaim
             .try_iter()
             .filter_map(|f| match f {
-                Frame::Message(m) => Some(m),
+                Frame::Message(m) | Frame::Final(m) => Some(m),
                 _ => None,
             })
             .collect()
@@ -159,7 +162,15 @@ pub struct StreamSpec {
     /// Frames written right after the head, before anything queued.
     pub first: Vec<Frame>,
     pub queue: usize,
+    /// Hold the head back until the first frame, and send both in one write. For a POST's answer
+    /// stream, whose client is waiting for that first message anyway; a general stream (GET)
+    /// sends its head at once, so the client knows the stream is open.
+    pub lazy_head: bool,
 }
+
+/// Most frames coalesced into one write when several are already queued; each stays its own
+/// chunk, so every event still reaches the client as soon as it was ready.
+const BATCH: usize = 64;
 
 /// Called once when the stream thread ends, with the messages the client may not have received
 /// (written but unconfirmed, the one whose write failed, and whatever was still queued), oldest
@@ -193,7 +204,7 @@ impl StreamJob {
     fn finish(&mut self, mut leftovers: Vec<Msg>) {
         self.closed.store(true, Ordering::Release);
         leftovers.extend(self.rx.try_iter().filter_map(|f| match f {
-            Frame::Message(m) => Some(m),
+            Frame::Message(m) | Frame::Final(m) => Some(m),
             _ => None,
         }));
         if let Some(on_end) = self.on_end.take() {
@@ -255,37 +266,25 @@ fn serve(
     rx: &Receiver<Frame>,
     closed: &AtomicBool,
 ) -> (bool, Vec<Msg>) {
-    let mut head = String::from(
-        "HTTP/1.1 200 OK\r\nContent-Type: text/event-stream\r\nCache-Control: no-cache, no-transform\r\nX-Accel-Buffering: no\r\n",
-    );
-    head.push_str(if out.chunked {
-        "Transfer-Encoding: chunked\r\n"
-    } else {
-        "Connection: close\r\n"
-    });
-    for (k, v) in &spec.headers {
-        head.push_str(k);
-        head.push_str(": ");
-        head.push_str(v);
-        head.push_str("\r\n");
-    }
-    head.push_str("\r\n");
-    if out.w.write_all(head.as_bytes()).is_err() {
-        return (false, Vec::new());
-    }
-    let first = if spec.first.is_empty() {
-        vec![Frame::Comment("stream open")]
-    } else {
-        spec.first.clone()
-    };
-    for frame in &first {
-        if write_frame(out, frame, spec.message_event).is_err() {
+    let mut buf = head(out.chunked, &spec.headers).into_bytes();
+    if !spec.lazy_head {
+        let first = if spec.first.is_empty() {
+            vec![Frame::Comment("stream open")]
+        } else {
+            spec.first.clone()
+        };
+        for frame in &first {
+            append_frame(&mut buf, out.chunked, frame, spec.message_event);
+        }
+        if out.w.write_all(&buf).and_then(|_| out.w.flush()).is_err() {
             return (false, Vec::new());
         }
+        buf.clear();
     }
     // Messages written but not yet confirmed by a later successful write.
     let mut unconfirmed: Vec<Msg> = Vec::new();
     let mut probe_at: Option<Instant> = None;
+    let mut batch: Vec<Frame> = Vec::with_capacity(4);
     loop {
         let frame = match probe_at {
             Some(at) => match rx.recv_timeout(at.saturating_duration_since(Instant::now())) {
@@ -298,51 +297,93 @@ fn serve(
                 Err(_) => break,
             },
         };
-        if let Frame::Close = frame {
-            break;
-        }
-        let failed =
-            closed.load(Ordering::Acquire) || write_frame(out, &frame, spec.message_event).is_err();
-        if failed {
-            if let Frame::Message(m) = frame {
-                unconfirmed.push(m);
+        batch.push(frame);
+        while batch.len() < BATCH && !matches!(batch.last(), Some(Frame::Close | Frame::Final(_))) {
+            match rx.try_recv() {
+                Ok(f) => batch.push(f),
+                Err(_) => break,
             }
+        }
+        let closing = matches!(batch.last(), Some(Frame::Close | Frame::Final(_)));
+        for frame in &batch {
+            append_frame(&mut buf, out.chunked, frame, spec.message_event);
+        }
+        if closing && out.chunked {
+            buf.extend_from_slice(b"0\r\n\r\n");
+        }
+        let failed = closed.load(Ordering::Acquire)
+            || (!buf.is_empty() && out.w.write_all(&buf).and_then(|_| out.w.flush()).is_err());
+        buf.clear();
+        if failed {
+            unconfirmed.extend(batch.drain(..).filter_map(|f| match f {
+                Frame::Message(m) | Frame::Final(m) => Some(m),
+                _ => None,
+            }));
             return (false, unconfirmed);
         }
         let probe_due = probe_at.is_some_and(|at| Instant::now() >= at);
-        match frame {
-            Frame::Message(m) => {
-                unconfirmed.push(m);
-                probe_at.get_or_insert_with(|| Instant::now() + PROBE_DELAY);
+        for frame in batch.drain(..) {
+            match frame {
+                Frame::Message(m) | Frame::Final(m) => {
+                    crate::metrics::METRICS
+                        .events_sent
+                        .fetch_add(1, Ordering::Relaxed);
+                    unconfirmed.push(m);
+                    probe_at.get_or_insert_with(|| Instant::now() + PROBE_DELAY);
+                }
+                // A write this long after the previous one would have failed had the client gone.
+                _ if probe_due => {
+                    unconfirmed.clear();
+                    probe_at = None;
+                }
+                // A keepalive to a vanished client "succeeds" once; the probe after it fails.
+                Frame::Comment("keepalive") => {
+                    probe_at.get_or_insert_with(|| Instant::now() + PROBE_DELAY);
+                }
+                _ => {}
             }
-            // A write this long after the previous one would have failed had the client gone.
-            _ if probe_due => {
-                unconfirmed.clear();
-                probe_at = None;
-            }
-            // A keepalive to a vanished client "succeeds" once; the probe after it fails.
-            Frame::Comment("keepalive") => {
-                probe_at.get_or_insert_with(|| Instant::now() + PROBE_DELAY);
-            }
-            _ => {}
+        }
+        if closing {
+            return (true, Vec::new());
         }
     }
-    if !out.chunked {
-        return (true, Vec::new());
+    // Every sender is gone (the session ended): end the response properly.
+    if out.chunked {
+        let ended = out
+            .w
+            .write_all(b"0\r\n\r\n")
+            .and_then(|_| out.w.flush())
+            .is_ok();
+        return (ended, Vec::new());
     }
-    let ended = out
-        .w
-        .write_all(b"0\r\n\r\n")
-        .and_then(|_| out.w.flush())
-        .is_ok();
-    (ended, Vec::new())
+    (true, Vec::new())
+}
+
+/// The response head of an event stream.
+fn head(chunked: bool, headers: &[(String, String)]) -> String {
+    let mut head = String::from(
+        "HTTP/1.1 200 OK\r\nContent-Type: text/event-stream\r\nCache-Control: no-cache, no-transform\r\nX-Accel-Buffering: no\r\n",
+    );
+    head.push_str(if chunked {
+        "Transfer-Encoding: chunked\r\n"
+    } else {
+        "Connection: close\r\n"
+    });
+    for (k, v) in headers {
+        head.push_str(k);
+        head.push_str(": ");
+        head.push_str(v);
+        head.push_str("\r\n");
+    }
+    head.push_str("\r\n");
+    head
 }
 
 /// Formats one frame as SSE text (without chunk framing).
 pub fn format_frame(frame: &Frame, message_event: Option<&'static str>) -> String {
     let mut s = String::new();
     let (name, data): (Option<&str>, &str) = match frame {
-        Frame::Message(m) => (message_event, &*m.json),
+        Frame::Message(m) | Frame::Final(m) => (message_event, &*m.json),
         Frame::Event { name, data } => (*name, data.as_str()),
         Frame::Comment(c) => {
             s.push_str(": ");
@@ -368,31 +409,24 @@ pub fn format_frame(frame: &Frame, message_event: Option<&'static str>) -> Strin
     s
 }
 
-fn write_frame(
-    out: &mut Out<'_>,
+/// Appends one frame as its own chunk (or raw, for HTTP/1.0).
+fn append_frame(
+    buf: &mut Vec<u8>,
+    chunked: bool,
     frame: &Frame,
     message_event: Option<&'static str>,
-) -> std::io::Result<()> {
+) {
     let text = format_frame(frame, message_event);
     if text.is_empty() {
-        return Ok(());
+        return;
     }
-    let mut chunk = Vec::with_capacity(text.len() + 12);
-    if out.chunked {
-        chunk.extend_from_slice(format!("{:x}\r\n", text.len()).as_bytes());
+    if chunked {
+        buf.extend_from_slice(format!("{:x}\r\n", text.len()).as_bytes());
     }
-    chunk.extend_from_slice(text.as_bytes());
-    if out.chunked {
-        chunk.extend_from_slice(b"\r\n");
+    buf.extend_from_slice(text.as_bytes());
+    if chunked {
+        buf.extend_from_slice(b"\r\n");
     }
-    out.w.write_all(&chunk)?;
-    out.w.flush()?;
-    if let Frame::Message(_) = frame {
-        crate::metrics::METRICS
-            .events_sent
-            .fetch_add(1, Ordering::Relaxed);
-    }
-    Ok(())
 }
 
 #[cfg(test)]
@@ -438,20 +472,12 @@ mod tests {
     }
 
     #[test]
-    fn chunk_is_one_write() {
+    fn chunk_framing() {
         let mut buf = Vec::new();
-        let mut out = Out {
-            w: &mut buf,
-            chunked: true,
-        };
-        write_frame(&mut out, &Frame::Comment("k"), None).unwrap();
+        append_frame(&mut buf, true, &Frame::Comment("k"), None);
         assert_eq!(buf, b"5\r\n: k\n\n\r\n");
         let mut buf = Vec::new();
-        let mut out = Out {
-            w: &mut buf,
-            chunked: false,
-        };
-        write_frame(&mut out, &Frame::Comment("k"), None).unwrap();
+        append_frame(&mut buf, false, &Frame::Comment("k"), None);
         assert_eq!(buf, b": k\n\n", "HTTP/1.0: the raw event");
     }
 }

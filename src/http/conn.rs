@@ -8,7 +8,7 @@ use super::body::{self, BodyError, Framing, Refusal};
 use super::head::{self, HeadError, HeadLimits};
 use super::input::Input;
 use super::listener::{ListenerStats, Service};
-use super::request::{Method, Outcome, Reply, Request, reason};
+use super::request::{AnswerSlot, AnswerTx, Method, Outcome, Reply, Request, reason};
 use crate::metrics::METRICS;
 use std::io::{Read, Write};
 use std::net::{Shutdown, SocketAddr, TcpStream};
@@ -152,17 +152,17 @@ pub(crate) fn serve(
         }
         let method = req.method;
         let path = super::path(&req.target).to_string();
-        let (tx, rx) = crossbeam_channel::bounded(1);
-        req.answer = Some(tx);
+        let slot = AnswerSlot::new();
+        req.answer = Some(AnswerTx::new(&slot));
         let outcome = match service.dispatch(req) {
             Err(reply) => {
                 METRICS.http(&path, method, reply.status);
                 Outcome::Reply(reply)
             }
-            Ok(()) => match rx.recv() {
-                Ok(o) => o,
+            Ok(()) => match slot.wait() {
+                Some(o) => o,
                 // Every answer path sends exactly once; a handler that lost its request gets 500.
-                Err(_) => {
+                None => {
                     let reply = service.error(None, 500, "Internal error: no answer was produced");
                     METRICS.http(&path, method, 500);
                     Outcome::Reply(reply)

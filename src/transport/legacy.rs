@@ -36,6 +36,7 @@ pub fn open_stream(core: &Arc<Core>, req: Request, ctx: &Ctx) {
             data: format!("/messages?session_id={}", session.id),
         }],
         queue: core.config.stream_queue,
+        lazy_head: false,
     };
     let core2 = core.clone();
     let sid = session.id.clone();

@@ -42,6 +42,7 @@ pub fn open_stream(core: &Arc<Core>, req: Request, ctx: &Ctx) {
             data: format!("Connected to session {}", session.id),
         }],
         queue: core.config.stream_queue,
+        lazy_head: false,
     };
     let s2 = session.clone();
     let on_end = Box::new(move |id, leftovers| s2.detach(id, leftovers));

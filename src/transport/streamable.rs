@@ -191,6 +191,7 @@ pub fn post(core: &Arc<Core>, req: Request, body: &[u8], sid: Option<String>, ct
             headers,
             first: Vec::new(),
             queue: core.config.stream_queue,
+            lazy_head: true,
         };
         match sse::open(req, spec, &core.streams, Box::new(|_, _| {})) {
             Ok(handle) => {
@@ -270,11 +271,18 @@ struct SseExchange {
 
 impl Exchange for SseExchange {
     fn deliver(&self, msg: &Outgoing) -> bool {
-        let queued = self.handle.push(sse::Frame::Message(sse::Msg {
+        let m = sse::Msg {
             seq: 0,
             json: msg.json.clone(),
-        })) == sse::Push::Queued;
-        if msg.answers.is_some() && self.remaining.fetch_sub(1, Ordering::AcqRel) == 1 {
+        };
+        let last = msg.answers.is_some() && self.remaining.fetch_sub(1, Ordering::AcqRel) == 1;
+        let frame = if last {
+            sse::Frame::Final(m)
+        } else {
+            sse::Frame::Message(m)
+        };
+        let queued = self.handle.push(frame) == sse::Push::Queued;
+        if last && !queued {
             self.handle.close();
         }
         queued
@@ -303,6 +311,7 @@ pub fn open_stream(core: &Arc<Core>, req: Request, sid: Option<String>, ctx: &Ct
         headers: session_headers(&session, ctx),
         first: Vec::new(),
         queue: core.config.stream_queue,
+        lazy_head: false,
     };
     let s2 = session.clone();
     match sse::open(
