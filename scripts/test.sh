@@ -57,7 +57,7 @@ expect() {
 
 post '{"jsonrpc":"2.0","id":1,"method":"initialize","params":{"protocol_version":"2024-11-05","client_info":{"name":"curl","version":"1"}}}' \
   && ok "POST initialize -> 202" || fail "POST initialize -> 202"
-expect "initialize result on the stream" '"id":1,"result":{"capabilities":{"tools":{}},"protocolVersion":"2024-11-05"'
+expect "initialize result on the stream" '"id":1,"result":{"capabilities":{"logging":{},"tools":{"listChanged":true}},"protocolVersion":"2024-11-05"'
 post '{"jsonrpc":"2.0","method":"notifications/initialized"}' && ok "POST initialized -> 202" || fail "POST initialized"
 post '{"jsonrpc":"2.0","id":2,"method":"echo","params":{"message":"Hello World!"}}' && ok "POST echo -> 202" || fail "POST echo"
 expect "echo result" 'data: {"jsonrpc":"2.0","id":2,"result":"Hello World!"}'
@@ -93,7 +93,7 @@ fi
 # sdk_run NAME LOG CMD... -> adds the client's own "N passed, M failed" to the totals
 sdk_run() {
   local name=$1 log="$work/$2.txt"; shift 2
-  "$@" "$base" >"$log" 2>&1
+  "$@" >"$log" 2>&1
   local rc=$?
   grep -E '^(ok|FAIL) ' "$log" | sed 's/^/  /'
   local line
@@ -106,19 +106,44 @@ sdk_run() {
     fail "$name client ran" "$(tail -5 "$log")"
   fi
 }
-# Once with JSON answers (the default), once with every answer as an SSE stream.
+# Once with JSON answers (the default), once with every answer as an SSE stream. Beside the server,
+# the conformance fixture server (examples/conformance.rs), on which the clients exercise
+# resources, templates, prompts, completion and logging.
+cargo build --quiet --example conformance || fail "build the fixture server"
+fixtures_bin=target/debug/examples/conformance
+# start_server LOG BIN FLAGS... -> sets $started_pid and $started_base
+start_server() {
+  local log=$1; shift
+  "$@" --host 127.0.0.1 --port 0 >"$log" 2>/dev/null &
+  started_pid=$!
+  for _ in $(seq 1 50); do grep -q 'listening on' "$log" 2>/dev/null && break; sleep 0.1; done
+  started_base=$(grep -o 'http://[0-9.:]*' "$log" | head -1)
+}
 for mode in json sse; do
   flags=()
   [ "$mode" = sse ] && flags=(--sse-responses)
   echo "  -- answers as $mode"
-  "$bin" --host 127.0.0.1 --port 0 "${flags[@]}" >"$work/server-$mode.out" 2>/dev/null &
-  server_pid=$!
-  for _ in $(seq 1 50); do grep -q 'listening on' "$work/server-$mode.out" 2>/dev/null && break; sleep 0.1; done
-  base=$(grep -o 'http://[0-9.:]*' "$work/server-$mode.out" | head -1)
-  sdk_run python "python-$mode" timeout 180 "$venv/bin/python" -W ignore::DeprecationWarning tests/interop/python_client.py
-  sdk_run ts "ts-$mode" timeout 180 node tests/interop/ts_client.mjs
-  kill "$server_pid" 2>/dev/null; server_pid=""
+  start_server "$work/server-$mode.out" "$bin" "${flags[@]}"
+  server_pid=$started_pid; base=$started_base
+  start_server "$work/fixtures-$mode.out" "$fixtures_bin" "${flags[@]}"
+  fixtures_pid=$started_pid; fixtures=$started_base
+  sdk_run python "python-$mode" timeout 180 "$venv/bin/python" -W ignore::DeprecationWarning tests/interop/python_client.py "$base" "$fixtures"
+  sdk_run ts "ts-$mode" timeout 180 node tests/interop/ts_client.mjs "$base" "$fixtures"
+  kill "$server_pid" "$fixtures_pid" 2>/dev/null; server_pid=""
 done
+
+echo "== official MCP conformance suite (scripts/conformance.sh)"
+scripts/conformance.sh >"$work/conformance.txt" 2>&1
+conformance_rc=$?
+grep -E '^  (ok|FAIL|xfail|expected)' "$work/conformance.txt"
+line=$(grep -E '^conformance: [0-9]+ passed, [0-9]+ failed' "$work/conformance.txt" | tail -1)
+if [ -n "$line" ]; then
+  set -- $line
+  passed=$((passed + $2)); failed=$((failed + $4))
+  [ "$conformance_rc" -eq 0 ] || [ "$4" -gt 0 ] || fail "conformance exit status" "$conformance_rc"
+else
+  fail "conformance suite ran" "$(tail -5 "$work/conformance.txt")"
+fi
 
 echo "== static binary, install, systemd unit"
 # need CMD PACKAGE: installs the Debian package when the command is missing (as root), or fails loudly.

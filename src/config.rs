@@ -3,21 +3,35 @@
 
 use std::time::Duration;
 
+/// Every setting of a server; [`Config::default`] is the binary's defaults, and each field is a command-line flag.
 #[derive(Debug, Clone)]
 pub struct Config {
+    /// Address to bind (`--host`); IP literals and `localhost` never touch the resolver.
     pub host: String,
+    /// Port to bind (`--port`); 0 picks a free one.
     pub port: u16,
+    /// Log every request and message (`--debug`).
     pub debug: bool,
+    /// Threads that run request handlers (`--workers`).
     pub workers: usize,
     /// Requests waiting for a worker before new ones get 503.
     pub queue: usize,
+    /// Interval of `: keepalive` comments on every SSE stream.
     pub keepalive: Duration,
+    /// A session with no open stream and no running request is removed after this idle time.
     pub session_ttl: Duration,
+    /// Largest request body; larger gets 413 before any of it is read.
     pub max_body_bytes: usize,
+    /// Live sessions before new ones get 503.
     pub max_sessions: usize,
+    /// Open SSE streams before new ones get 503.
     pub max_streams: usize,
+    /// Longest `sleep` a client may ask for.
     pub max_sleep_secs: f64,
+    /// Messages kept per session while it has no open stream (oldest dropped beyond).
     pub outbox_limit: usize,
+    /// Items per page of `tools/list`, `resources/list`, `resources/templates/list`, `prompts/list`.
+    pub page_size: usize,
     /// Frames a stream may have queued before its client counts as stuck.
     pub stream_queue: usize,
     /// Open connections (each one thread) before new ones get 503; `None` derives it from the
@@ -35,6 +49,7 @@ pub struct Config {
     pub body_timeout: Duration,
     /// A write to a client that does not complete in this time fails (stuck clients).
     pub write_timeout: Duration,
+    /// Browser origins allowed by CORS (`*` for any); they are allowed by the Origin check too.
     pub cors_origins: Vec<String>,
     /// Extra `Host` names accepted besides the bound address and loopback names.
     pub allowed_hosts: Vec<String>,
@@ -65,6 +80,7 @@ impl Default for Config {
             max_streams: 10_000,
             max_sleep_secs: 300.0,
             outbox_limit: 1024,
+            page_size: 100,
             stream_queue: 64,
             max_connections: None,
             max_header_bytes: 16 * 1024,
@@ -84,6 +100,7 @@ impl Default for Config {
     }
 }
 
+/// The `--help` text.
 pub const USAGE: &str = "\
 fastmcp-server: a Model Context Protocol server over HTTP + Server-Sent Events
 
@@ -103,6 +120,7 @@ OPTIONS:
     --max-streams N           open SSE streams before new ones get 503 (default 10000)
     --max-sleep-secs S        longest `sleep` a client may ask for (default 300)
     --outbox-limit N          messages kept per session while it has no stream (default 1024)
+    --page-size N             items per page of every list (tools, resources, prompts; default 100)
     --stream-queue N          messages queued per stream before its client counts as stuck (default 64)
     --max-connections N       open connections before new ones get 503 (default: the open-file
                               limit less 64, at most 10000)
@@ -126,8 +144,11 @@ OPTIONS:
 /// What the command line asked for.
 #[derive(Debug)]
 pub enum Cli {
+    /// Serve with this configuration.
     Run(Box<Config>),
+    /// `--help` was given.
     Help,
+    /// `--version` was given.
     Version,
 }
 
@@ -196,6 +217,9 @@ pub fn parse_args(args: Vec<std::ffi::OsString>) -> Result<Cli, String> {
     }
     if let Some(v) = a.opt_value_from_str("--outbox-limit").map_err(e)? {
         c.outbox_limit = positive("--outbox-limit", v)?;
+    }
+    if let Some(v) = a.opt_value_from_str("--page-size").map_err(e)? {
+        c.page_size = positive("--page-size", v)?;
     }
     if let Some(v) = a.opt_value_from_str("--stream-queue").map_err(e)? {
         c.stream_queue = positive("--stream-queue", v)?;

@@ -1,30 +1,81 @@
-//! The protocol core shared by every transport: what each JSON-RPC method does.
+//! The protocol core shared by every transport: a router from JSON-RPC methods to the module of
+//! the MCP feature that owns them (`tools`, `resources`, `prompts`, `completion`, `logging`).
 //!
 //! Transports decide where messages come from and where answers go (a [`Route`]); this module
 //! decides what the answers are. Answers always leave through [`Session::send`].
 
 use crate::config::Config;
+use crate::context::Context;
 use crate::jsonrpc::{
-    ErrorObject, INVALID_PARAMS, INVALID_REQUEST, Incoming, METHOD_NOT_FOUND, Notification,
-    Request, Response,
+    ErrorObject, INTERNAL_ERROR, INVALID_PARAMS, INVALID_REQUEST, Incoming, METHOD_NOT_FOUND,
+    Notification, OutNotification, Request, Response,
 };
 use crate::pool::Pool;
+use crate::prompts::PromptRegistry;
 use crate::protocol::{
-    ClientHello, Implementation, InitializeResult, ListToolsResult, Revision, ServerCapabilities,
-    ToolsCapability,
+    ClientHello, Implementation, InitializeResult, ListChanged, ResourcesCapability, Revision,
+    ServerCapabilities,
 };
+use crate::resources::ResourceRegistry;
 use crate::session::{Outgoing, Route, Session, Sessions, TransportKind};
 use crate::sse::StreamBudget;
 use crate::timer::Timer;
 use crate::tools::{Responder, Shape, ToolRegistry};
-use serde_json::{Value, json};
-use std::sync::Arc;
+use serde_json::{Map, Value, json};
+use std::sync::{Arc, RwLock, RwLockReadGuard, RwLockWriteGuard};
+
+/// What the server offers. The registries can change while it runs (see `ServerHandle`); each
+/// change is announced with `notifications/*/list_changed`.
+#[derive(Default)]
+pub struct Features {
+    pub tools: RwLock<ToolRegistry>,
+    pub resources: RwLock<ResourceRegistry>,
+    pub prompts: RwLock<PromptRegistry>,
+    /// Capabilities declared even while nothing of that kind is registered (the application
+    /// means to add some at run time).
+    pub declare_tools: bool,
+    pub declare_resources: bool,
+    pub declare_prompts: bool,
+}
+
+/// A poisoned lock only means a panic elsewhere mid-update of plain data; keep serving.
+fn read<T>(l: &RwLock<T>) -> RwLockReadGuard<'_, T> {
+    l.read().unwrap_or_else(|p| p.into_inner())
+}
+
+pub(crate) fn write<T>(l: &RwLock<T>) -> RwLockWriteGuard<'_, T> {
+    l.write().unwrap_or_else(|p| p.into_inner())
+}
+
+impl Features {
+    fn capabilities(&self, rev: Revision) -> ServerCapabilities {
+        let changing = Some(ListChanged {
+            list_changed: Some(true),
+        });
+        ServerCapabilities {
+            tools: (self.declare_tools || !read(&self.tools).is_empty())
+                .then(|| changing.clone())
+                .flatten(),
+            resources: (self.declare_resources || !read(&self.resources).is_empty()).then_some(
+                ResourcesCapability {
+                    subscribe: Some(true),
+                    list_changed: Some(true),
+                },
+            ),
+            prompts: (self.declare_prompts || !read(&self.prompts).is_empty())
+                .then(|| changing.clone())
+                .flatten(),
+            logging: Some(Map::new()),
+            completions: (rev >= Revision::V2025_03_26).then(Map::new),
+        }
+    }
+}
 
 /// Everything the transports share.
 pub struct Core {
     pub config: Config,
     pub sessions: Sessions,
-    pub tools: ToolRegistry,
+    pub features: Features,
     pub timer: Timer,
     pub pool: Pool,
     pub streams: Arc<StreamBudget>,
@@ -42,9 +93,20 @@ pub struct Core {
 /// missing resource, so the LSP habit of "-32002 not initialized" would mislead clients.
 pub const NOT_INITIALIZED: i64 = INVALID_REQUEST;
 
+/// Runs a handler that may panic; a panic becomes -32603 and the server goes on.
+fn guarded(
+    what: &str,
+    f: impl FnOnce() -> Result<Value, ErrorObject>,
+) -> Result<Value, ErrorObject> {
+    std::panic::catch_unwind(std::panic::AssertUnwindSafe(f)).unwrap_or_else(|_| {
+        log::error!("a {what} handler panicked");
+        Err(crate::prompts::panicked(what))
+    })
+}
+
 impl Core {
     /// Handles one message from a client of `session`; any answer goes to `route`.
-    pub fn handle(&self, session: &Arc<Session>, msg: Incoming, route: &Route) {
+    pub fn handle(self: &Arc<Self>, session: &Arc<Session>, msg: Incoming, route: &Route) {
         session.touch();
         match msg {
             Incoming::Request(req) => self.handle_request(session, req, route),
@@ -68,7 +130,22 @@ impl Core {
         }
     }
 
-    fn handle_request(&self, session: &Arc<Session>, req: Request, route: &Route) {
+    /// Whether a request's answer on Streamable HTTP should be an SSE stream because the server
+    /// may send messages before the result: a progress token, or logs the client asked for.
+    pub fn may_stream(&self, session: &Session, req: &Request) -> bool {
+        let has_token = req
+            .params
+            .get("_meta")
+            .and_then(|m| m.get("progressToken"))
+            .is_some();
+        let runs_handler = matches!(
+            req.method.as_str(),
+            "tools/call" | "prompts/get" | "resources/read" | "completion/complete"
+        );
+        has_token || (runs_handler && session.wants_logs())
+    }
+
+    fn handle_request(self: &Arc<Self>, session: &Arc<Session>, req: Request, route: &Route) {
         log::debug!("session {}: request {} {}", session.id, req.id, req.method);
         crate::metrics::METRICS.rpc(&req.method);
         session.begin_request();
@@ -102,46 +179,47 @@ impl Core {
             )));
         }
         let rev = session.revision().unwrap_or(Revision::LATEST);
+        let page = self.config.page_size;
+        let f = &self.features;
+        let ctx = || {
+            Context::new(
+                self.clone(),
+                session.clone(),
+                route.clone(),
+                Some(req.id.clone()),
+                &req.params,
+            )
+        };
+        let p = &req.params;
         match method {
-            "tools/list" | "list_tools" => reply(
-                serde_json::to_value(ListToolsResult {
-                    tools: self.tools.list(),
-                })
-                .map_err(|e| ErrorObject::new(crate::jsonrpc::INTERNAL_ERROR, e.to_string())),
-            ),
-            "tools/call" => {
-                let name = match req.params.get("name") {
-                    Some(Value::String(n)) => n.clone(),
-                    _ => {
-                        return reply(Err(ErrorObject::new(
-                            INVALID_PARAMS,
-                            "Invalid params: \"name\" must be a string naming the tool",
-                        )));
-                    }
-                };
-                let args = match req.params.get("arguments") {
-                    None | Some(Value::Null) => serde_json::Map::new(),
-                    Some(Value::Object(a)) => a.clone(),
-                    Some(_) => {
-                        return reply(Err(ErrorObject::new(
-                            INVALID_PARAMS,
-                            "Invalid params: \"arguments\" must be an object",
-                        )));
-                    }
-                };
-                let Some(tool) = self.tools.get(&name) else {
-                    return reply(Err(ErrorObject::new(
-                        INVALID_PARAMS,
-                        format!("Unknown tool: {name}"),
-                    )));
-                };
-                self.run_tool(session, route, &req, tool, &args, Shape::ToolsCall(rev));
+            "tools/list" | "list_tools" => reply(read(&f.tools).list(rev, p, page)),
+            "tools/call" => self.call_tool(session, route, &req, rev),
+            "resources/list" => reply(read(&f.resources).list(rev, p, page)),
+            "resources/templates/list" => reply(read(&f.resources).list_templates(rev, p, page)),
+            "resources/read" => {
+                let registry = read(&f.resources).clone();
+                reply(guarded("resource", || registry.read(&ctx(), p)))
             }
+            "resources/subscribe" | "resources/unsubscribe" => {
+                reply(self.subscription(session, &req))
+            }
+            "prompts/list" => reply(read(&f.prompts).list(rev, p, page)),
+            "prompts/get" => {
+                let registry = read(&f.prompts).clone();
+                reply(guarded("prompt", || registry.render(&ctx(), p)))
+            }
+            "completion/complete" => {
+                let (prompts, resources) = (read(&f.prompts).clone(), read(&f.resources).clone());
+                reply(guarded("completion", || {
+                    crate::completion::complete(&ctx(), &prompts, &resources, p)
+                }))
+            }
+            "logging/setLevel" => reply(crate::logging::set_level(session, p)),
             // The seed's bare methods call the tool of the same name with `params` as arguments.
             "echo" | "add" | "sleep" if session.kind == TransportKind::Seed => {
-                match self.tools.get(method) {
+                match read(&f.tools).get(method).cloned() {
                     Some(tool) => {
-                        self.run_tool(session, route, &req, tool, &req.params, Shape::Bare)
+                        self.run_tool(session, route, &req, &tool, &req.params, Shape::Bare)
                     }
                     None => reply(Err(method_not_found(method))),
                 }
@@ -150,18 +228,70 @@ impl Core {
         }
     }
 
+    fn call_tool(
+        self: &Arc<Self>,
+        session: &Arc<Session>,
+        route: &Route,
+        req: &Request,
+        rev: Revision,
+    ) {
+        let fail = |e: ErrorObject| {
+            session.send(
+                route,
+                Outgoing {
+                    json: Response::error(Some(req.id.clone()), e).to_json().into(),
+                    answers: Some(req.id.clone()),
+                },
+            );
+            session.end_request();
+        };
+        let name = match req.params.get("name") {
+            Some(Value::String(n)) => n.clone(),
+            _ => {
+                return fail(ErrorObject::new(
+                    INVALID_PARAMS,
+                    "Invalid params: \"name\" must be a string naming the tool",
+                ));
+            }
+        };
+        let args = match req.params.get("arguments") {
+            None | Some(Value::Null) => Map::new(),
+            Some(Value::Object(a)) => a.clone(),
+            Some(_) => {
+                return fail(ErrorObject::new(
+                    INVALID_PARAMS,
+                    "Invalid params: \"arguments\" must be an object",
+                ));
+            }
+        };
+        let Some(tool) = read(&self.features.tools).get(&name).cloned() else {
+            return fail(ErrorObject::new(
+                INVALID_PARAMS,
+                format!("Unknown tool: {name}"),
+            ));
+        };
+        self.run_tool(session, route, req, &tool, &args, Shape::ToolsCall(rev));
+    }
+
     fn run_tool(
-        &self,
+        self: &Arc<Self>,
         session: &Arc<Session>,
         route: &Route,
         req: &Request,
         tool: &crate::tools::Tool,
-        args: &serde_json::Map<String, Value>,
+        args: &Map<String, Value>,
         shape: Shape,
     ) {
+        let ctx = Context::new(
+            self.clone(),
+            session.clone(),
+            route.clone(),
+            Some(req.id.clone()),
+            &req.params,
+        );
         let responder = Responder::new(
             tool.name.clone(),
-            session.clone(),
+            ctx,
             route.clone(),
             req.id.clone(),
             shape,
@@ -179,6 +309,20 @@ impl Core {
         }
     }
 
+    /// `resources/subscribe` / `resources/unsubscribe {uri}` → `{}`; an unknown URI is -32002.
+    fn subscription(&self, session: &Session, req: &Request) -> Result<Value, ErrorObject> {
+        let uri = crate::resources::required_uri(&req.params)?;
+        if req.method == "resources/subscribe" {
+            if !read(&self.features.resources).exists(uri) {
+                return Err(crate::resources::not_found(uri));
+            }
+            session.subscribe(uri);
+        } else {
+            session.unsubscribe(uri);
+        }
+        Ok(json!({}))
+    }
+
     fn initialize(&self, session: &Session, req: &Request) -> Result<Value, ErrorObject> {
         if session.is_initialized() && session.kind != TransportKind::Seed {
             return Err(ErrorObject::new(
@@ -188,7 +332,7 @@ impl Core {
         }
         let hello = ClientHello::from_params(&req.params);
         let rev = Revision::negotiate(hello.protocol_version.as_deref());
-        session.mark_initialized(rev, hello.client_info);
+        session.mark_initialized(rev, hello.client_info, hello.capabilities);
         log::info!(
             "session {} initialized: protocol {} client {}",
             session.id,
@@ -197,16 +341,43 @@ impl Core {
         );
         serde_json::to_value(InitializeResult {
             protocol_version: rev,
-            capabilities: ServerCapabilities {
-                tools: Some(ToolsCapability { list_changed: None }),
-            },
+            capabilities: self.features.capabilities(rev),
             server_info: Implementation {
                 name: env!("CARGO_PKG_NAME").into(),
                 version: env!("CARGO_PKG_VERSION").into(),
             },
             instructions: self.instructions.clone(),
         })
-        .map_err(|e| ErrorObject::new(crate::jsonrpc::INTERNAL_ERROR, e.to_string()))
+        .map_err(|e| ErrorObject::new(INTERNAL_ERROR, e.to_string()))
+    }
+
+    /// Sends a notification to every initialized session's general stream (list changes).
+    pub(crate) fn broadcast(
+        &self,
+        method: &str,
+        params: Option<Value>,
+        to: impl Fn(&Session) -> bool,
+    ) {
+        let n = OutNotification {
+            jsonrpc: "2.0",
+            method: method.to_string(),
+            params,
+        };
+        let Ok(json) = serde_json::to_string(&n) else {
+            return;
+        };
+        let json: Arc<str> = json.into();
+        for s in self.sessions.all() {
+            if s.is_initialized() && to(&s) {
+                s.send(
+                    &Route::Session,
+                    Outgoing {
+                        json: json.clone(),
+                        answers: None,
+                    },
+                );
+            }
+        }
     }
 }
 

@@ -70,6 +70,8 @@ pub struct Request {
 #[derive(Debug, Clone)]
 pub struct Notification {
     pub method: String,
+    // Read by `notifications/cancelled` handling (cancellation, issue 9).
+    #[allow(dead_code)]
     pub params: Map<String, Value>,
 }
 
@@ -81,6 +83,8 @@ pub enum Incoming {
     /// A response to a server-initiated request (sampling, elicitation, ...).
     Response {
         id: RequestId,
+        // Routed to the waiting handler by server-to-client requests (issue 9).
+        #[allow(dead_code)]
         outcome: Value,
     },
 }

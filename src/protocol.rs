@@ -1,4 +1,4 @@
-//! MCP protocol types: revisions, the handshake, tool descriptors and tool results.
+//! MCP protocol types: revisions, the handshake and capabilities.
 //!
 //! Results are built from these structs and shaped for the session's negotiated revision, so a
 //! client never sees a field or content type its revision does not define.
@@ -9,21 +9,28 @@ use serde_json::{Map, Value};
 /// The handshake revisions we serve, ordered by date so `>=` means "at least this revision".
 #[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash)]
 pub enum Revision {
+    /// The first published revision (HTTP+SSE transport).
     V2024_11_05,
+    /// Streamable HTTP, batches, audio, annotations.
     V2025_03_26,
+    /// Structured output, resource links, titles, elicitation.
     V2025_06_18,
+    /// Icons, tasks, priming events.
     V2025_11_25,
 }
 
 impl Revision {
+    /// Every revision served, oldest first.
     pub const ALL: [Revision; 4] = [
         Revision::V2024_11_05,
         Revision::V2025_03_26,
         Revision::V2025_06_18,
         Revision::V2025_11_25,
     ];
+    /// The newest revision served; offered to clients asking for an unknown one.
     pub const LATEST: Revision = Revision::V2025_11_25;
 
+    /// The revision's date string.
     pub fn as_str(self) -> &'static str {
         match self {
             Revision::V2024_11_05 => "2024-11-05",
@@ -33,6 +40,7 @@ impl Revision {
         }
     }
 
+    /// The revision of that date string, if served.
     pub fn parse(s: &str) -> Option<Revision> {
         Revision::ALL.into_iter().find(|r| r.as_str() == s)
     }
@@ -59,16 +67,35 @@ pub struct Implementation {
     pub version: String,
 }
 
+/// `{"listChanged": true}` and friends; `{}` when nothing is set.
 #[derive(Debug, Clone, Serialize, Default)]
-pub struct ToolsCapability {
+pub struct ListChanged {
     #[serde(rename = "listChanged", skip_serializing_if = "Option::is_none")]
     pub list_changed: Option<bool>,
 }
 
 #[derive(Debug, Clone, Serialize, Default)]
+pub struct ResourcesCapability {
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub subscribe: Option<bool>,
+    #[serde(rename = "listChanged", skip_serializing_if = "Option::is_none")]
+    pub list_changed: Option<bool>,
+}
+
+/// What the server offers, declared exactly for what is registered.
+#[derive(Debug, Clone, Serialize, Default)]
 pub struct ServerCapabilities {
     #[serde(skip_serializing_if = "Option::is_none")]
-    pub tools: Option<ToolsCapability>,
+    pub tools: Option<ListChanged>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub resources: Option<ResourcesCapability>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub prompts: Option<ListChanged>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub logging: Option<Map<String, Value>>,
+    /// From revision 2025-03-26 (in 2024-11-05 completion exists without a capability).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub completions: Option<Map<String, Value>>,
 }
 
 #[derive(Debug, Clone, Serialize)]
@@ -103,85 +130,6 @@ impl ClientHello {
     }
 }
 
-/// A tool as listed by `tools/list`.
-#[derive(Debug, Clone, Serialize)]
-pub struct ToolDescriptor {
-    pub name: String,
-    pub description: String,
-    #[serde(rename = "inputSchema")]
-    pub input_schema: Value,
-}
-
-#[derive(Debug, Clone, Serialize)]
-pub struct ListToolsResult {
-    pub tools: Vec<ToolDescriptor>,
-}
-
-/// One block of tool output.
-#[derive(Debug, Clone, PartialEq, Serialize)]
-#[serde(tag = "type", rename_all = "snake_case")]
-pub enum Content {
-    Text {
-        text: String,
-    },
-    Image {
-        data: String,
-        #[serde(rename = "mimeType")]
-        mime_type: String,
-    },
-}
-
-impl Content {
-    pub fn text(s: impl Into<String>) -> Content {
-        Content::Text { text: s.into() }
-    }
-}
-
-/// The outcome of a tool call.
-///
-/// `value` is the plain JSON value of a successful call; the seed's bare methods (`echo`, `add`,
-/// `sleep` as JSON-RPC methods) answer with it directly, while `tools/call` answers with the MCP
-/// `content` blocks.
-#[derive(Debug, Clone, PartialEq, Serialize)]
-pub struct ToolResult {
-    pub content: Vec<Content>,
-    #[serde(rename = "isError", skip_serializing_if = "std::ops::Not::not")]
-    pub is_error: bool,
-    #[serde(skip)]
-    pub value: Option<Value>,
-}
-
-impl ToolResult {
-    /// A successful result whose text is the value itself (strings unquoted).
-    pub fn value(value: Value) -> ToolResult {
-        let text = match &value {
-            Value::String(s) => s.clone(),
-            other => other.to_string(),
-        };
-        ToolResult {
-            content: vec![Content::text(text)],
-            is_error: false,
-            value: Some(value),
-        }
-    }
-
-    /// A tool failure the model should see (bad arguments included): `isError: true`.
-    pub fn error(message: impl Into<String>) -> ToolResult {
-        ToolResult {
-            content: vec![Content::text(message)],
-            is_error: true,
-            value: None,
-        }
-    }
-
-    /// The result in the MCP shape for a session of revision `rev`.
-    pub fn to_mcp(&self, _rev: Revision) -> Value {
-        // Text and image blocks exist in every revision, so there is nothing to drop yet; newer
-        // content types will be converted here for older sessions.
-        serde_json::to_value(self).unwrap_or(Value::Null)
-    }
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -195,20 +143,6 @@ mod tests {
         );
         assert_eq!(Revision::negotiate(Some("2099-01-01")), Revision::LATEST);
         assert_eq!(Revision::negotiate(None), Revision::LATEST);
-    }
-
-    #[test]
-    fn tool_result_shape() {
-        let r = ToolResult::value(json!(69));
-        assert_eq!(
-            serde_json::to_value(&r).unwrap(),
-            json!({"content":[{"type":"text","text":"69"}]})
-        );
-        let e = ToolResult::error("bad");
-        assert_eq!(
-            serde_json::to_value(&e).unwrap(),
-            json!({"content":[{"type":"text","text":"bad"}],"isError":true})
-        );
     }
 
     #[test]

@@ -3,15 +3,19 @@
 
 use crate::config::Config;
 use crate::dispatch::Core;
+use crate::dispatch::Features;
 use crate::http::{self, Listener, ListenerStats, Method, Reply, Request, Service, StopHandle};
 use crate::jsonrpc::INVALID_REQUEST;
 use crate::pool::Pool;
+use crate::prompts::Prompt;
+use crate::resources::{Resource, ResourceTemplate};
 use crate::session::{Sessions, TransportKind};
 use crate::sse::StreamBudget;
 use crate::timer::Timer;
-use crate::tools::{Tool, ToolRegistry, builtin};
+use crate::tools::{Tool, builtin};
 use crate::transport::{Ctx, legacy, seed, streamable};
 use std::net::{SocketAddr, TcpListener, ToSocketAddrs};
+use std::ops::DerefMut;
 use std::sync::Arc;
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::time::{Duration, Instant};
@@ -19,27 +23,70 @@ use std::time::{Duration, Instant};
 /// Builds a server: the binary uses it exactly as a library user would.
 pub struct ServerBuilder {
     config: Config,
-    tools: ToolRegistry,
+    features: Features,
     instructions: Option<String>,
 }
 
 impl ServerBuilder {
+    /// A server with `config` and nothing registered yet.
     pub fn new(config: Config) -> ServerBuilder {
         ServerBuilder {
             config,
-            tools: ToolRegistry::new(),
+            features: Features::default(),
             instructions: None,
         }
     }
 
     /// Adds the built-in `echo`, `add` and `sleep` tools.
-    pub fn builtin_tools(mut self) -> ServerBuilder {
-        builtin::register(&mut self.tools, self.config.max_sleep_secs);
+    pub fn builtin_tools(self) -> ServerBuilder {
+        builtin::register(
+            crate::dispatch::write(&self.features.tools).deref_mut(),
+            self.config.max_sleep_secs,
+        );
         self
     }
 
-    pub fn tool(mut self, tool: Tool) -> ServerBuilder {
-        self.tools.register(tool);
+    /// Adds a tool (replacing one of the same name).
+    pub fn tool(self, tool: Tool) -> ServerBuilder {
+        crate::dispatch::write(&self.features.tools).register(tool);
+        self
+    }
+
+    /// Adds a resource with a fixed URI.
+    pub fn resource(self, resource: Resource) -> ServerBuilder {
+        crate::dispatch::write(&self.features.resources).add(resource);
+        self
+    }
+
+    /// Adds a family of resources named by a URI template.
+    pub fn resource_template(self, template: ResourceTemplate) -> ServerBuilder {
+        crate::dispatch::write(&self.features.resources).add_template(template);
+        self
+    }
+
+    /// Adds a prompt (replacing one of the same name).
+    pub fn prompt(self, prompt: Prompt) -> ServerBuilder {
+        crate::dispatch::write(&self.features.prompts).add(prompt);
+        self
+    }
+
+    /// Declares the tools capability even with no tool registered yet (they will be added at run
+    /// time through a [`ServerHandle`]). Likewise [`ServerBuilder::declare_resources`] and
+    /// [`ServerBuilder::declare_prompts`].
+    pub fn declare_tools(mut self) -> ServerBuilder {
+        self.features.declare_tools = true;
+        self
+    }
+
+    /// Declares the resources capability with none registered yet.
+    pub fn declare_resources(mut self) -> ServerBuilder {
+        self.features.declare_resources = true;
+        self
+    }
+
+    /// Declares the prompts capability with none registered yet.
+    pub fn declare_prompts(mut self) -> ServerBuilder {
+        self.features.declare_prompts = true;
         self
     }
 
@@ -78,7 +125,7 @@ impl ServerBuilder {
         let listener = Listener::new(socket, c.limits(), max_connections, refusal);
         let core = Arc::new(Core {
             sessions: Sessions::new(c.max_sessions, c.outbox_limit),
-            tools: self.tools,
+            features: self.features,
             timer: Timer::start(1024)?,
             pool: Pool::start(c.workers, c.queue)?,
             streams: Arc::new(StreamBudget::new(c.max_streams)),
@@ -124,6 +171,7 @@ fn listen(addr: SocketAddr) -> std::io::Result<TcpListener> {
     Ok(sock.into())
 }
 
+/// A bound server: call [`Server::run`] to serve.
 pub struct Server {
     core: Arc<Core>,
     listener: Listener,
@@ -131,12 +179,16 @@ pub struct Server {
 }
 
 impl Server {
+    /// The bound address (with the port the system chose for port 0).
     pub fn local_addr(&self) -> SocketAddr {
         self.local
     }
 
-    pub fn core(&self) -> &Arc<Core> {
-        &self.core
+    /// Changes what the server offers while it runs, announcing each change to clients.
+    pub fn handle(&self) -> ServerHandle {
+        ServerHandle {
+            core: self.core.clone(),
+        }
     }
 
     /// Starts a graceful shutdown when its `stop` is called (from a signal handler's thread, or
@@ -172,6 +224,88 @@ impl Server {
             core.sessions.expire(ttl);
             true
         });
+    }
+}
+
+/// Changes tools, resources and prompts of a running server. Each change sends
+/// `notifications/{tools,resources,prompts}/list_changed` to every initialized session (on its
+/// general stream, or kept in its outbox until one opens).
+#[derive(Clone)]
+pub struct ServerHandle {
+    core: Arc<Core>,
+}
+
+impl ServerHandle {
+    pub(crate) fn new(core: Arc<Core>) -> ServerHandle {
+        ServerHandle { core }
+    }
+
+    /// Adds or replaces a tool.
+    pub fn add_tool(&self, tool: Tool) {
+        crate::dispatch::write(&self.core.features.tools).register(tool);
+        self.changed("tools");
+    }
+
+    /// Removes a tool; false if there was none of that name.
+    pub fn remove_tool(&self, name: &str) -> bool {
+        let removed = crate::dispatch::write(&self.core.features.tools).remove(name);
+        if removed {
+            self.changed("tools");
+        }
+        removed
+    }
+
+    /// Adds or replaces a resource.
+    pub fn add_resource(&self, resource: Resource) {
+        crate::dispatch::write(&self.core.features.resources).add(resource);
+        self.changed("resources");
+    }
+
+    /// Adds or replaces a resource template.
+    pub fn add_resource_template(&self, template: ResourceTemplate) {
+        crate::dispatch::write(&self.core.features.resources).add_template(template);
+        self.changed("resources");
+    }
+
+    /// Removes a resource by URI, or a template by its URI template.
+    pub fn remove_resource(&self, uri: &str) -> bool {
+        let removed = crate::dispatch::write(&self.core.features.resources).remove(uri);
+        if removed {
+            self.changed("resources");
+        }
+        removed
+    }
+
+    /// Adds or replaces a prompt.
+    pub fn add_prompt(&self, prompt: Prompt) {
+        crate::dispatch::write(&self.core.features.prompts).add(prompt);
+        self.changed("prompts");
+    }
+
+    /// Removes a prompt; false if there was none of that name.
+    pub fn remove_prompt(&self, name: &str) -> bool {
+        let removed = crate::dispatch::write(&self.core.features.prompts).remove(name);
+        if removed {
+            self.changed("prompts");
+        }
+        removed
+    }
+
+    /// Tells every session subscribed to `uri` that the resource changed
+    /// (`notifications/resources/updated`).
+    pub fn resource_updated(&self, uri: &str) {
+        self.core.broadcast(
+            "notifications/resources/updated",
+            Some(serde_json::json!({ "uri": uri })),
+            |s| s.is_subscribed(uri),
+        );
+    }
+
+    fn changed(&self, what: &str) {
+        self.core
+            .broadcast(&format!("notifications/{what}/list_changed"), None, |_| {
+                true
+            });
     }
 }
 

@@ -7,10 +7,11 @@
 //! particular HTTP exchange (Streamable HTTP POSTs) go to that exchange instead.
 
 use crate::jsonrpc::RequestId;
+use crate::logging::LogLevel;
 use crate::protocol::Revision;
 use crate::sse::{Frame, Msg, Push, StreamHandle};
 use serde_json::Value;
-use std::collections::{HashMap, VecDeque};
+use std::collections::{HashMap, HashSet, VecDeque};
 use std::sync::atomic::{AtomicUsize, Ordering};
 use std::sync::{Arc, Mutex, MutexGuard};
 use std::time::{Duration, Instant};
@@ -56,6 +57,11 @@ struct State {
     initialized: bool,
     revision: Option<Revision>,
     client_info: Option<Value>,
+    client_capabilities: Option<Value>,
+    /// Set by `logging/setLevel`; until then [`crate::logging::DEFAULT_LEVEL`].
+    log_level: Option<LogLevel>,
+    /// URIs of resources this client subscribed to.
+    subscriptions: HashSet<String>,
     /// General streams, each with the sequence number of the first message broadcast after it
     /// attached (it got earlier ones only from the outbox, if at all).
     streams: Vec<(StreamHandle, u64)>,
@@ -88,6 +94,9 @@ impl Session {
                 initialized: false,
                 revision: None,
                 client_info: None,
+                client_capabilities: None,
+                log_level: None,
+                subscriptions: HashSet::new(),
                 streams: Vec::new(),
                 outbox: VecDeque::new(),
                 next_seq: 1,
@@ -116,11 +125,53 @@ impl Session {
         self.state().revision
     }
 
-    pub fn mark_initialized(&self, rev: Revision, client_info: Option<Value>) {
+    pub fn mark_initialized(
+        &self,
+        rev: Revision,
+        client_info: Option<Value>,
+        capabilities: Option<Value>,
+    ) {
         let mut s = self.state();
         s.initialized = true;
         s.revision = Some(rev);
         s.client_info = client_info;
+        s.client_capabilities = capabilities;
+    }
+
+    pub fn client_info(&self) -> Option<Value> {
+        self.state().client_info.clone()
+    }
+
+    pub fn client_capabilities(&self) -> Option<Value> {
+        self.state().client_capabilities.clone()
+    }
+
+    pub fn log_level(&self) -> LogLevel {
+        self.state()
+            .log_level
+            .unwrap_or(crate::logging::DEFAULT_LEVEL)
+    }
+
+    /// Whether the client asked for log messages (`logging/setLevel`); its tool calls are then
+    /// answered as SSE streams on Streamable HTTP, so the messages have a way to it.
+    pub fn wants_logs(&self) -> bool {
+        self.state().log_level.is_some()
+    }
+
+    pub fn set_log_level(&self, level: LogLevel) {
+        self.state().log_level = Some(level);
+    }
+
+    pub fn subscribe(&self, uri: &str) {
+        self.state().subscriptions.insert(uri.to_string());
+    }
+
+    pub fn unsubscribe(&self, uri: &str) {
+        self.state().subscriptions.remove(uri);
+    }
+
+    pub fn is_subscribed(&self, uri: &str) -> bool {
+        self.state().subscriptions.contains(uri)
     }
 
     pub fn client_name(&self) -> Option<String> {
@@ -132,6 +183,7 @@ impl Session {
             .map(str::to_owned)
     }
 
+    #[cfg(test)]
     pub fn is_ended(&self) -> bool {
         self.state().ended
     }
@@ -149,10 +201,6 @@ impl Session {
         let mut s = self.state();
         s.in_flight = s.in_flight.saturating_sub(1);
         s.last_activity = Instant::now();
-    }
-
-    pub fn open_streams(&self) -> usize {
-        self.state().streams.len()
     }
 
     /// The one send path.
@@ -425,10 +473,6 @@ impl Sessions {
 
     pub fn len(&self) -> usize {
         self.map().len()
-    }
-
-    pub fn is_empty(&self) -> bool {
-        self.len() == 0
     }
 
     pub fn all(&self) -> Vec<Arc<Session>> {

@@ -41,10 +41,13 @@ pub trait Service: Send + Sync + 'static {
 /// Counters and state for `/health` and `/metrics`.
 #[derive(Debug, Default)]
 pub struct ListenerStats {
+    /// Connections open now (each has its thread).
     pub open: AtomicUsize,
+    /// Connections accepted since start.
     pub accepted: AtomicU64,
     /// Connections refused with 503 because `--max-connections` were open.
     pub refused: AtomicU64,
+    /// `accept()` calls that failed since start.
     pub accept_errors: AtomicU64,
     /// Connections closed for sending nothing within `--idle-timeout-secs`.
     pub idle_closed: AtomicU64,
@@ -66,6 +69,7 @@ impl ListenerStats {
             .clone()
     }
 
+    /// Whether the listener was told to stop (connections then close after their current answer).
     pub fn stopping(&self) -> bool {
         self.stopping.load(Ordering::Acquire)
     }
@@ -90,11 +94,13 @@ impl StopHandle {
         let _ = socket2::SockRef::from(&*self.socket).shutdown(std::net::Shutdown::Both);
     }
 
+    /// Whether `stop` was called.
     pub fn is_stopped(&self) -> bool {
         self.stats.stopping()
     }
 }
 
+/// The listening socket and its accept loop.
 pub struct Listener {
     socket: Arc<TcpListener>,
     limits: Arc<Limits>,
@@ -110,6 +116,7 @@ pub struct Listener {
 type Accepted = (TcpStream, SocketAddr);
 
 impl Listener {
+    /// Serves `socket` with `limits`; beyond `max_connections` open connections a new one gets `refusal` and is closed at once.
     pub fn new(
         socket: TcpListener,
         limits: Limits,
@@ -129,14 +136,17 @@ impl Listener {
         }
     }
 
+    /// The bound address (with the port the system chose for port 0).
     pub fn local_addr(&self) -> std::io::Result<SocketAddr> {
         self.socket.local_addr()
     }
 
+    /// The counters `/health` and `/metrics` read.
     pub fn stats(&self) -> Arc<ListenerStats> {
         self.stats.clone()
     }
 
+    /// A handle that stops [`Listener::run`] from another thread.
     pub fn stop_handle(&self) -> StopHandle {
         StopHandle {
             socket: self.socket.clone(),

@@ -17,6 +17,7 @@ pub use conn::Limits;
 pub use listener::{Listener, ListenerStats, Service, StopHandle};
 pub use request::{Method, Reply, Request, reason};
 
+/// The path of a request target, without query or fragment.
 pub fn path(url: &str) -> &str {
     url.split(['?', '#']).next().unwrap_or("")
 }

@@ -12,17 +12,26 @@ use std::sync::{Arc, Condvar, Mutex};
 /// The request methods the server routes on; anything else is `Other` and gets 405.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Method {
+    /// `GET`
     Get,
+    /// `HEAD`
     Head,
+    /// `POST`
     Post,
+    /// `PUT`
     Put,
+    /// `DELETE`
     Delete,
+    /// `OPTIONS`
     Options,
+    /// `PATCH`
     Patch,
+    /// Any other method.
     Other,
 }
 
 impl Method {
+    /// The method named by a request line (case-sensitive, as HTTP methods are).
     pub fn parse(s: &str) -> Method {
         match s {
             "GET" => Method::Get,
@@ -36,6 +45,7 @@ impl Method {
         }
     }
 
+    /// The method's name (`other` for unknown ones, a closed set for metric labels).
     pub fn as_str(self) -> &'static str {
         match self {
             Method::Get => "GET",
@@ -163,6 +173,7 @@ impl Request {
         }
     }
 
+    /// The request method.
     pub fn method(&self) -> Method {
         self.method
     }
@@ -172,10 +183,12 @@ impl Request {
         &self.target
     }
 
+    /// The request target's path (no query).
     pub fn path(&self) -> &str {
         super::path(&self.target)
     }
 
+    /// Every header field in the order received (names as sent).
     pub fn headers(&self) -> &[(String, String)] {
         &self.headers
     }
@@ -196,14 +209,17 @@ impl Request {
             .map(|(_, v)| v.as_str())
     }
 
+    /// The complete request body.
     pub fn body(&self) -> &[u8] {
         &self.body
     }
 
+    /// Takes the body out (a parked request does not keep it).
     pub fn take_body(&mut self) -> Vec<u8> {
         std::mem::take(&mut self.body)
     }
 
+    /// The client's address.
     pub fn peer(&self) -> Option<SocketAddr> {
         self.peer
     }
@@ -228,12 +244,16 @@ impl Request {
 /// A complete (non-streaming) HTTP answer.
 #[derive(Debug, Clone)]
 pub struct Reply {
+    /// HTTP status code.
     pub status: u16,
+    /// Header fields, in order (`Content-Length`, `Date` and `Connection` are written by the server).
     pub headers: Vec<(String, String)>,
+    /// The body.
     pub body: Vec<u8>,
 }
 
 impl Reply {
+    /// An empty answer with this status.
     pub fn new(status: u16) -> Reply {
         Reply {
             status,
@@ -242,6 +262,7 @@ impl Reply {
         }
     }
 
+    /// A JSON answer.
     pub fn json(status: u16, body: String) -> Reply {
         Reply::new(status)
             .header("Content-Type", "application/json")
@@ -254,16 +275,19 @@ impl Reply {
         Reply::json(status, r.to_json())
     }
 
+    /// Adds a header field.
     pub fn header(mut self, k: impl Into<String>, v: impl Into<String>) -> Reply {
         self.headers.push((k.into(), v.into()));
         self
     }
 
+    /// Adds header fields.
     pub fn headers(mut self, hs: &[(String, String)]) -> Reply {
         self.headers.extend_from_slice(hs);
         self
     }
 
+    /// Sets the body.
     pub fn body(mut self, b: Vec<u8>) -> Reply {
         self.body = b;
         self

@@ -1,8 +1,8 @@
 //! The built-in tools `echo`, `add` and `sleep`, registered through the same public API a library
 //! user has.
 
+use super::ToolResult;
 use super::{Tool, ToolRegistry};
-use crate::protocol::ToolResult;
 use serde_json::{Value, json};
 use std::time::Duration;
 

@@ -1,14 +1,21 @@
-//! The tool registry: the public API through which tools (built-in or a library user's) are
-//! added, and the [`Responder`] through which a tool answers, now or later.
+//! Tools: the public API through which tools (built-in or a library user's) are added — typed
+//! tools whose input schema comes from their argument type, structured output, annotations — and
+//! the [`Responder`] through which a tool answers, now or later.
 
 pub mod builtin;
+mod result;
 
+pub use result::ToolResult;
+
+use crate::context::Context;
 use crate::jsonrpc::{ErrorObject, INTERNAL_ERROR, INVALID_PARAMS, RequestId, Response};
 use crate::pool::Pool;
-use crate::protocol::{Revision, ToolDescriptor, ToolResult};
-use crate::session::{Outgoing, Route, Session};
+use crate::protocol::Revision;
+use crate::session::{Outgoing, Route};
 use crate::timer::Timer;
-use serde_json::{Map, Value};
+use serde::Serialize;
+use serde::de::DeserializeOwned;
+use serde_json::{Map, Value, json};
 use std::sync::Arc;
 use std::time::Duration;
 
@@ -17,16 +24,48 @@ use std::time::Duration;
 /// or from any other thread it hands the responder to.
 pub type Handler = dyn Fn(&Map<String, Value>, Responder) + Send + Sync;
 
+/// Hints about a tool's behaviour (revision 2025-03-26 on). Clients treat them as untrusted.
+#[derive(Debug, Clone, Default, PartialEq, Serialize)]
+pub struct ToolAnnotations {
+    /// Display name.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub title: Option<String>,
+    /// The tool does not change its environment.
+    #[serde(rename = "readOnlyHint", skip_serializing_if = "Option::is_none")]
+    pub read_only: Option<bool>,
+    /// The tool may destroy data (meaningful when not read-only).
+    #[serde(rename = "destructiveHint", skip_serializing_if = "Option::is_none")]
+    pub destructive: Option<bool>,
+    /// Calling it again with the same arguments has no further effect.
+    #[serde(rename = "idempotentHint", skip_serializing_if = "Option::is_none")]
+    pub idempotent: Option<bool>,
+    /// The tool talks to the outside world.
+    #[serde(rename = "openWorldHint", skip_serializing_if = "Option::is_none")]
+    pub open_world: Option<bool>,
+}
+
+/// A tool: what `tools/list` shows and the code `tools/call` runs.
 #[derive(Clone)]
 pub struct Tool {
+    /// Unique name.
     pub name: String,
+    /// Display name (sent from revision 2025-06-18).
+    pub title: Option<String>,
+    /// What the tool does, for the model.
     pub description: String,
     /// JSON Schema of the arguments object (`"type": "object"` at the root).
     pub input_schema: Value,
+    /// JSON Schema of `structuredContent` (revision 2025-06-18 on).
+    pub output_schema: Option<Value>,
+    /// Behaviour hints (sent from revision 2025-03-26).
+    pub annotations: Option<ToolAnnotations>,
+    /// The code that runs on `tools/call`.
     pub handler: Arc<Handler>,
 }
 
 impl Tool {
+    /// A tool with full control: a hand-written schema, raw arguments, and a responder to answer
+    /// through now, later, or from another thread.
     pub fn new(
         name: impl Into<String>,
         description: impl Into<String>,
@@ -35,8 +74,11 @@ impl Tool {
     ) -> Tool {
         Tool {
             name: name.into(),
+            title: None,
             description: description.into(),
             input_schema,
+            output_schema: None,
+            annotations: None,
             handler: Arc::new(handler),
         }
     }
@@ -53,13 +95,158 @@ impl Tool {
         })
     }
 
-    pub fn descriptor(&self) -> ToolDescriptor {
-        ToolDescriptor {
-            name: self.name.clone(),
-            description: self.description.clone(),
-            input_schema: self.input_schema.clone(),
+    /// A typed tool: `A` is a plain struct of arguments (`Deserialize` + `JsonSchema`); the input
+    /// schema is derived from it, and arguments are checked before `f` runs. A missing or
+    /// mistyped argument is a tool error (`isError: true`) whose text names the field; `f` never
+    /// sees bad input.
+    pub fn typed<A, F>(name: impl Into<String>, description: impl Into<String>, f: F) -> Tool
+    where
+        A: DeserializeOwned + schemars::JsonSchema,
+        F: Fn(&Context, A) -> ToolResult + Send + Sync + 'static,
+    {
+        let schema = schema_of::<A>();
+        let check = schema.clone();
+        Tool::new(name, description, schema, move |args, responder| {
+            let result = match parse_args::<A>(&check, args) {
+                Ok(a) => f(responder.context(), a),
+                Err(e) => ToolResult::error(e),
+            };
+            responder.finish(result)
+        })
+    }
+
+    /// A typed tool with structured output: `O`'s schema is the tool's `outputSchema`, and its
+    /// value is sent as `structuredContent` (and as JSON text, for clients before 2025-06-18).
+    /// An `Err` is a tool error with that text.
+    pub fn structured<A, O, F>(
+        name: impl Into<String>,
+        description: impl Into<String>,
+        f: F,
+    ) -> Tool
+    where
+        A: DeserializeOwned + schemars::JsonSchema,
+        O: Serialize + schemars::JsonSchema,
+        F: Fn(&Context, A) -> Result<O, String> + Send + Sync + 'static,
+    {
+        let mut tool = Tool::typed(name, description, move |ctx, a: A| match f(ctx, a) {
+            Ok(out) => match serde_json::to_value(out) {
+                Ok(v) => ToolResult::structured(v),
+                Err(e) => ToolResult::error(format!("the result could not be serialised: {e}")),
+            },
+            Err(e) => ToolResult::error(e),
+        });
+        tool.output_schema = Some(schema_of::<O>());
+        tool
+    }
+
+    /// Sets the display name (sent from revision 2025-06-18).
+    pub fn title(mut self, t: impl Into<String>) -> Tool {
+        self.title = Some(t.into());
+        self
+    }
+
+    /// Sets the behaviour hints (sent from revision 2025-03-26).
+    pub fn annotations(mut self, a: ToolAnnotations) -> Tool {
+        self.annotations = Some(a);
+        self
+    }
+
+    /// Sets the schema of `structuredContent` (sent from revision 2025-06-18).
+    pub fn output_schema(mut self, schema: Value) -> Tool {
+        self.output_schema = Some(schema);
+        self
+    }
+
+    /// The tool as `tools/list` shows it to a session of revision `rev`.
+    pub fn to_wire(&self, rev: Revision) -> Value {
+        let mut v = json!({
+            "name": self.name,
+            "description": self.description,
+            "inputSchema": self.input_schema,
+        });
+        if rev >= Revision::V2025_06_18 {
+            if let Some(t) = &self.title {
+                v["title"] = json!(t);
+            }
+            if let Some(o) = &self.output_schema {
+                v["outputSchema"] = o.clone();
+            }
+        }
+        if let (Some(a), true) = (&self.annotations, rev >= Revision::V2025_03_26) {
+            v["annotations"] = serde_json::to_value(a).unwrap_or_default();
+        }
+        v
+    }
+}
+
+/// The JSON Schema of a type, without the `$schema` and `title` members: tool schemas are
+/// read by clients of every revision, and some validators refuse a dialect URI they do not know.
+pub fn schema_of<T: schemars::JsonSchema>() -> Value {
+    let mut v = serde_json::to_value(schemars::schema_for!(T)).unwrap_or_else(|_| json!({}));
+    if let Some(o) = v.as_object_mut() {
+        o.remove("$schema");
+        o.remove("title");
+        o.entry("type").or_insert_with(|| json!("object"));
+    }
+    v
+}
+
+fn kind(v: &Value) -> &'static str {
+    match v {
+        Value::Null => "null",
+        Value::Bool(_) => "a boolean",
+        Value::Number(n) if n.is_i64() || n.is_u64() => "an integer",
+        Value::Number(_) => "a number",
+        Value::String(_) => "a string",
+        Value::Array(_) => "an array",
+        Value::Object(_) => "an object",
+    }
+}
+
+fn type_ok(expected: &str, v: &Value) -> bool {
+    match expected {
+        "string" => v.is_string(),
+        "boolean" => v.is_boolean(),
+        "integer" => v.is_i64() || v.is_u64(),
+        "number" => v.is_number(),
+        "array" => v.is_array(),
+        "object" => v.is_object(),
+        "null" => v.is_null(),
+        _ => true,
+    }
+}
+
+/// Checks the arguments against the top level of the schema (required fields, declared types),
+/// then deserialises them; the error names the field (SEP-1303: a tool error, not -32602).
+fn parse_args<A: DeserializeOwned>(schema: &Value, args: &Map<String, Value>) -> Result<A, String> {
+    if let Some(required) = schema.get("required").and_then(Value::as_array) {
+        for name in required.iter().filter_map(Value::as_str) {
+            if !args.contains_key(name) {
+                return Err(format!("missing required argument \"{name}\""));
+            }
         }
     }
+    if let Some(props) = schema.get("properties").and_then(Value::as_object) {
+        for (name, value) in args {
+            let Some(prop) = props.get(name) else {
+                continue;
+            };
+            let types: Vec<&str> = match prop.get("type") {
+                Some(Value::String(t)) => vec![t.as_str()],
+                Some(Value::Array(ts)) => ts.iter().filter_map(Value::as_str).collect(),
+                _ => continue,
+            };
+            if !types.iter().any(|t| type_ok(t, value)) {
+                return Err(format!(
+                    "argument \"{name}\" must be {}, got {}",
+                    types.join(" or "),
+                    kind(value)
+                ));
+            }
+        }
+    }
+    serde_json::from_value(Value::Object(args.clone()))
+        .map_err(|e| format!("invalid arguments: {e}"))
 }
 
 /// Tools in registration order (so `tools/list` is deterministic).
@@ -69,6 +256,7 @@ pub struct ToolRegistry {
 }
 
 impl ToolRegistry {
+    /// An empty registry.
     pub fn new() -> ToolRegistry {
         ToolRegistry::default()
     }
@@ -80,12 +268,30 @@ impl ToolRegistry {
         self
     }
 
+    /// Removes a tool; false if there was none of that name.
+    pub fn remove(&mut self, name: &str) -> bool {
+        let before = self.tools.len();
+        self.tools.retain(|t| t.name != name);
+        before != self.tools.len()
+    }
+
+    /// The tool of that name.
     pub fn get(&self, name: &str) -> Option<&Tool> {
         self.tools.iter().find(|t| t.name == name)
     }
 
-    pub fn list(&self) -> Vec<ToolDescriptor> {
-        self.tools.iter().map(Tool::descriptor).collect()
+    /// Whether no tool is registered.
+    pub fn is_empty(&self) -> bool {
+        self.tools.is_empty()
+    }
+
+    pub(crate) fn list(
+        &self,
+        rev: Revision,
+        params: &Map<String, Value>,
+        page_size: usize,
+    ) -> Result<Value, ErrorObject> {
+        crate::pagination::list_result("tools", &self.tools, params, page_size, |t| t.to_wire(rev))
     }
 }
 
@@ -99,16 +305,17 @@ pub enum Shape {
     Bare,
 }
 
-/// The one-shot answer channel of a tool call. Dropping it unanswered (including through a
-/// panic in the tool) answers the client with an internal error, so no request is left hanging.
+/// The one-shot answer channel of a tool call, with the call's [`Context`]. Dropping it
+/// unanswered (including through a panic in the tool) answers the client with an internal error,
+/// so no request is left hanging.
 pub struct Responder {
+    ctx: Context,
     inner: Option<Inner>,
 }
 
 struct Inner {
     tool: String,
     started: std::time::Instant,
-    session: Arc<Session>,
     route: Route,
     id: RequestId,
     shape: Shape,
@@ -121,7 +328,7 @@ impl Responder {
     #[allow(clippy::too_many_arguments)]
     pub(crate) fn new(
         tool: String,
-        session: Arc<Session>,
+        ctx: Context,
         route: Route,
         id: RequestId,
         shape: Shape,
@@ -130,10 +337,10 @@ impl Responder {
         shutting_down: Arc<std::sync::atomic::AtomicBool>,
     ) -> Responder {
         Responder {
+            ctx,
             inner: Some(Inner {
                 tool,
                 started: std::time::Instant::now(),
-                session,
                 route,
                 id,
                 shape,
@@ -144,6 +351,12 @@ impl Responder {
         }
     }
 
+    /// The call's context: who is asking, and how to log or report progress to them.
+    pub fn context(&self) -> &Context {
+        &self.ctx
+    }
+
+    /// Answers the call with `result`.
     pub fn finish(mut self, result: ToolResult) {
         if let Some(inner) = self.inner.take() {
             let outcome = if result.is_error { "error" } else { "ok" };
@@ -154,10 +367,7 @@ impl Responder {
                     let text = result
                         .content
                         .iter()
-                        .map(|c| match c {
-                            crate::protocol::Content::Text { text } => text.as_str(),
-                            _ => "",
-                        })
+                        .filter_map(|c| c.as_text())
                         .collect::<Vec<_>>()
                         .join(" ");
                     Response::error(
@@ -170,7 +380,7 @@ impl Responder {
                     result.value.clone().unwrap_or(Value::Null),
                 ),
             };
-            inner.deliver(response);
+            inner.deliver(&self.ctx, response);
         }
     }
 
@@ -188,27 +398,28 @@ impl Responder {
 }
 
 impl Inner {
-    fn deliver(self, response: Response) {
+    fn deliver(self, ctx: &Context, response: Response) {
         crate::metrics::METRICS.latency(self.started.elapsed());
         let json: Arc<str> = response.to_json().into();
-        self.session.send(
+        let session = ctx.session();
+        session.send(
             &self.route,
             Outgoing {
                 json,
                 answers: Some(self.id),
             },
         );
-        self.session.end_request();
+        session.end_request();
     }
 }
 
 impl Drop for Responder {
     fn drop(&mut self) {
         if let Some(inner) = self.inner.take() {
-            let err = if inner
+            let shutting_down = inner
                 .shutting_down
-                .load(std::sync::atomic::Ordering::Acquire)
-            {
+                .load(std::sync::atomic::Ordering::Acquire);
+            let err = if shutting_down {
                 ErrorObject::new(
                     INTERNAL_ERROR,
                     "Server shutting down: the request was cancelled before it completed",
@@ -220,17 +431,43 @@ impl Drop for Responder {
                     "Internal error: the tool failed without producing a result",
                 )
             };
-            let outcome = if inner
-                .shutting_down
-                .load(std::sync::atomic::Ordering::Acquire)
-            {
-                "cancelled"
-            } else {
-                "failed"
-            };
+            let outcome = if shutting_down { "cancelled" } else { "failed" };
             crate::metrics::METRICS.tool(&inner.tool, outcome);
             let id = inner.id.clone();
-            inner.deliver(Response::error(Some(id), err));
+            inner.deliver(&self.ctx, Response::error(Some(id), err));
         }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[derive(serde::Deserialize, schemars::JsonSchema)]
+    #[allow(dead_code)]
+    struct Args {
+        a: f64,
+        name: String,
+        tag: Option<String>,
+    }
+
+    #[test]
+    fn typed_arguments_are_checked_and_named() {
+        let schema = schema_of::<Args>();
+        assert_eq!(schema["type"], "object");
+        assert!(schema.get("$schema").is_none());
+        let args = |v: Value| v.as_object().cloned().unwrap();
+        let e = parse_args::<Args>(&schema, &args(json!({"a": 1})))
+            .err()
+            .unwrap();
+        assert!(e.contains("\"name\""), "{e}");
+        let e = parse_args::<Args>(&schema, &args(json!({"a": "x", "name": "n"})))
+            .err()
+            .unwrap();
+        assert!(e.contains("\"a\"") && e.contains("a string"), "{e}");
+        assert!(parse_args::<Args>(&schema, &args(json!({"a": 1, "name": "n"}))).is_ok());
+        assert!(
+            parse_args::<Args>(&schema, &args(json!({"a": 1, "name": "n", "tag": null}))).is_ok()
+        );
     }
 }

@@ -176,14 +176,9 @@ pub fn post(core: &Arc<Core>, req: Request, body: &[u8], sid: Option<String>, ct
         }
         return;
     }
-    let wants_progress = messages.iter().any(|m| match m {
-        Incoming::Request(r) => r
-            .params
-            .get("_meta")
-            .and_then(|m| m.get("progressToken"))
-            .is_some(),
-        _ => false,
-    });
+    let wants_progress = messages
+        .iter()
+        .any(|m| matches!(m, Incoming::Request(r) if core.may_stream(&session, r)));
     let sse_mode = core.config.sse_responses || wants_progress || !http::accepts_any(&req, &[JSON]);
     let exchange: Arc<dyn Exchange> = if sse_mode {
         let spec = StreamSpec {

@@ -1,8 +1,10 @@
 """Interop test: the official Python MCP SDK (PyPI `mcp`) against a running fastmcp-server.
 
-Usage: python_client.py BASE_URL
+Usage: python_client.py BASE_URL [FIXTURES_URL]
 Runs the Streamable HTTP client (/mcp) and the legacy HTTP+SSE client (/sse); prints one
-"ok ..." or "FAIL ..." line per check and exits non-zero if any check failed.
+"ok ..." or "FAIL ..." line per check and exits non-zero if any check failed. With FIXTURES_URL
+(the conformance fixture server, examples/conformance.rs) it also exercises resources, templates,
+prompts, completion and logging over both transports.
 """
 
 import sys
@@ -14,10 +16,13 @@ from mcp import Client
 from mcp.client.session import ClientSession
 from mcp.client.sse import sse_client
 from mcp.client.streamable_http import streamable_http_client
+from mcp.types import PromptReference
 
 BASE = sys.argv[1].rstrip("/")
+FIX = sys.argv[2].rstrip("/") if len(sys.argv) > 2 else None
 # The 2.x SDK flags ping as removed in the 2026 revision; this server speaks the handshake revisions.
 warnings.filterwarnings("ignore", message="ping is removed")
+warnings.filterwarnings("ignore", message="The logging capability is deprecated")
 results = []
 
 
@@ -72,8 +77,62 @@ async def legacy_sse():
             await exercise("python sse", session, session.call_tool, session.list_tools, session.send_ping)
 
 
+async def features(label, api, logs):
+    """Resources, templates, prompts, completion and logging against the fixture server."""
+    listed = await api.list_resources()
+    uris = [str(r.uri) for r in listed.resources]
+    check(f"{label}: resources/list", "test://static-text" in uris and all(r.name for r in listed.resources), uris)
+    r = await api.read_resource("test://static-text")
+    check(f"{label}: resources/read text",
+          r.contents[0].text == "This is the content of the static text resource.", r)
+    r = await api.read_resource("test://static-binary")
+    check(f"{label}: resources/read blob", r.contents[0].mime_type == "image/png" and r.contents[0].blob, r)
+    templates = await api.list_resource_templates()
+    check(f"{label}: resources/templates/list",
+          [t.uri_template for t in templates.resource_templates] == ["test://template/{id}/data"], templates)
+    r = await api.read_resource("test://template/77/data")
+    check(f"{label}: template read", '"id":"77"' in r.contents[0].text, r)
+    prompts = await api.list_prompts()
+    names = [p.name for p in prompts.prompts]
+    check(f"{label}: prompts/list", "test_prompt_with_arguments" in names and all(p.description for p in prompts.prompts), names)
+    r = await api.get_prompt("test_prompt_with_arguments", {"arg1": "a", "arg2": "b"})
+    check(f"{label}: prompts/get", r.messages[0].content.text == "Prompt with arguments: arg1='a', arg2='b'", r)
+    r = await api.complete(PromptReference(type="ref/prompt", name="test_prompt_with_arguments"),
+                           {"name": "arg1", "value": "pa"})
+    check(f"{label}: completion/complete", r.completion.values == ["paris", "park"], r)
+    await api.set_logging_level("debug")
+    r = await api.call_tool("test_tool_with_logging", {})
+    texts = [m.data for m in logs]
+    check(f"{label}: log messages arrive before the result",
+          not r.is_error and texts[:3] == ["Tool execution started", "Tool processing data", "Tool execution completed"],
+          texts)
+
+
+async def fixtures_streamable():
+    logs = []
+
+    async def on_log(params):
+        logs.append(params)
+
+    async with Client(f"{FIX}/mcp", logging_callback=on_log) as client:
+        await features("python streamable features", client, logs)
+
+
+async def fixtures_sse():
+    logs = []
+
+    async def on_log(params):
+        logs.append(params)
+
+    async with sse_client(f"{FIX}/sse") as (read, write):
+        async with ClientSession(read, write, logging_callback=on_log) as session:
+            await session.initialize()
+            await features("python sse features", session, logs)
+
+
 async def main():
-    for fn in (streamable, legacy_sse):
+    fns = [streamable, legacy_sse] + ([fixtures_streamable, fixtures_sse] if FIX else [])
+    for fn in fns:
         try:
             with anyio.fail_after(60):
                 await fn()

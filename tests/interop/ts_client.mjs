@@ -1,12 +1,16 @@
 // Interop test: the official TypeScript MCP SDK (npm @modelcontextprotocol/sdk) against a running
-// fastmcp-server. Usage: node ts_client.mjs BASE_URL
+// fastmcp-server. Usage: node ts_client.mjs BASE_URL [FIXTURES_URL]
 // Streamable HTTP at each of the four handshake revisions, then the legacy HTTP+SSE transport.
+// With FIXTURES_URL (the conformance fixture server, examples/conformance.rs) it also exercises
+// resources, templates, prompts, completion and logging over both transports.
 // Prints one "ok ..." / "FAIL ..." line per check; exits non-zero if any failed.
 import { Client } from "@modelcontextprotocol/sdk/client/index.js";
 import { StreamableHTTPClientTransport } from "@modelcontextprotocol/sdk/client/streamableHttp.js";
 import { SSEClientTransport } from "@modelcontextprotocol/sdk/client/sse.js";
+import { LoggingMessageNotificationSchema } from "@modelcontextprotocol/sdk/types.js";
 
 const base = process.argv[2].replace(/\/$/, "");
+const fixtures = process.argv[3]?.replace(/\/$/, "");
 const results = [];
 function check(name, cond, detail = "") {
   results.push(!!cond);
@@ -75,6 +79,45 @@ for (const version of ["2024-11-05", "2025-03-26", "2025-06-18", "2025-11-25"]) 
   await run(`ts streamable ${version}`, () => pinVersion(new StreamableHTTPClientTransport(new URL(`${base}/mcp`)), version), version);
 }
 await run("ts sse", () => new SSEClientTransport(new URL(`${base}/sse`)), null);
+
+async function features(label, makeTransport) {
+  const client = new Client({ name: "ts-interop", version: "1.0.0" });
+  const logs = [];
+  client.setNotificationHandler(LoggingMessageNotificationSchema, (n) => logs.push(n.params));
+  try {
+    await client.connect(makeTransport());
+    const listed = await client.listResources();
+    const uris = listed.resources.map((r) => r.uri);
+    check(`${label}: resources/list`, uris.includes("test://static-text"), uris);
+    let r = await client.readResource({ uri: "test://static-text" });
+    check(`${label}: resources/read text`, r.contents[0].text === "This is the content of the static text resource.", r);
+    r = await client.readResource({ uri: "test://static-binary" });
+    check(`${label}: resources/read blob`, r.contents[0].mimeType === "image/png" && r.contents[0].blob.length > 0, r);
+    const templates = await client.listResourceTemplates();
+    check(`${label}: resources/templates/list`, templates.resourceTemplates[0]?.uriTemplate === "test://template/{id}/data", templates);
+    r = await client.readResource({ uri: "test://template/77/data" });
+    check(`${label}: template read`, r.contents[0].text.includes('"id":"77"'), r);
+    const prompts = await client.listPrompts();
+    check(`${label}: prompts/list`, prompts.prompts.some((p) => p.name === "test_prompt_with_arguments"), prompts);
+    r = await client.getPrompt({ name: "test_prompt_with_arguments", arguments: { arg1: "a", arg2: "b" } });
+    check(`${label}: prompts/get`, r.messages[0].content.text === "Prompt with arguments: arg1='a', arg2='b'", r);
+    r = await client.complete({ ref: { type: "ref/prompt", name: "test_prompt_with_arguments" }, argument: { name: "arg1", value: "pa" } });
+    check(`${label}: completion/complete`, JSON.stringify(r.completion.values) === '["paris","park"]', r);
+    await client.setLoggingLevel("debug");
+    r = await client.callTool({ name: "test_tool_with_logging", arguments: {} });
+    const texts = logs.map((l) => l.data);
+    check(`${label}: log messages arrive before the result`, !r.isError && texts.slice(0, 3).join("|") === "Tool execution started|Tool processing data|Tool execution completed", texts);
+  } catch (e) {
+    check(`${label}: completed`, false, String(e?.stack ?? e));
+  } finally {
+    await client.close().catch(() => {});
+  }
+}
+
+if (fixtures) {
+  await features("ts streamable features", () => new StreamableHTTPClientTransport(new URL(`${fixtures}/mcp`)));
+  await features("ts sse features", () => new SSEClientTransport(new URL(`${fixtures}/sse`)));
+}
 
 const passed = results.filter(Boolean).length;
 console.log(`ts interop: ${passed} passed, ${results.length - passed} failed`);
