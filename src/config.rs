@@ -30,6 +30,10 @@ pub struct Config {
     pub max_sleep_secs: f64,
     /// Messages kept per session while it has no open stream (oldest dropped beyond).
     pub outbox_limit: usize,
+    /// Longest wait for the client's answer to a request of ours (sampling, elicitation, roots).
+    pub client_request_timeout: Duration,
+    /// How often a parked call (`sleep`) whose client asked for progress reports it.
+    pub progress_interval: Duration,
     /// Items per page of `tools/list`, `resources/list`, `resources/templates/list`, `prompts/list`.
     pub page_size: usize,
     /// Frames a stream may have queued before its client counts as stuck.
@@ -81,6 +85,8 @@ impl Default for Config {
             max_sleep_secs: 300.0,
             outbox_limit: 1024,
             page_size: 100,
+            client_request_timeout: Duration::from_secs(60),
+            progress_interval: Duration::from_millis(1000),
             stream_queue: 64,
             max_connections: None,
             max_header_bytes: 16 * 1024,
@@ -120,6 +126,9 @@ OPTIONS:
     --max-streams N           open SSE streams before new ones get 503 (default 10000)
     --max-sleep-secs S        longest `sleep` a client may ask for (default 300)
     --outbox-limit N          messages kept per session while it has no stream (default 1024)
+    --client-request-timeout-secs S  longest wait for the client to answer a sampling,
+                              elicitation or roots request of a tool (default 60)
+    --progress-interval-ms MS progress notifications of a parked call (sleep) (default 1000)
     --page-size N             items per page of every list (tools, resources, prompts; default 100)
     --stream-queue N          messages queued per stream before its client counts as stuck (default 64)
     --max-connections N       open connections before new ones get 503 (default: the open-file
@@ -217,6 +226,18 @@ pub fn parse_args(args: Vec<std::ffi::OsString>) -> Result<Cli, String> {
     }
     if let Some(v) = a.opt_value_from_str("--outbox-limit").map_err(e)? {
         c.outbox_limit = positive("--outbox-limit", v)?;
+    }
+    if let Some(v) = a
+        .opt_value_from_str("--client-request-timeout-secs")
+        .map_err(e)?
+    {
+        c.client_request_timeout = secs("--client-request-timeout-secs", v)?;
+    }
+    if let Some(v) = a
+        .opt_value_from_str::<_, u64>("--progress-interval-ms")
+        .map_err(e)?
+    {
+        c.progress_interval = Duration::from_millis(positive("--progress-interval-ms", v)?);
     }
     if let Some(v) = a.opt_value_from_str("--page-size").map_err(e)? {
         c.page_size = positive("--page-size", v)?;

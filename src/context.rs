@@ -1,17 +1,20 @@
 //! The handle every handler receives (tools, resources, prompts, completions): who is asking
 //! (revision, client info and capabilities), and the ways to talk back to that client while the
-//! request runs (log messages, progress). Later features (cancellation, server-to-client
-//! requests) are added here as methods, so handler signatures never change.
+//! request runs: log messages, progress, whether it was cancelled, and requests to the client
+//! (sampling, elicitation, roots). Features are added here as methods, so handler signatures
+//! never change.
 
+use crate::cancellation::Cancellation;
 use crate::dispatch::Core;
-use crate::jsonrpc::{OutNotification, RequestId};
+use crate::jsonrpc::{OutNotification, OutRequest, RequestId};
 use crate::logging::{LogLevel, LogMessage};
 use crate::protocol::Revision;
 use crate::server::ServerHandle;
 use crate::session::{Outgoing, Route, Session};
 use serde_json::{Map, Value, json};
 use std::sync::Arc;
-use std::sync::atomic::{AtomicU64, Ordering};
+use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
+use std::time::Duration;
 
 /// The handle every handler gets (see the module docs): cheap to clone, and may be moved to another thread with the work.
 #[derive(Clone)]
@@ -21,6 +24,9 @@ pub struct Context {
     route: Route,
     request_id: Option<RequestId>,
     progress_token: Option<Value>,
+    cancel: Arc<Cancellation>,
+    /// Set once the request is answered: nothing about it is sent after its response.
+    finished: Arc<AtomicBool>,
     /// Last progress sent, as f64 bits, so progress only ever increases.
     last_progress: Arc<AtomicU64>,
 }
@@ -32,6 +38,7 @@ impl Context {
         route: Route,
         request_id: Option<RequestId>,
         params: &Map<String, Value>,
+        cancel: Arc<Cancellation>,
     ) -> Context {
         let progress_token = params
             .get("_meta")
@@ -44,6 +51,8 @@ impl Context {
             route,
             request_id,
             progress_token,
+            cancel,
+            finished: Arc::new(AtomicBool::new(false)),
             last_progress: Arc::new(AtomicU64::new(f64::NEG_INFINITY.to_bits())),
         }
     }
@@ -108,6 +117,9 @@ impl Context {
         let Some(token) = &self.progress_token else {
             return;
         };
+        if self.finished.load(Ordering::Acquire) || self.is_cancelled() {
+            return;
+        }
         let last = f64::from_bits(self.last_progress.load(Ordering::Acquire));
         if !progress.is_finite() || progress <= last {
             return;
@@ -128,6 +140,139 @@ impl Context {
     /// a handler (`ctx.server().resource_updated(uri)`).
     pub fn server(&self) -> ServerHandle {
         ServerHandle::new(self.core.clone())
+    }
+
+    /// Whether the client cancelled this request (`notifications/cancelled`). A long handler
+    /// polls this, or waits with [`Context::wait_cancelled`]; its result is not sent either way.
+    pub fn is_cancelled(&self) -> bool {
+        self.cancel.is_cancelled()
+    }
+
+    /// Waits up to `timeout`, waking early if the request is cancelled; true if it was.
+    pub fn wait_cancelled(&self, timeout: Duration) -> bool {
+        self.cancel.wait(timeout)
+    }
+
+    /// Asks the client's model for a completion (`sampling/createMessage`; `params` holds
+    /// `messages`, `maxTokens`, ...). Blocks the calling thread until the client answers, the
+    /// request is cancelled, or `--client-request-timeout-secs` pass. Needs the client's
+    /// `sampling` capability.
+    pub fn sample(&self, params: Value) -> Result<Value, ClientRequestError> {
+        self.ask("sampling", "sampling/createMessage", params)
+    }
+
+    /// Asks the user for input through the client (`elicitation/create`, form mode): `message`
+    /// and a flat `requested_schema`. The result has `action` (`accept`, `decline`, `cancel`)
+    /// and, on accept, `content`. Blocks like [`Context::sample`]. Needs `elicitation`.
+    pub fn elicit(
+        &self,
+        message: &str,
+        requested_schema: Value,
+    ) -> Result<Value, ClientRequestError> {
+        self.ask(
+            "elicitation",
+            "elicitation/create",
+            json!({"message": message, "requestedSchema": requested_schema}),
+        )
+    }
+
+    /// Sends the user to a URL through the client (`elicitation/create` in URL mode, revision
+    /// 2025-11-25, client capability `elicitation.url`).
+    pub fn elicit_url(
+        &self,
+        message: &str,
+        url: &str,
+        elicitation_id: &str,
+    ) -> Result<Value, ClientRequestError> {
+        let url_mode = self.revision() >= Revision::V2025_11_25
+            && self
+                .client_capabilities()
+                .is_some_and(|c| c.pointer("/elicitation/url").is_some());
+        if !url_mode {
+            return Err(ClientRequestError::NotSupported("elicitation.url"));
+        }
+        self.ask(
+            "elicitation",
+            "elicitation/create",
+            json!({"mode": "url", "message": message, "url": url, "elicitationId": elicitation_id}),
+        )
+    }
+
+    /// The client's roots (`roots/list`). Needs the client's `roots` capability.
+    pub fn list_roots(&self) -> Result<Value, ClientRequestError> {
+        self.ask("roots", "roots/list", json!({}))
+    }
+
+    /// Sends a request to the client on this request's own stream (its SSE answer on
+    /// Streamable HTTP, else the session's stream) and waits for the answer.
+    fn ask(
+        &self,
+        capability: &'static str,
+        method: &str,
+        params: Value,
+    ) -> Result<Value, ClientRequestError> {
+        if !self.client_supports(capability) {
+            return Err(ClientRequestError::NotSupported(capability));
+        }
+        if self.is_cancelled() {
+            return Err(ClientRequestError::Cancelled);
+        }
+        let (id, answer) = self.session.await_response(self.request_id.clone());
+        let msg = OutRequest {
+            jsonrpc: "2.0",
+            id: &id,
+            method,
+            params: &params,
+        };
+        let Ok(json) = serde_json::to_string(&msg) else {
+            self.session.forget_request(&id);
+            return Err(ClientRequestError::Closed);
+        };
+        let route = match &self.route {
+            Route::Exchange(x) if !x.streams() => Route::Session,
+            r => r.clone(),
+        };
+        self.session.send(
+            &route,
+            Outgoing {
+                json: json.into(),
+                answers: None,
+            },
+        );
+        match answer.recv_timeout(self.core.config.client_request_timeout) {
+            Ok(Ok(result)) => Ok(result),
+            Ok(Err(error)) => Err(ClientRequestError::Rejected {
+                code: error.get("code").and_then(Value::as_i64).unwrap_or(0),
+                message: error
+                    .get("message")
+                    .and_then(Value::as_str)
+                    .unwrap_or("")
+                    .to_string(),
+            }),
+            Err(crossbeam_channel::RecvTimeoutError::Timeout) => {
+                self.session.forget_request(&id);
+                Err(ClientRequestError::Timeout)
+            }
+            Err(crossbeam_channel::RecvTimeoutError::Disconnected) if self.is_cancelled() => {
+                Err(ClientRequestError::Cancelled)
+            }
+            Err(crossbeam_channel::RecvTimeoutError::Disconnected) => {
+                Err(ClientRequestError::Closed)
+            }
+        }
+    }
+
+    pub(crate) fn cancellation(&self) -> &Arc<Cancellation> {
+        &self.cancel
+    }
+
+    /// Marks the request answered: no progress after its response.
+    pub(crate) fn finish(&self) {
+        self.finished.store(true, Ordering::Release);
+    }
+
+    pub(crate) fn core(&self) -> &Arc<Core> {
+        &self.core
     }
 
     /// Whether the client asked for progress on this request.
@@ -154,7 +299,49 @@ impl Context {
         );
     }
 
+    pub(crate) fn route(&self) -> &Route {
+        &self.route
+    }
+
     pub(crate) fn session(&self) -> &Arc<Session> {
         &self.session
     }
 }
+
+/// Why a request to the client (sampling, elicitation, roots) brought no result.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum ClientRequestError {
+    /// The client did not declare this capability in `initialize`.
+    NotSupported(&'static str),
+    /// No answer within `--client-request-timeout-secs`.
+    Timeout,
+    /// The request being served was cancelled meanwhile.
+    Cancelled,
+    /// The session ended before the client answered.
+    Closed,
+    /// The client answered with a JSON-RPC error.
+    Rejected {
+        /// The error's code.
+        code: i64,
+        /// The error's message.
+        message: String,
+    },
+}
+
+impl std::fmt::Display for ClientRequestError {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match self {
+            ClientRequestError::NotSupported(c) => {
+                write!(f, "the client does not support {c}")
+            }
+            ClientRequestError::Timeout => f.write_str("the client did not answer in time"),
+            ClientRequestError::Cancelled => f.write_str("the request was cancelled"),
+            ClientRequestError::Closed => f.write_str("the session ended"),
+            ClientRequestError::Rejected { code, message } => {
+                write!(f, "the client refused ({code}): {message}")
+            }
+        }
+    }
+}
+
+impl std::error::Error for ClientRequestError {}

@@ -111,11 +111,13 @@ impl Core {
         match msg {
             Incoming::Request(req) => self.handle_request(session, req, route),
             Incoming::Notification(n) => self.handle_notification(session, n),
-            Incoming::Response { id, .. } => {
-                log::debug!(
-                    "session {}: response {id} to a request we never sent; ignored",
-                    session.id
-                )
+            Incoming::Response { id, outcome } => {
+                if !session.resolve(&id, outcome) {
+                    log::debug!(
+                        "session {}: response {id} matches no request of ours waiting (unknown, duplicate or timed out); ignored",
+                        session.id
+                    )
+                }
             }
         }
     }
@@ -125,6 +127,24 @@ impl Core {
         match n.method.as_str() {
             "notifications/initialized" | "initialized" => {
                 log::debug!("session {}: client initialized", session.id)
+            }
+            "notifications/cancelled" => {
+                let id = n
+                    .params
+                    .get("requestId")
+                    .and_then(crate::jsonrpc::RequestId::from_value);
+                match id {
+                    Some(id) if session.cancel(&id) => {
+                        crate::metrics::METRICS
+                            .cancelled
+                            .fetch_add(1, std::sync::atomic::Ordering::Relaxed);
+                        log::debug!("session {}: request {id} cancelled", session.id)
+                    }
+                    _ => log::debug!(
+                        "session {}: cancellation of no running request ignored",
+                        session.id
+                    ),
+                }
             }
             other => log::debug!("session {}: notification {other} ignored", session.id),
         }
@@ -142,13 +162,20 @@ impl Core {
             req.method.as_str(),
             "tools/call" | "prompts/get" | "resources/read" | "completion/complete"
         );
-        has_token || (runs_handler && session.wants_logs())
+        // The client may be asked for input while the handler runs (sampling, elicitation,
+        // roots): such requests travel on the request's own stream.
+        let may_ask = ["sampling", "elicitation", "roots"].iter().any(|c| {
+            session
+                .client_capabilities()
+                .is_some_and(|caps| caps.get(*c).is_some_and(|v| !v.is_null()))
+        });
+        has_token || (runs_handler && (session.wants_logs() || may_ask))
     }
 
     fn handle_request(self: &Arc<Self>, session: &Arc<Session>, req: Request, route: &Route) {
         log::debug!("session {}: request {} {}", session.id, req.id, req.method);
         crate::metrics::METRICS.rpc(&req.method);
-        session.begin_request();
+        let cancel = session.begin_request(&req.id);
         let started = std::time::Instant::now();
         let reply = |result: Result<Value, ErrorObject>| {
             crate::metrics::METRICS.latency(started.elapsed());
@@ -163,7 +190,7 @@ impl Core {
                     answers: Some(req.id.clone()),
                 },
             );
-            session.end_request();
+            session.end_request(&req.id);
         };
         let method = req.method.as_str();
         if method == "initialize" {
@@ -188,12 +215,13 @@ impl Core {
                 route.clone(),
                 Some(req.id.clone()),
                 &req.params,
+                cancel.clone(),
             )
         };
         let p = &req.params;
         match method {
             "tools/list" | "list_tools" => reply(read(&f.tools).list(rev, p, page)),
-            "tools/call" => self.call_tool(session, route, &req, rev),
+            "tools/call" => self.call_tool(ctx(), &req, rev),
             "resources/list" => reply(read(&f.resources).list(rev, p, page)),
             "resources/templates/list" => reply(read(&f.resources).list_templates(rev, p, page)),
             "resources/read" => {
@@ -218,9 +246,7 @@ impl Core {
             // The seed's bare methods call the tool of the same name with `params` as arguments.
             "echo" | "add" | "sleep" if session.kind == TransportKind::Seed => {
                 match read(&f.tools).get(method).cloned() {
-                    Some(tool) => {
-                        self.run_tool(session, route, &req, &tool, &req.params, Shape::Bare)
-                    }
+                    Some(tool) => self.run_tool(ctx(), &req, &tool, &req.params, Shape::Bare),
                     None => reply(Err(method_not_found(method))),
                 }
             }
@@ -228,22 +254,17 @@ impl Core {
         }
     }
 
-    fn call_tool(
-        self: &Arc<Self>,
-        session: &Arc<Session>,
-        route: &Route,
-        req: &Request,
-        rev: Revision,
-    ) {
+    fn call_tool(self: &Arc<Self>, ctx: Context, req: &Request, rev: Revision) {
+        let (session, route) = (ctx.session().clone(), ctx.route().clone());
         let fail = |e: ErrorObject| {
             session.send(
-                route,
+                &route,
                 Outgoing {
                     json: Response::error(Some(req.id.clone()), e).to_json().into(),
                     answers: Some(req.id.clone()),
                 },
             );
-            session.end_request();
+            session.end_request(&req.id);
         };
         let name = match req.params.get("name") {
             Some(Value::String(n)) => n.clone(),
@@ -270,36 +291,30 @@ impl Core {
                 format!("Unknown tool: {name}"),
             ));
         };
-        self.run_tool(session, route, req, &tool, &args, Shape::ToolsCall(rev));
+        self.run_tool(ctx, req, &tool, &args, Shape::ToolsCall(rev));
     }
 
     fn run_tool(
-        self: &Arc<Self>,
-        session: &Arc<Session>,
-        route: &Route,
+        &self,
+        ctx: Context,
         req: &Request,
         tool: &crate::tools::Tool,
         args: &Map<String, Value>,
         shape: Shape,
     ) {
-        let ctx = Context::new(
-            self.clone(),
-            session.clone(),
-            route.clone(),
-            Some(req.id.clone()),
-            &req.params,
-        );
+        let route = ctx.route().clone();
+        let session_id = ctx.session().id.clone();
         let responder = Responder::new(
             tool.name.clone(),
             ctx,
-            route.clone(),
+            route,
             req.id.clone(),
             shape,
             self.timer.clone(),
             self.pool.clone(),
             self.shutting_down.clone(),
         );
-        log::debug!("session {}: calling tool {}", session.id, tool.name);
+        log::debug!("session {session_id}: calling tool {}", tool.name);
         // A panic unwinds through the responder, whose drop answers the client with -32603.
         let handler = tool.handler.clone();
         if std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| handler(args, responder)))

@@ -22,7 +22,7 @@ pub enum RequestId {
 
 impl RequestId {
     /// Only strings and integers are ids in MCP; anything else makes the message invalid.
-    fn from_value(v: &Value) -> Option<RequestId> {
+    pub(crate) fn from_value(v: &Value) -> Option<RequestId> {
         match v {
             Value::String(s) => Some(RequestId::String(s.clone())),
             Value::Number(n) if n.is_i64() || n.is_u64() => Some(RequestId::Number(n.clone())),
@@ -83,9 +83,8 @@ pub enum Incoming {
     /// A response to a server-initiated request (sampling, elicitation, ...).
     Response {
         id: RequestId,
-        // Routed to the waiting handler by server-to-client requests (issue 9).
-        #[allow(dead_code)]
-        outcome: Value,
+        /// The `result`, or the `error` object.
+        outcome: Result<Value, Value>,
     },
 }
 
@@ -195,9 +194,12 @@ pub fn parse_message(value: Value) -> Result<Incoming, Rejection> {
         return match (id, obj.remove("result"), obj.remove("error")) {
             (Some(id), Some(result), None) => Ok(Incoming::Response {
                 id,
-                outcome: result,
+                outcome: Ok(result),
             }),
-            (Some(id), None, Some(error)) => Ok(Incoming::Response { id, outcome: error }),
+            (Some(id), None, Some(error)) => Ok(Incoming::Response {
+                id,
+                outcome: Err(error),
+            }),
             (id, _, _) => Err(Rejection::new(
                 id,
                 INVALID_REQUEST,
@@ -261,6 +263,15 @@ impl Response {
                 .to_string()
         })
     }
+}
+
+/// A request we send to the client (sampling, elicitation, roots).
+#[derive(Debug, Clone, Serialize)]
+pub struct OutRequest<'a> {
+    pub jsonrpc: &'static str,
+    pub id: &'a RequestId,
+    pub method: &'a str,
+    pub params: &'a Value,
 }
 
 /// A notification we send to the client (progress, logs, list changes).

@@ -50,6 +50,7 @@
 //! changes what it offers through a [`ServerHandle`]. A typed tool's argument type derives
 //! `JsonSchema` from the `schemars` crate (add `schemars = "1"` and `serde` to your dependencies).
 
+mod cancellation;
 mod completion;
 pub mod config;
 mod content;
@@ -74,7 +75,7 @@ mod transport;
 
 pub use config::Config;
 pub use content::{Annotations, Content, ResourceContents, Role};
-pub use context::Context;
+pub use context::{ClientRequestError, Context};
 pub use logging::LogLevel;
 pub use prompts::{Prompt, PromptArgument, PromptMessage};
 pub use protocol::Revision;

@@ -21,6 +21,8 @@ pub struct Metrics {
     pub events_sent: AtomicU64,
     pub events_dropped: AtomicU64,
     pub events_replayed: AtomicU64,
+    /// Requests cancelled by their client (`notifications/cancelled`).
+    pub cancelled: AtomicU64,
     latency: [AtomicU64; BUCKETS.len() + 1],
     latency_sum_us: AtomicU64,
 }
@@ -35,6 +37,7 @@ pub static METRICS: Metrics = Metrics {
     events_sent: AtomicU64::new(0),
     events_dropped: AtomicU64::new(0),
     events_replayed: AtomicU64::new(0),
+    cancelled: AtomicU64::new(0),
     latency: [ZERO; BUCKETS.len() + 1],
     latency_sum_us: AtomicU64::new(0),
 };
@@ -53,11 +56,20 @@ pub fn endpoint_of(path: &str) -> &'static str {
 }
 
 fn method_label(method: &str) -> &'static str {
-    const KNOWN: [&str; 10] = [
+    const KNOWN: [&str; 19] = [
         "initialize",
         "ping",
         "tools/list",
         "tools/call",
+        "resources/list",
+        "resources/templates/list",
+        "resources/read",
+        "resources/subscribe",
+        "resources/unsubscribe",
+        "prompts/list",
+        "prompts/get",
+        "completion/complete",
+        "logging/setLevel",
         "list_tools",
         "echo",
         "add",
@@ -154,6 +166,11 @@ impl Metrics {
                 "fastmcp_events_replayed_total",
                 "Messages redelivered after a stream died.",
                 &self.events_replayed,
+            ),
+            (
+                "fastmcp_requests_cancelled_total",
+                "Requests cancelled by their client (notifications/cancelled).",
+                &self.cancelled,
             ),
         ] {
             let _ = writeln!(

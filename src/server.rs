@@ -334,8 +334,16 @@ impl Service for Mcp {
             .map_err(|r| r.header("Connection", "close"))
     }
 
-    /// Queues the request for a worker without ever blocking its connection thread.
+    /// Queues the request for a worker without ever blocking its connection thread. A POST
+    /// that carries no request (the client's answers to requests of ours, and notifications
+    /// such as cancellations) is handled right here instead: it only hands values on, and a
+    /// worker may be the very one waiting for it, so queueing it behind busy workers could
+    /// deadlock them.
     fn dispatch(&self, req: Request) -> Result<(), Reply> {
+        if req.method() == Method::Post && !carries_request(req.body()) {
+            route(&self.core, req);
+            return Ok(());
+        }
         let cors = http::cors_headers(req.header("Origin"), &self.core.config.cors_origins);
         let core = self.core.clone();
         let job = Box::new(move || route(&core, req));
@@ -389,6 +397,13 @@ fn graceful_shutdown(core: &Arc<Core>) {
         std::thread::sleep(Duration::from_millis(10));
     }
     core.timer.stop();
+}
+
+/// Whether a JSON-RPC body may hold a request (an `"id"` with a `"method"`). A cheap byte scan:
+/// anything it is unsure of goes to the workers as usual.
+fn carries_request(body: &[u8]) -> bool {
+    let has = |needle: &[u8]| body.windows(needle.len()).any(|w| w == needle);
+    has(b"\"method\"") && has(b"\"id\"")
 }
 
 /// Routes one request to its transport (on a worker; access was checked at admission).
@@ -518,6 +533,11 @@ fn metrics_text(core: &Core) -> String {
                 "fastmcp_requests_running",
                 "JSON-RPC requests in progress.",
                 core.sessions.active_requests() as u64,
+            ),
+            (
+                "fastmcp_timer_tasks",
+                "Tasks waiting on the timer: periodic duties, parked calls, progress reports.",
+                core.timer.pending() as u64,
             ),
             (
                 "fastmcp_uptime_seconds",

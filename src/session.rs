@@ -6,15 +6,21 @@
 //! in a bounded outbox and are delivered, in order, when a stream attaches. Messages that answer a
 //! particular HTTP exchange (Streamable HTTP POSTs) go to that exchange instead.
 
+use crate::cancellation::Cancellation;
 use crate::jsonrpc::RequestId;
 use crate::logging::LogLevel;
 use crate::protocol::Revision;
 use crate::sse::{Frame, Msg, Push, StreamHandle};
+use crossbeam_channel::{Receiver, Sender};
 use serde_json::Value;
 use std::collections::{HashMap, HashSet, VecDeque};
 use std::sync::atomic::{AtomicUsize, Ordering};
 use std::sync::{Arc, Mutex, MutexGuard};
 use std::time::{Duration, Instant};
+
+/// A request of ours waiting for the client's answer: where the answer goes, and the client
+/// request it was made for.
+type Waiter = (Sender<Result<Value, Value>>, Option<RequestId>);
 
 /// Which transport created the session; it decides how the session's messages are framed and
 /// when the session ends.
@@ -41,6 +47,12 @@ pub struct Outgoing {
 pub trait Exchange: Send + Sync {
     /// Takes one message for this exchange; returns false if the exchange can no longer deliver.
     fn deliver(&self, msg: &Outgoing) -> bool;
+    /// The request `id` of this exchange was cancelled: it gets no result. The exchange still
+    /// ends properly (an SSE stream ends; a JSON body, which cannot stay silent, says why).
+    fn cancelled(&self, id: &RequestId);
+    /// Whether messages other than the answers can travel on this exchange (an SSE stream can;
+    /// a JSON body cannot).
+    fn streams(&self) -> bool;
 }
 
 /// Where a message should go.
@@ -70,6 +82,12 @@ struct State {
     /// SSE streams answering single HTTP exchanges; tracked only for keepalives and shutdown.
     exchange_streams: Vec<StreamHandle>,
     in_flight: usize,
+    /// Client requests running, by id, for `notifications/cancelled`.
+    running: HashMap<RequestId, Arc<Cancellation>>,
+    /// Our requests to the client (sampling, elicitation, roots) waiting for its response, with
+    /// the client request they serve (cancelling that one abandons them).
+    awaiting: HashMap<RequestId, Waiter>,
+    next_request: u64,
     ended: bool,
 }
 
@@ -102,6 +120,9 @@ impl Session {
                 next_seq: 1,
                 exchange_streams: Vec::new(),
                 in_flight: 0,
+                running: HashMap::new(),
+                awaiting: HashMap::new(),
+                next_request: 1,
                 ended: false,
             }),
         }
@@ -188,19 +209,70 @@ impl Session {
         self.state().ended
     }
 
-    /// A running request keeps its session alive through expiry.
-    pub fn begin_request(&self) {
+    /// A running request keeps its session alive through expiry; its cancellation state is
+    /// found by id until it ends.
+    pub fn begin_request(&self, id: &RequestId) -> Arc<Cancellation> {
         self.active.fetch_add(1, Ordering::AcqRel);
+        let cancel = Arc::new(Cancellation::default());
         let mut s = self.state();
         s.in_flight += 1;
         s.last_activity = Instant::now();
+        s.running.insert(id.clone(), cancel.clone());
+        cancel
     }
 
-    pub fn end_request(&self) {
+    pub fn end_request(&self, id: &RequestId) {
         self.active.fetch_sub(1, Ordering::AcqRel);
         let mut s = self.state();
         s.in_flight = s.in_flight.saturating_sub(1);
         s.last_activity = Instant::now();
+        s.running.remove(id);
+    }
+
+    /// `notifications/cancelled`: cancels the running request `id`; false if there is none
+    /// (finished already, or never existed).
+    pub fn cancel(&self, id: &RequestId) -> bool {
+        let c = {
+            let mut s = self.state();
+            // Requests of ours made on its behalf are abandoned: their waiters wake at once.
+            s.awaiting
+                .retain(|_, (_, origin)| origin.as_ref() != Some(id));
+            s.running.get(id).cloned()
+        };
+        c.is_some_and(|c| c.cancel())
+    }
+
+    /// Registers a request of ours to the client, made while serving the client's request
+    /// `origin`; its response will arrive on the receiver.
+    pub fn await_response(
+        &self,
+        origin: Option<RequestId>,
+    ) -> (RequestId, Receiver<Result<Value, Value>>) {
+        let (tx, rx) = crossbeam_channel::bounded(1);
+        let mut s = self.state();
+        let id = RequestId::String(format!("s-{}", s.next_request));
+        s.next_request += 1;
+        s.awaiting.insert(id.clone(), (tx, origin));
+        (id, rx)
+    }
+
+    /// Forgets a request of ours (timed out or abandoned); a late response is then ignored.
+    pub fn forget_request(&self, id: &RequestId) {
+        self.state().awaiting.remove(id);
+    }
+
+    /// Routes the client's response to the request of ours that waits for it; false if none
+    /// does (unknown, already answered, or given up on).
+    pub fn resolve(&self, id: &RequestId, outcome: Result<Value, Value>) -> bool {
+        let tx = self.state().awaiting.remove(id);
+        tx.is_some_and(|(tx, _)| tx.try_send(outcome).is_ok())
+    }
+
+    /// Says a request was cancelled on the route its answer would take.
+    pub fn send_cancelled(&self, route: &Route, id: &RequestId) {
+        if let Route::Exchange(x) = route {
+            x.cancelled(id);
+        }
     }
 
     /// The one send path.
@@ -384,10 +456,12 @@ impl Session {
         }
     }
 
-    /// Ends the session: closes its streams and drops its outbox.
+    /// Ends the session: closes its streams and drops its outbox; requests of ours still waiting
+    /// for the client are abandoned.
     pub fn end(&self) {
         let mut s = self.state();
         s.ended = true;
+        s.awaiting.clear();
         for (h, _) in &s.streams {
             h.close();
         }
@@ -532,13 +606,14 @@ mod tests {
             store.create(TransportKind::Seed).err(),
             Some(TooManySessions)
         );
-        s.begin_request();
+        let id = RequestId::Number(1.into());
+        s.begin_request(&id);
         assert_eq!(
             store.expire(Duration::ZERO),
             0,
             "a running request keeps it"
         );
-        s.end_request();
+        s.end_request(&id);
         assert_eq!(store.expire(Duration::ZERO), 1);
         assert!(store.get(&s.id).is_none());
         assert!(s.is_ended());

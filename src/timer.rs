@@ -27,6 +27,8 @@ enum Command {
 pub struct Timer {
     tx: Sender<Command>,
     next_id: std::sync::Arc<std::sync::atomic::AtomicU64>,
+    /// Tasks scheduled and not yet run or cancelled (for `/metrics`).
+    pending: std::sync::Arc<std::sync::atomic::AtomicUsize>,
 }
 
 impl Timer {
@@ -34,13 +36,16 @@ impl Timer {
     /// wait briefly rather than grow memory without limit.
     pub fn start(capacity: usize) -> std::io::Result<Timer> {
         let (tx, rx) = bounded(capacity.max(16));
+        let pending = std::sync::Arc::new(std::sync::atomic::AtomicUsize::new(0));
+        let p2 = pending.clone();
         std::thread::Builder::new()
             .name("timer".into())
             .stack_size(256 * 1024)
-            .spawn(move || run(rx))?;
+            .spawn(move || run(rx, &p2))?;
         Ok(Timer {
             tx,
             next_id: Default::default(),
+            pending,
         })
     }
 
@@ -79,9 +84,7 @@ impl Timer {
         arm(self.clone(), period, std::sync::Arc::new(task));
     }
 
-    /// Cancels a task that has not run yet; a no-op if it already ran. (For cancelling parked
-    /// calls, issue 9.)
-    #[allow(dead_code)]
+    /// Cancels a task that has not run yet (dropping it unrun); a no-op if it already ran.
     pub fn cancel(&self, id: TimerId) {
         let _ = self.tx.send(Command::Cancel(id.0));
     }
@@ -95,9 +98,14 @@ impl Timer {
     pub fn stop(&self) {
         let _ = self.tx.send(Command::Stop);
     }
+
+    /// Tasks waiting on the timer (periodic duties included).
+    pub fn pending(&self) -> usize {
+        self.pending.load(std::sync::atomic::Ordering::Relaxed)
+    }
 }
 
-fn run(rx: Receiver<Command>) {
+fn run(rx: Receiver<Command>, pending: &std::sync::atomic::AtomicUsize) {
     let mut heap: BinaryHeap<Reverse<(Instant, u64)>> = BinaryHeap::new();
     let mut tasks: HashMap<u64, Task> = HashMap::new();
     loop {
@@ -114,6 +122,7 @@ fn run(rx: Receiver<Command>) {
                 }
             }
         }
+        pending.store(tasks.len(), std::sync::atomic::Ordering::Relaxed);
         let cmd = match heap.peek() {
             Some(Reverse((at, _))) => {
                 match rx.recv_timeout(at.saturating_duration_since(Instant::now())) {

@@ -359,6 +359,9 @@ impl Responder {
     /// Answers the call with `result`.
     pub fn finish(mut self, result: ToolResult) {
         if let Some(inner) = self.inner.take() {
+            if self.ctx.is_cancelled() {
+                return inner.cancelled(&self.ctx);
+            }
             let outcome = if result.is_error { "error" } else { "ok" };
             crate::metrics::METRICS.tool(&inner.tool, outcome);
             let response = match inner.shape {
@@ -385,37 +388,81 @@ impl Responder {
     }
 
     /// Answers after `delay` without holding any thread: the call is parked on the timer, and
-    /// when it is due the answer is written by a worker (the timer thread never does I/O).
+    /// when it is due the answer is written by a worker (the timer thread never does I/O). A
+    /// cancelled call leaves the timer at once and sends nothing. If the client asked for
+    /// progress, the timer reports it every `--progress-interval-ms` (seconds elapsed of the
+    /// total) until the answer.
     pub fn finish_after(self, delay: Duration, result: ToolResult) {
         let (timer, pool) = match &self.inner {
             Some(i) => (i.timer.clone(), i.pool.clone()),
             None => return,
         };
-        timer.schedule(delay, move || {
+        let ctx = self.ctx.clone();
+        let due = Arc::new(std::sync::atomic::AtomicBool::new(false));
+        if ctx.wants_progress() {
+            let (ctx, due) = (ctx.clone(), due.clone());
+            let started = std::time::Instant::now();
+            let total = delay.as_secs_f64();
+            let interval = ctx.core().config.progress_interval;
+            ctx.progress(0.0, Some(total), Some("started"));
+            timer.every(interval, move || {
+                let elapsed = started.elapsed().as_secs_f64();
+                if due.load(std::sync::atomic::Ordering::Acquire)
+                    || ctx.is_cancelled()
+                    || elapsed >= total
+                {
+                    return false;
+                }
+                ctx.progress(
+                    elapsed,
+                    Some(total),
+                    Some(&format!("{elapsed:.0} of {total} s")),
+                );
+                true
+            });
+        }
+        let id = timer.schedule(delay, move || {
+            // Set on the timer thread before the answer is handed on, so no progress task that
+            // runs after this one reports anything.
+            due.store(true, std::sync::atomic::Ordering::Release);
             pool.submit_or_run(Box::new(move || self.finish(result)));
         });
+        ctx.cancellation().park(timer, id);
     }
 }
 
 impl Inner {
     fn deliver(self, ctx: &Context, response: Response) {
         crate::metrics::METRICS.latency(self.started.elapsed());
+        ctx.finish();
         let json: Arc<str> = response.to_json().into();
         let session = ctx.session();
         session.send(
             &self.route,
             Outgoing {
                 json,
-                answers: Some(self.id),
+                answers: Some(self.id.clone()),
             },
         );
-        session.end_request();
+        session.end_request(&self.id);
+    }
+
+    /// A cancelled call sends no result; its exchange still ends properly.
+    fn cancelled(self, ctx: &Context) {
+        ctx.finish();
+        crate::metrics::METRICS.tool(&self.tool, "cancelled");
+        let session = ctx.session();
+        session.send_cancelled(&self.route, &self.id);
+        session.end_request(&self.id);
     }
 }
 
 impl Drop for Responder {
     fn drop(&mut self) {
         if let Some(inner) = self.inner.take() {
+            if self.ctx.is_cancelled() {
+                return inner.cancelled(&self.ctx);
+            }
             let shutting_down = inner
                 .shutting_down
                 .load(std::sync::atomic::Ordering::Acquire);

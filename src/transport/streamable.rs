@@ -17,6 +17,8 @@ use std::sync::atomic::{AtomicUsize, Ordering};
 use std::sync::{Arc, Mutex};
 
 const JSON: &str = "application/json";
+/// The error a JSON answer to a cancelled request carries.
+const REQUEST_CANCELLED: i64 = -32800;
 const SSE: &str = "text/event-stream";
 
 fn session_headers(session: &Session, ctx: &Ctx) -> Vec<(String, String)> {
@@ -229,6 +231,22 @@ struct Pending {
 }
 
 impl Exchange for JsonExchange {
+    /// A JSON body cannot stay silent, so a cancelled request is answered with -32800 (what the
+    /// official Python SDK sends; the client has stopped waiting and ignores it).
+    fn cancelled(&self, id: &RequestId) {
+        let e = crate::jsonrpc::ErrorObject::new(REQUEST_CANCELLED, "Request cancelled");
+        self.deliver(&Outgoing {
+            json: crate::jsonrpc::Response::error(Some(id.clone()), e)
+                .to_json()
+                .into(),
+            answers: Some(id.clone()),
+        });
+    }
+
+    fn streams(&self) -> bool {
+        false
+    }
+
     fn deliver(&self, msg: &Outgoing) -> bool {
         if msg.answers.is_none() {
             // A JSON body has no room for messages before the result; such requests get SSE.
@@ -265,6 +283,17 @@ struct SseExchange {
 }
 
 impl Exchange for SseExchange {
+    /// The stream ends without the cancelled request's result.
+    fn cancelled(&self, _id: &RequestId) {
+        if self.remaining.fetch_sub(1, Ordering::AcqRel) == 1 {
+            self.handle.close();
+        }
+    }
+
+    fn streams(&self) -> bool {
+        true
+    }
+
     fn deliver(&self, msg: &Outgoing) -> bool {
         let m = sse::Msg {
             seq: 0,

@@ -16,7 +16,7 @@ from mcp import Client
 from mcp.client.session import ClientSession
 from mcp.client.sse import sse_client
 from mcp.client.streamable_http import streamable_http_client
-from mcp.types import PromptReference
+from mcp.types import CreateMessageResult, ElicitResult, PromptReference, TextContent
 
 BASE = sys.argv[1].rstrip("/")
 FIX = sys.argv[2].rstrip("/") if len(sys.argv) > 2 else None
@@ -106,6 +106,28 @@ async def features(label, api, logs):
     check(f"{label}: log messages arrive before the result",
           not r.is_error and texts[:3] == ["Tool execution started", "Tool processing data", "Tool execution completed"],
           texts)
+    progress = []
+
+    async def on_progress(done, total, message):
+        progress.append(done)
+
+    r = await api.call_tool("test_tool_with_progress", {}, progress_callback=on_progress)
+    check(f"{label}: progress callback gets 0, 50, 100", not r.is_error and progress == [0, 50, 100], (progress, r))
+    r = await api.call_tool("test_sampling", {"prompt": "What is 2+2?"})
+    check(f"{label}: sampling callback answers the tool", text_of(r) == "LLM response: four (asked: What is 2+2?)", r)
+    r = await api.call_tool("test_elicitation", {"message": "Who are you?"})
+    check(f"{label}: elicitation callback answers the tool",
+          text_of(r) == 'User response: action=accept, content={"email":"ada@example.com","username":"ada"}', r)
+
+
+async def on_sampling(context, params):
+    asked = params.messages[0].content.text
+    return CreateMessageResult(role="assistant", content=TextContent(type="text", text=f"four (asked: {asked})"),
+                               model="interop-model", stop_reason="endTurn")
+
+
+async def on_elicitation(context, params):
+    return ElicitResult(action="accept", content={"username": "ada", "email": "ada@example.com"})
 
 
 async def fixtures_streamable():
@@ -114,7 +136,8 @@ async def fixtures_streamable():
     async def on_log(params):
         logs.append(params)
 
-    async with Client(f"{FIX}/mcp", logging_callback=on_log) as client:
+    async with Client(f"{FIX}/mcp", logging_callback=on_log, sampling_callback=on_sampling,
+                      elicitation_callback=on_elicitation) as client:
         await features("python streamable features", client, logs)
 
 
@@ -125,7 +148,8 @@ async def fixtures_sse():
         logs.append(params)
 
     async with sse_client(f"{FIX}/sse") as (read, write):
-        async with ClientSession(read, write, logging_callback=on_log) as session:
+        async with ClientSession(read, write, logging_callback=on_log, sampling_callback=on_sampling,
+                                 elicitation_callback=on_elicitation) as session:
             await session.initialize()
             await features("python sse features", session, logs)
 

@@ -7,7 +7,11 @@
 import { Client } from "@modelcontextprotocol/sdk/client/index.js";
 import { StreamableHTTPClientTransport } from "@modelcontextprotocol/sdk/client/streamableHttp.js";
 import { SSEClientTransport } from "@modelcontextprotocol/sdk/client/sse.js";
-import { LoggingMessageNotificationSchema } from "@modelcontextprotocol/sdk/types.js";
+import {
+  CreateMessageRequestSchema,
+  ElicitRequestSchema,
+  LoggingMessageNotificationSchema,
+} from "@modelcontextprotocol/sdk/types.js";
 
 const base = process.argv[2].replace(/\/$/, "");
 const fixtures = process.argv[3]?.replace(/\/$/, "");
@@ -81,9 +85,16 @@ for (const version of ["2024-11-05", "2025-03-26", "2025-06-18", "2025-11-25"]) 
 await run("ts sse", () => new SSEClientTransport(new URL(`${base}/sse`)), null);
 
 async function features(label, makeTransport) {
-  const client = new Client({ name: "ts-interop", version: "1.0.0" });
+  const client = new Client({ name: "ts-interop", version: "1.0.0" }, { capabilities: { sampling: {}, elicitation: {} } });
   const logs = [];
   client.setNotificationHandler(LoggingMessageNotificationSchema, (n) => logs.push(n.params));
+  client.setRequestHandler(CreateMessageRequestSchema, async (req) => ({
+    role: "assistant",
+    content: { type: "text", text: `four (asked: ${req.params.messages[0].content.text})` },
+    model: "interop-model",
+    stopReason: "endTurn",
+  }));
+  client.setRequestHandler(ElicitRequestSchema, async () => ({ action: "accept", content: { username: "ada", email: "ada@example.com" } }));
   try {
     await client.connect(makeTransport());
     const listed = await client.listResources();
@@ -107,6 +118,13 @@ async function features(label, makeTransport) {
     r = await client.callTool({ name: "test_tool_with_logging", arguments: {} });
     const texts = logs.map((l) => l.data);
     check(`${label}: log messages arrive before the result`, !r.isError && texts.slice(0, 3).join("|") === "Tool execution started|Tool processing data|Tool execution completed", texts);
+    const progress = [];
+    r = await client.callTool({ name: "test_tool_with_progress", arguments: {} }, undefined, { onprogress: (p) => progress.push(p.progress) });
+    check(`${label}: progress callback gets 0, 50, 100`, !r.isError && progress.join(",") === "0,50,100", { progress, r });
+    r = await client.callTool({ name: "test_sampling", arguments: { prompt: "What is 2+2?" } });
+    check(`${label}: sampling handler answers the tool`, textOf(r) === "LLM response: four (asked: What is 2+2?)", r);
+    r = await client.callTool({ name: "test_elicitation", arguments: { message: "Who are you?" } });
+    check(`${label}: elicitation handler answers the tool`, textOf(r) === 'User response: action=accept, content={"email":"ada@example.com","username":"ada"}', r);
   } catch (e) {
     check(`${label}: completed`, false, String(e?.stack ?? e));
   } finally {
