@@ -134,6 +134,19 @@ fn tools(b: ServerBuilder) -> ServerBuilder {
             });
         },
     ))
+    .tool(Tool::new(
+        "test_reconnection",
+        "Ends its SSE stream early; the result comes after the client resumes",
+        no_args(),
+        |_, responder| {
+            std::thread::spawn(move || {
+                std::thread::sleep(Duration::from_millis(100));
+                responder.context().close_stream();
+                std::thread::sleep(Duration::from_millis(300));
+                responder.finish(ToolResult::text("Reconnection test completed successfully"));
+            });
+        },
+    ))
     .tool(Tool::sync(
         "json_schema_2020_12_tool",
         "Has a JSON Schema 2020-12 input schema",

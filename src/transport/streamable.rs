@@ -11,12 +11,15 @@ use crate::http::Request;
 use crate::http::{self, Reply};
 use crate::jsonrpc::{self, Body, INVALID_REQUEST, Incoming, RequestId};
 use crate::protocol::Revision;
+use crate::replay::{self, Gap, StreamLog};
 use crate::session::{Exchange, Outgoing, Route, Session, TransportKind};
-use crate::sse::{self, StreamHandle, StreamSpec};
+use crate::sse::{self, StreamSpec};
 use std::sync::atomic::{AtomicUsize, Ordering};
 use std::sync::{Arc, Mutex};
 
 const JSON: &str = "application/json";
+/// The reconnection delay a priming event suggests (milliseconds).
+const RETRY_MS: u64 = 1000;
 /// The error a JSON answer to a cancelled request carries.
 const REQUEST_CANCELLED: i64 = -32800;
 const SSE: &str = "text/event-stream";
@@ -183,20 +186,34 @@ pub fn post(core: &Arc<Core>, req: Request, body: &[u8], sid: Option<String>, ct
         .any(|m| matches!(m, Incoming::Request(r) if core.may_stream(&session, r)));
     let sse_mode = core.config.sse_responses || wants_progress || !http::accepts_any(&req, &[JSON]);
     let exchange: Arc<dyn Exchange> = if sse_mode {
+        let stream = session.next_stream_number();
+        // 2025-11-25: a priming event (its id, empty data, a retry hint) opens the stream, so a
+        // client cut off before the first message can resume too.
+        let priming = session.revision() >= Some(Revision::V2025_11_25);
         let spec = StreamSpec {
             message_event: Some("message"),
             headers,
-            first: Vec::new(),
+            first: if priming {
+                vec![sse::Frame::Priming {
+                    id: replay::event_id(stream, 0),
+                    retry_ms: RETRY_MS,
+                }]
+            } else {
+                Vec::new()
+            },
             queue: core.config.stream_queue,
-            lazy_head: true,
+            lazy_head: !priming,
         };
         match sse::open(req, spec, &core.streams, Box::new(|_, _| {})) {
             Ok(handle) => {
                 session.track_exchange_stream(handle.clone());
-                Arc::new(SseExchange {
-                    handle,
+                let x = Arc::new(SseExchange {
+                    stream,
                     remaining: AtomicUsize::new(requests),
-                })
+                    log: Mutex::new(StreamLog::new(core.config.replay_events, handle)),
+                });
+                session.keep_resumable(stream, x.clone());
+                x
             }
             Err(e) => return super::stream_not_opened(e, ctx),
         }
@@ -276,17 +293,26 @@ impl Exchange for JsonExchange {
     }
 }
 
-/// A POST answered with an SSE stream that ends after the last response.
+/// A POST answered with an SSE stream that ends after the last response. Its events have ids
+/// and stay in a bounded log, so a client that lost the stream (or that the server sent away
+/// early) resumes it with `GET` + `Last-Event-ID`.
 struct SseExchange {
-    handle: StreamHandle,
+    stream: u64,
     remaining: AtomicUsize,
+    log: Mutex<StreamLog>,
+}
+
+impl SseExchange {
+    fn log(&self) -> std::sync::MutexGuard<'_, StreamLog> {
+        self.log.lock().unwrap_or_else(|p| p.into_inner())
+    }
 }
 
 impl Exchange for SseExchange {
     /// The stream ends without the cancelled request's result.
     fn cancelled(&self, _id: &RequestId) {
         if self.remaining.fetch_sub(1, Ordering::AcqRel) == 1 {
-            self.handle.close();
+            self.log().finish_silently();
         }
     }
 
@@ -294,22 +320,24 @@ impl Exchange for SseExchange {
         true
     }
 
+    fn end_stream(&self) -> bool {
+        self.log().end_stream()
+    }
+
+    fn resume(&self, after: u64, target: sse::StreamHandle) -> Result<usize, Gap> {
+        self.log().resume(self.stream, after, target)
+    }
+
+    fn can_resume(&self) -> bool {
+        true
+    }
+
+    /// Every message is logged, so one the client could not take now is not lost: it gets it
+    /// when it resumes.
     fn deliver(&self, msg: &Outgoing) -> bool {
-        let m = sse::Msg {
-            seq: 0,
-            json: msg.json.clone(),
-        };
         let last = msg.answers.is_some() && self.remaining.fetch_sub(1, Ordering::AcqRel) == 1;
-        let frame = if last {
-            sse::Frame::Final(m)
-        } else {
-            sse::Frame::Message(m)
-        };
-        let queued = self.handle.push(frame) == sse::Push::Queued;
-        if last && !queued {
-            self.handle.close();
-        }
-        queued
+        self.log().push(self.stream, msg.json.clone(), last);
+        true
     }
 }
 
@@ -337,6 +365,9 @@ pub fn open_stream(core: &Arc<Core>, req: Request, sid: Option<String>, ctx: &Ct
         queue: core.config.stream_queue,
         lazy_head: false,
     };
+    let Some(req) = resume(core, req, &session, &spec, ctx) else {
+        return;
+    };
     let s2 = session.clone();
     match sse::open(
         req,
@@ -351,6 +382,70 @@ pub fn open_stream(core: &Arc<Core>, req: Request, sid: Option<String>, ctx: &Ct
         }
         Err(e) => super::stream_not_opened(e, ctx),
     }
+}
+
+/// `GET /mcp` with `Last-Event-ID` naming an event of a POST's stream: replays that stream's
+/// events after it and goes on with the rest. Hands the request back when there is nothing to
+/// resume (no or an unknown id, or events evicted): it then opens a fresh general stream, and the
+/// gap is logged and counted.
+fn resume(
+    core: &Arc<Core>,
+    req: Request,
+    session: &Arc<Session>,
+    spec: &StreamSpec,
+    ctx: &Ctx,
+) -> Option<Request> {
+    let Some(last) = req.header("Last-Event-ID").map(str::to_string) else {
+        return Some(req);
+    };
+    let gap = |why: &str| {
+        crate::metrics::METRICS
+            .resume_gaps
+            .fetch_add(1, Ordering::Relaxed);
+        log::info!(
+            "session {}: cannot resume after event {last:?} ({why}); a fresh stream starts",
+            session.id
+        );
+    };
+    let Some((stream, after)) = replay::parse_event_id(&last) else {
+        gap("not an event id of this server");
+        return Some(req);
+    };
+    let Some(x) = session.resumable(stream) else {
+        gap("unknown or expired stream");
+        return Some(req);
+    };
+    let spec = StreamSpec {
+        message_event: spec.message_event,
+        headers: spec.headers.clone(),
+        first: Vec::new(),
+        queue: spec.queue,
+        lazy_head: false,
+    };
+    match sse::open(req, spec, &core.streams, Box::new(|_, _| {})) {
+        Ok(handle) => match x.resume(after, handle.clone()) {
+            Ok(n) => {
+                crate::metrics::METRICS
+                    .streams_resumed
+                    .fetch_add(1, Ordering::Relaxed);
+                log::debug!(
+                    "session {}: stream {stream} resumed after {after}, {n} event(s) replayed",
+                    session.id
+                );
+                session.track_exchange_stream(handle);
+            }
+            Err(g) => {
+                gap(if g == Gap::Evicted {
+                    "events evicted from the replay log"
+                } else {
+                    "no such event"
+                });
+                handle.close();
+            }
+        },
+        Err(e) => super::stream_not_opened(e, ctx),
+    }
+    None
 }
 
 /// `DELETE /mcp`: ends the session; its id answers 404 from then on.
