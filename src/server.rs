@@ -124,7 +124,7 @@ impl ServerBuilder {
         .header("Retry-After", "1");
         let listener = Listener::new(socket, c.limits(), max_connections, refusal);
         let core = Arc::new(Core {
-            sessions: Sessions::new(c.max_sessions, c.outbox_limit),
+            sessions: Sessions::new(c.max_sessions, c.outbox_limit).with_replay(c.replay_events),
             features: self.features,
             timer: Timer::start(1024)?,
             pool: Pool::start(c.workers, c.queue)?,

@@ -68,6 +68,9 @@ pub trait Exchange: Send + Sync {
     }
 }
 
+/// The stream number of a session's general channel in event ids (`0-<seq>`).
+pub const GENERAL_STREAM: u64 = 0;
+
 /// How many recent POST streams of a session can be resumed.
 const RESUMABLE_STREAMS: usize = 16;
 
@@ -94,6 +97,8 @@ struct State {
     /// attached (it got earlier ones only from the outbox, if at all).
     streams: Vec<(StreamHandle, u64)>,
     outbox: VecDeque<Msg>,
+    /// The general channel's recent messages (stream 0 of the session's event ids).
+    general_log: VecDeque<Msg>,
     next_seq: u64,
     /// SSE streams answering single HTTP exchanges; tracked only for keepalives and shutdown.
     exchange_streams: Vec<StreamHandle>,
@@ -115,17 +120,25 @@ pub struct Session {
     pub id: String,
     pub kind: TransportKind,
     outbox_limit: usize,
+    /// Messages of the general channel kept for `Last-Event-ID` (0: none, the legacy transport).
+    replay: usize,
     /// Requests running across all sessions (for graceful shutdown).
     active: Arc<AtomicUsize>,
     state: Mutex<State>,
 }
 
 impl Session {
-    fn new(kind: TransportKind, outbox_limit: usize, active: Arc<AtomicUsize>) -> Session {
+    fn new(
+        kind: TransportKind,
+        outbox_limit: usize,
+        replay: usize,
+        active: Arc<AtomicUsize>,
+    ) -> Session {
         Session {
             id: uuid::Uuid::new_v4().to_string(),
             kind,
             outbox_limit,
+            replay,
             active,
             state: Mutex::new(State {
                 last_activity: Instant::now(),
@@ -137,6 +150,7 @@ impl Session {
                 subscriptions: HashSet::new(),
                 streams: Vec::new(),
                 outbox: VecDeque::new(),
+                general_log: VecDeque::new(),
                 next_seq: 1,
                 exchange_streams: Vec::new(),
                 in_flight: 0,
@@ -340,12 +354,21 @@ impl Session {
         if s.ended {
             return;
         }
-        let msg = Msg {
-            seq: s.next_seq,
-            json,
-            id: None,
-        };
+        let seq = s.next_seq;
         s.next_seq += 1;
+        // The general channel is stream 0 of the session's event ids; the legacy transport's
+        // session dies with its stream, so it keeps no log and sends no ids.
+        let msg = Msg {
+            seq,
+            json,
+            id: (self.replay > 0).then(|| crate::replay::event_id(GENERAL_STREAM, seq)),
+        };
+        if self.replay > 0 {
+            if s.general_log.len() >= self.replay {
+                s.general_log.pop_front();
+            }
+            s.general_log.push_back(msg.clone());
+        }
         let mut delivered = false;
         let mut stuck = Vec::new();
         for (h, _) in &s.streams {
@@ -421,6 +444,41 @@ impl Session {
                 }
             }
         }
+    }
+
+    /// Attaches a general stream that resumes after event `after` of the general channel: it gets
+    /// exactly the logged messages that followed, and the outbox is dropped (everything in it
+    /// either came before `after`, which the client has, or is in the log). A gap (the id is
+    /// unknown, or its successors were evicted) leaves the stream unattached.
+    pub fn resume_general(
+        &self,
+        after: u64,
+        handle: StreamHandle,
+    ) -> Result<usize, crate::replay::Gap> {
+        let mut s = self.state();
+        if after >= s.next_seq || self.replay == 0 {
+            return Err(crate::replay::Gap::Unknown);
+        }
+        let first_kept = s.general_log.front().map_or(s.next_seq, |m| m.seq);
+        if after + 1 < first_kept {
+            return Err(crate::replay::Gap::Evicted);
+        }
+        s.last_activity = Instant::now();
+        s.streams.retain(|(h, _)| !h.is_closed());
+        let replay: Vec<Msg> = s
+            .general_log
+            .iter()
+            .filter(|m| m.seq > after)
+            .cloned()
+            .collect();
+        let n = replay.len();
+        for m in replay {
+            let _ = handle.push(Frame::Message(m));
+        }
+        s.outbox.clear();
+        let since = s.next_seq;
+        s.streams.push((handle, since));
+        Ok(n)
     }
 
     /// Attaches a general stream and hands it the outbox, oldest first.
@@ -543,6 +601,7 @@ pub struct Sessions {
     map: Mutex<HashMap<String, Arc<Session>>>,
     max: usize,
     outbox_limit: usize,
+    replay: usize,
     active: Arc<AtomicUsize>,
     pub created: AtomicUsize,
     pub expired: AtomicUsize,
@@ -554,10 +613,17 @@ impl Sessions {
             map: Mutex::new(HashMap::new()),
             max,
             outbox_limit,
+            replay: 256,
             active: Arc::new(AtomicUsize::new(0)),
             created: AtomicUsize::new(0),
             expired: AtomicUsize::new(0),
         }
+    }
+
+    /// Messages of each session's general channel kept for `Last-Event-ID` (`--replay-events`).
+    pub fn with_replay(mut self, events: usize) -> Sessions {
+        self.replay = events;
+        self
     }
 
     fn map(&self) -> MutexGuard<'_, HashMap<String, Arc<Session>>> {
@@ -569,7 +635,17 @@ impl Sessions {
         if m.len() >= self.max {
             return Err(TooManySessions);
         }
-        let s = Arc::new(Session::new(kind, self.outbox_limit, self.active.clone()));
+        let replay = if kind == TransportKind::Legacy {
+            0
+        } else {
+            self.replay
+        };
+        let s = Arc::new(Session::new(
+            kind,
+            self.outbox_limit,
+            replay,
+            self.active.clone(),
+        ));
         self.created.fetch_add(1, Ordering::Relaxed);
         m.insert(s.id.clone(), s.clone());
         log::info!("session {} opened ({kind:?})", s.id);

@@ -5,13 +5,17 @@
 mod common;
 use common::schema::check_message;
 use common::*;
-use fastmcp_server::{Config, ServerBuilder, Tool, ToolResult};
+use fastmcp_server::{Config, ServerBuilder, ServerHandle, Tool, ToolResult};
 use serde_json::{Value, json};
 use std::time::Duration;
 
 const ACCEPT: (&str, &str) = ("Accept", "application/json, text/event-stream");
 
 fn serve(replay_events: usize) -> String {
+    serve_with_handle(replay_events).0
+}
+
+fn serve_with_handle(replay_events: usize) -> (String, ServerHandle) {
     let config = Config {
         host: "127.0.0.1".into(),
         port: 0,
@@ -51,8 +55,9 @@ fn serve(replay_events: usize) -> String {
         .bind()
         .expect("bind");
     let addr = server.local_addr().to_string();
+    let handle = server.handle();
     std::thread::spawn(move || server.run());
-    addr
+    (addr, handle)
 }
 
 struct Client {
@@ -214,4 +219,118 @@ fn evicted_and_unknown_ids_start_a_fresh_stream() {
     let fresh = c.resume("999-1");
     assert_eq!(fresh.status, 200);
     assert_eq!(gaps(), before + 2);
+}
+
+fn tool(n: u32) -> Tool {
+    Tool::sync(
+        format!("t{n}"),
+        "Added at run time",
+        json!({"type":"object"}),
+        |_| ToolResult::text(""),
+    )
+}
+
+#[test]
+fn the_general_stream_resumes_exactly_after_the_last_event_seen() {
+    let (addr, handle) = serve_with_handle(256);
+    let c = Client::new(&addr, "2025-11-25");
+    let get = |last: Option<&str>| {
+        let mut h = vec![
+            ("Accept", "text/event-stream"),
+            ("Mcp-Session-Id", c.sid.as_str()),
+            ("MCP-Protocol-Version", c.rev),
+        ];
+        if let Some(l) = last {
+            h.push(("Last-Event-ID", l));
+        }
+        let s = Sse::open(&addr, "/mcp", &h);
+        assert_eq!(s.status, 200);
+        s
+    };
+    let mut g = get(None);
+    std::thread::sleep(Duration::from_millis(100));
+    handle.add_tool(tool(1));
+    let (first, v) = next(&mut g, c.rev);
+    assert_eq!(
+        (first.as_str(), v["method"].as_str()),
+        ("0-1", Some("notifications/tools/list_changed"))
+    );
+    g.disconnect();
+    for n in 2..=5 {
+        handle.add_tool(tool(n));
+    }
+    std::thread::sleep(Duration::from_millis(500));
+    let mut resumed = get(Some(&first));
+    let ids: Vec<String> = (0..4).map(|_| next(&mut resumed, c.rev).0).collect();
+    assert_eq!(
+        ids,
+        ["0-2", "0-3", "0-4", "0-5"],
+        "exactly the missed events, once"
+    );
+    assert!(
+        resumed.next_event(Duration::from_millis(700)).is_none(),
+        "nothing twice"
+    );
+}
+
+#[test]
+fn the_seed_stream_resumes_exactly_after_the_last_event_seen() {
+    let addr = serve(256);
+    let (mut sse, sid) = seed_session(&addr);
+    seed_initialize(&addr, &mut sse, &sid);
+    seed_post(&addr, &sid, r#"{"jsonrpc":"2.0","id":1,"method":"ping"}"#);
+    let ev = sse.next_event(T).unwrap();
+    assert_eq!(ev.json()["id"], 1);
+    let seen = ev.id.expect("seed events carry ids");
+    sse.disconnect();
+    for id in 2..=4 {
+        seed_post(
+            &addr,
+            &sid,
+            &format!(r#"{{"jsonrpc":"2.0","id":{id},"method":"ping"}}"#),
+        );
+    }
+    std::thread::sleep(Duration::from_millis(500));
+    let mut back = Sse::open(
+        &addr,
+        &format!("/notifications?session_id={sid}"),
+        &[("Last-Event-ID", &seen)],
+    );
+    assert_eq!(back.status, 200);
+    let greeting = back.next_event(T).unwrap();
+    assert!(greeting.data.starts_with("Connected to session"));
+    let got: Vec<Value> = (0..3).map(|_| back.next_json(T)["id"].clone()).collect();
+    assert_eq!(got, [json!(2), json!(3), json!(4)]);
+    assert!(
+        back.next_event(Duration::from_millis(700)).is_none(),
+        "nothing twice"
+    );
+}
+
+#[test]
+fn an_evicted_general_id_falls_back_to_the_outbox() {
+    let addr = serve(2);
+    let (mut sse, sid) = seed_session(&addr);
+    seed_initialize(&addr, &mut sse, &sid);
+    // The answer to initialize was the general channel's first event.
+    let first_id = "0-1";
+    sse.disconnect();
+    std::thread::sleep(Duration::from_millis(300));
+    for id in 2..=5 {
+        seed_post(
+            &addr,
+            &sid,
+            &format!(r#"{{"jsonrpc":"2.0","id":{id},"method":"ping"}}"#),
+        );
+    }
+    std::thread::sleep(Duration::from_millis(300));
+    let mut back = Sse::open(
+        &addr,
+        &format!("/notifications?session_id={sid}"),
+        &[("Last-Event-ID", first_id)],
+    );
+    back.next_event(T).unwrap();
+    // The log kept only two, so the outbox (which kept all) is delivered instead.
+    let got: Vec<Value> = (0..4).map(|_| back.next_json(T)["id"].clone()).collect();
+    assert_eq!(got, [json!(2), json!(3), json!(4), json!(5)]);
 }

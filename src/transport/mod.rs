@@ -11,10 +11,14 @@ pub struct Ctx {
     pub cors: Vec<(String, String)>,
 }
 
+use crate::dispatch::Core;
 use crate::http::Reply;
 use crate::http::Request;
 use crate::jsonrpc::{self, Body, INVALID_REQUEST, Incoming};
-use crate::sse::OpenError;
+use crate::session::Session;
+use crate::sse::{self, OpenError, StreamSpec};
+use std::sync::Arc;
+use std::sync::atomic::Ordering;
 
 /// Parses a body that must hold exactly one message (the seed and 2024-11-05 transports define no
 /// batches); otherwise answers 400 itself and returns None.
@@ -39,6 +43,71 @@ fn parse_single(req: Request, body: &[u8], ctx: &Ctx) -> Option<(Request, Incomi
             None
         }
     }
+}
+
+/// Opens a general stream of `session` (Streamable HTTP GET, seed `/notifications`), resuming
+/// the general channel after `Last-Event-ID` when the request names one of its events: the
+/// client then gets exactly what followed. Without an id, or when it cannot be resumed (the gap is
+/// logged and counted), the stream starts fresh with the outbox. `replace` closes the session's
+/// other general streams (Streamable HTTP has one; the seed transport allows several).
+fn open_general(
+    core: &Arc<Core>,
+    req: Request,
+    session: &Arc<Session>,
+    spec: StreamSpec,
+    replace: bool,
+    ctx: &Ctx,
+) {
+    let resume_after = match req.header("Last-Event-ID") {
+        None => None,
+        Some(last) => match crate::replay::parse_event_id(last) {
+            Some((crate::session::GENERAL_STREAM, after)) => Some(after),
+            _ => {
+                gap(session, last, "unknown, or no longer kept");
+                None
+            }
+        },
+    };
+    let s2 = session.clone();
+    let on_end = Box::new(move |id, left| s2.detach(id, left));
+    match sse::open(req, spec, &core.streams, on_end) {
+        Ok(handle) => {
+            let id = handle.id;
+            let resumed = resume_after.map(|after| session.resume_general(after, handle.clone()));
+            match resumed {
+                Some(Ok(n)) => {
+                    crate::metrics::METRICS
+                        .streams_resumed
+                        .fetch_add(1, Ordering::Relaxed);
+                    log::debug!(
+                        "session {}: general stream resumed, {n} event(s) replayed",
+                        session.id
+                    );
+                }
+                Some(Err(_)) => {
+                    gap(session, "", "the events after it are no longer kept");
+                    session.attach(handle);
+                }
+                None => session.attach(handle),
+            }
+            log::debug!("session {}: stream {id} opened", session.id);
+            if replace {
+                session.close_streams_except(id);
+            }
+        }
+        Err(e) => stream_not_opened(e, ctx),
+    }
+}
+
+/// A `Last-Event-ID` that cannot be resumed: logged and counted; a fresh stream starts.
+pub(crate) fn gap(session: &Session, last: &str, why: &str) {
+    crate::metrics::METRICS
+        .resume_gaps
+        .fetch_add(1, Ordering::Relaxed);
+    log::info!(
+        "session {}: cannot resume after event {last:?} ({why}); a fresh stream starts",
+        session.id
+    );
 }
 
 /// Answers a request whose SSE stream could not be opened.

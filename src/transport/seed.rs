@@ -1,6 +1,6 @@
 //! The seed transport: `GET /notifications` opens a session stream, `POST /mcp?session_id=…`
 //! answers 202 and the JSON-RPC answer arrives on the stream(s). Every open stream of a session
-//! receives every message of that session.
+//! receives every message of that session; a reconnect with `Last-Event-ID` resumes after it.
 
 use super::Ctx;
 use crate::dispatch::Core;
@@ -8,7 +8,7 @@ use crate::http::Request;
 use crate::http::{self, Reply};
 use crate::jsonrpc::INVALID_REQUEST;
 use crate::session::{Route, Session, TransportKind};
-use crate::sse::{self, Frame, StreamSpec};
+use crate::sse::{Frame, StreamSpec};
 use std::sync::Arc;
 
 /// `GET /notifications[?session_id=…]`.
@@ -44,15 +44,8 @@ pub fn open_stream(core: &Arc<Core>, req: Request, ctx: &Ctx) {
         queue: core.config.stream_queue,
         lazy_head: false,
     };
-    let s2 = session.clone();
-    let on_end = Box::new(move |id, leftovers| s2.detach(id, leftovers));
-    match sse::open(req, spec, &core.streams, on_end) {
-        Ok(handle) => {
-            log::debug!("session {}: stream {} opened", session.id, handle.id);
-            session.attach(handle);
-        }
-        Err(e) => super::stream_not_opened(e, ctx),
-    }
+    // `Last-Event-ID` on a reconnect resumes exactly after the last message the client saw.
+    super::open_general(core, req, &session, spec, false, ctx);
 }
 
 /// `POST /mcp` for a seed session: 202 now, the answer on the session's streams.

@@ -365,30 +365,17 @@ pub fn open_stream(core: &Arc<Core>, req: Request, sid: Option<String>, ctx: &Ct
         queue: core.config.stream_queue,
         lazy_head: false,
     };
-    let Some(req) = resume(core, req, &session, &spec, ctx) else {
+    let Some(req) = resume_post_stream(core, req, &session, &spec, ctx) else {
         return;
     };
-    let s2 = session.clone();
-    match sse::open(
-        req,
-        spec,
-        &core.streams,
-        Box::new(move |id, left| s2.detach(id, left)),
-    ) {
-        Ok(handle) => {
-            let id = handle.id;
-            session.attach(handle);
-            session.close_streams_except(id);
-        }
-        Err(e) => super::stream_not_opened(e, ctx),
-    }
+    super::open_general(core, req, &session, spec, true, ctx);
 }
 
 /// `GET /mcp` with `Last-Event-ID` naming an event of a POST's stream: replays that stream's
-/// events after it and goes on with the rest. Hands the request back when there is nothing to
-/// resume (no or an unknown id, or events evicted): it then opens a fresh general stream, and the
-/// gap is logged and counted.
-fn resume(
+/// events after it and goes on with the rest. Hands the request back for the general stream
+/// otherwise (no id, an id of the general channel, or a POST stream that is no longer kept: that
+/// gap is logged and counted, and a fresh general stream starts).
+fn resume_post_stream(
     core: &Arc<Core>,
     req: Request,
     session: &Arc<Session>,
@@ -398,21 +385,14 @@ fn resume(
     let Some(last) = req.header("Last-Event-ID").map(str::to_string) else {
         return Some(req);
     };
-    let gap = |why: &str| {
-        crate::metrics::METRICS
-            .resume_gaps
-            .fetch_add(1, Ordering::Relaxed);
-        log::info!(
-            "session {}: cannot resume after event {last:?} ({why}); a fresh stream starts",
-            session.id
-        );
-    };
     let Some((stream, after)) = replay::parse_event_id(&last) else {
-        gap("not an event id of this server");
         return Some(req);
     };
+    if stream == crate::session::GENERAL_STREAM {
+        return Some(req);
+    }
+    // A stream no longer kept: the general stream opens fresh and counts the gap.
     let Some(x) = session.resumable(stream) else {
-        gap("unknown or expired stream");
         return Some(req);
     };
     let spec = StreamSpec {
@@ -435,11 +415,12 @@ fn resume(
                 session.track_exchange_stream(handle);
             }
             Err(g) => {
-                gap(if g == Gap::Evicted {
+                let why = if g == Gap::Evicted {
                     "events evicted from the replay log"
                 } else {
                     "no such event"
-                });
+                };
+                super::gap(session, &last, why);
                 handle.close();
             }
         },
