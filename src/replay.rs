@@ -38,17 +38,31 @@ pub(crate) struct StreamLog {
     done: bool,
     /// Where new events go; `None` while the client is away.
     target: Option<StreamHandle>,
+    /// Whether a client resumed this stream (its first stream is then obsolete).
+    resumed: bool,
 }
 
 impl StreamLog {
-    pub fn new(cap: usize, target: StreamHandle) -> StreamLog {
+    /// A log whose stream is not open yet: it is findable (and resumable) before its first byte
+    /// is sent, so a client that resumes at once never misses it.
+    pub fn new(cap: usize) -> StreamLog {
         StreamLog {
             cap: cap.max(1),
             events: VecDeque::new(),
             // 0 is the priming event's id.
             next_seq: 1,
             done: false,
-            target: Some(target),
+            target: None,
+            resumed: false,
+        }
+    }
+
+    /// Attaches the stream the request was first answered on, unless a client already resumed.
+    pub fn attach_first(&mut self, target: StreamHandle) {
+        if self.resumed {
+            target.close();
+        } else {
+            self.target = Some(target);
         }
     }
 
@@ -112,6 +126,7 @@ impl StreamLog {
         if after + 1 < first_kept {
             return Err(Gap::Evicted);
         }
+        self.resumed = true;
         if let Some(old) = self.target.take() {
             old.close();
         }

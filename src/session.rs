@@ -99,6 +99,9 @@ struct State {
     outbox: VecDeque<Msg>,
     /// The general channel's recent messages (stream 0 of the session's event ids).
     general_log: VecDeque<Msg>,
+    /// General streams attached by a resume: they got everything before their attach point
+    /// from the log, so messages a dead stream hands back are not theirs to receive again.
+    resumed_streams: HashSet<u64>,
     next_seq: u64,
     /// SSE streams answering single HTTP exchanges; tracked only for keepalives and shutdown.
     exchange_streams: Vec<StreamHandle>,
@@ -151,6 +154,7 @@ impl Session {
                 streams: Vec::new(),
                 outbox: VecDeque::new(),
                 general_log: VecDeque::new(),
+                resumed_streams: HashSet::new(),
                 next_seq: 1,
                 exchange_streams: Vec::new(),
                 in_flight: 0,
@@ -439,7 +443,8 @@ impl Session {
         }
         for m in leftovers {
             for (h, since) in &open {
-                if *since > m.seq {
+                // A resumed stream was replayed everything before its resume point.
+                if *since > m.seq && !s.resumed_streams.contains(&h.id) {
                     let _ = h.push(Frame::Message(m.clone()));
                 }
             }
@@ -477,6 +482,7 @@ impl Session {
         }
         s.outbox.clear();
         let since = s.next_seq;
+        s.resumed_streams.insert(handle.id);
         s.streams.push((handle, since));
         Ok(n)
     }
@@ -502,6 +508,7 @@ impl Session {
         let mut s = self.state();
         s.last_activity = Instant::now();
         s.streams.retain(|(h, _)| h.id != stream_id);
+        s.resumed_streams.remove(&stream_id);
         if !leftovers.is_empty() {
             log::debug!(
                 "session {}: stream {stream_id} ended with {} undelivered message(s)",

@@ -144,3 +144,34 @@ fn the_session_dies_with_its_stream() {
     );
     assert_eq!(r.status, 404);
 }
+
+#[test]
+fn progress_then_the_result_on_the_session_stream() {
+    let srv = Server::start(&["--progress-interval-ms", "300"]);
+    let (mut sse, endpoint) = open(&srv.addr);
+    let post = |body: &str| assert_eq!(post_json(&srv.addr, &endpoint, &[], body).status, 202);
+    post(
+        r#"{"jsonrpc":"2.0","id":1,"method":"initialize","params":{"protocolVersion":"2024-11-05","capabilities":{},"clientInfo":{"name":"t","version":"1"}}}"#,
+    );
+    assert_eq!(sse.next_json(T)["id"], 1);
+    post(
+        r#"{"jsonrpc":"2.0","id":2,"method":"tools/call","params":{"name":"sleep","arguments":{"seconds":1},"_meta":{"progressToken":"lp"}}}"#,
+    );
+    let mut progress = Vec::new();
+    let result = loop {
+        let v = sse.next_json(T);
+        check_message("2024-11-05", &v, None);
+        if v.get("id").is_some() {
+            break v;
+        }
+        assert_eq!(v["params"]["progressToken"], "lp");
+        assert!(
+            v["params"].get("message").is_none(),
+            "no progress message before 2025-03-26"
+        );
+        progress.push(v["params"]["progress"].as_f64().unwrap());
+    };
+    assert_eq!(result["id"], 2);
+    assert!(progress.len() >= 3, "{progress:?}");
+    assert!(progress.windows(2).all(|w| w[0] < w[1]), "{progress:?}");
+}

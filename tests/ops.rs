@@ -206,3 +206,63 @@ fn health_needs_the_token_unless_public() {
         "only the ops endpoints are public"
     );
 }
+
+/// 500 clients vanish at once with a reset (seed streams, legacy streams, and POSTs waiting on a
+/// parked call): threads and sessions return to their baseline.
+#[test]
+fn five_hundred_abrupt_disconnects_leave_nothing_behind() {
+    use std::io::Write;
+    let srv = Server::start(&["--keepalive-secs", "1", "--session-ttl-secs", "1"]);
+    std::thread::sleep(Duration::from_millis(300));
+    let threads0 = srv.threads();
+    let sessions = || {
+        request(&srv.addr, "GET", "/health", &[], "").json()["sessions"]
+            .as_u64()
+            .unwrap()
+    };
+    let sid = streamable_session(&srv.addr);
+    let mut conns: Vec<std::net::TcpStream> = Vec::new();
+    for i in 0..500 {
+        let mut s = std::net::TcpStream::connect(&srv.addr).unwrap();
+        let req = match i % 3 {
+            0 => "GET /notifications HTTP/1.1\r\nHost: localhost\r\n\r\n".to_string(),
+            1 => "GET /sse HTTP/1.1\r\nHost: localhost\r\nAccept: text/event-stream\r\n\r\n"
+                .to_string(),
+            _ => {
+                let body = format!(
+                    r#"{{"jsonrpc":"2.0","id":{i},"method":"tools/call","params":{{"name":"sleep","arguments":{{"seconds":1}},"_meta":{{"progressToken":{i}}}}}}}"#
+                );
+                format!(
+                    "POST /mcp HTTP/1.1\r\nHost: localhost\r\nContent-Type: application/json\r\nAccept: application/json, text/event-stream\r\nMcp-Session-Id: {sid}\r\nMCP-Protocol-Version: 2025-06-18\r\nContent-Length: {}\r\n\r\n{body}",
+                    body.len()
+                )
+            }
+        };
+        s.write_all(req.as_bytes()).unwrap();
+        conns.push(s);
+    }
+    assert!(
+        (0..100).any(|_| {
+            std::thread::sleep(Duration::from_millis(50));
+            srv.threads() >= threads0 + 450
+        }),
+        "the clients are being served: {} threads",
+        srv.threads()
+    );
+    assert!(sessions() > 300, "{}", sessions());
+    for s in conns {
+        // A reset, not a close: the client is simply gone.
+        let _ = socket2::SockRef::from(&s).set_linger(Some(Duration::ZERO));
+        drop(s);
+    }
+    let settled = (0..300).any(|_| {
+        std::thread::sleep(Duration::from_millis(100));
+        srv.threads() <= threads0 && sessions() == 0
+    });
+    assert!(
+        settled,
+        "threads {} (baseline {threads0}), sessions {}",
+        srv.threads(),
+        sessions()
+    );
+}

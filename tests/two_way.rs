@@ -185,7 +185,14 @@ fn cancelled_calls_leave_the_timer_and_send_no_result() {
     let srv = Server::start(&[]);
     let addr = srv.addr.clone();
     let s = Session::new(&addr, json!({}));
-    let baseline = s.metric("fastmcp_timer_tasks");
+    // The periodic duties (keepalives, expiry) are the baseline; a just-started server's timer
+    // may not have counted them yet.
+    let baseline = (0..40)
+        .find_map(|_| {
+            std::thread::sleep(Duration::from_millis(25));
+            Some(s.metric("fastmcp_timer_tasks")).filter(|&n| n > 0)
+        })
+        .expect("the timer's periodic duties");
     // An SSE answer: the stream ends without a result.
     let mut long_sleep = call(1, "sleep", Some(json!({"progressToken": "c"})));
     long_sleep["params"]["arguments"] = json!({"seconds": 10});
@@ -216,7 +223,8 @@ fn cancelled_calls_leave_the_timer_and_send_no_result() {
             std::thread::sleep(Duration::from_millis(50));
             s.metric("fastmcp_timer_tasks") <= baseline
         }),
-        "the parked call left the timer"
+        "the parked call left the timer: {} tasks, baseline {baseline}",
+        s.metric("fastmcp_timer_tasks")
     );
     assert_eq!(s.metric("fastmcp_requests_cancelled_total"), 1);
     // A JSON answer cannot stay silent: -32800.

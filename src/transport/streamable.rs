@@ -204,15 +204,17 @@ pub fn post(core: &Arc<Core>, req: Request, body: &[u8], sid: Option<String>, ct
             queue: core.config.stream_queue,
             lazy_head: !priming,
         };
+        // Findable before the stream's first byte (the priming event) can reach the client.
+        let x = Arc::new(SseExchange {
+            stream,
+            remaining: AtomicUsize::new(requests),
+            log: Mutex::new(StreamLog::new(core.config.replay_events)),
+        });
+        session.keep_resumable(stream, x.clone());
         match sse::open(req, spec, &core.streams, Box::new(|_, _| {})) {
             Ok(handle) => {
                 session.track_exchange_stream(handle.clone());
-                let x = Arc::new(SseExchange {
-                    stream,
-                    remaining: AtomicUsize::new(requests),
-                    log: Mutex::new(StreamLog::new(core.config.replay_events, handle)),
-                });
-                session.keep_resumable(stream, x.clone());
+                x.log().attach_first(handle);
                 x
             }
             Err(e) => return super::stream_not_opened(e, ctx),

@@ -8,6 +8,7 @@ import { Client } from "@modelcontextprotocol/sdk/client/index.js";
 import { StreamableHTTPClientTransport } from "@modelcontextprotocol/sdk/client/streamableHttp.js";
 import { SSEClientTransport } from "@modelcontextprotocol/sdk/client/sse.js";
 import {
+  CallToolResultSchema,
   CreateMessageRequestSchema,
   ElicitRequestSchema,
   LoggingMessageNotificationSchema,
@@ -131,6 +132,36 @@ async function features(label, makeTransport) {
     await client.close().catch(() => {});
   }
 }
+
+/** The client cuts its connection mid-call; a new client on the same session resumes the call's
+ * stream with Last-Event-ID and gets the result. */
+async function resume(label) {
+  const url = new URL(`${base}/mcp`);
+  const first = new Client({ name: "ts-interop", version: "1.0.0" });
+  const cut = new StreamableHTTPClientTransport(url);
+  try {
+    await first.connect(cut);
+    const sessionId = cut.sessionId;
+    const call = { method: "tools/call", params: { name: "sleep", arguments: { seconds: 2 }, _meta: { progressToken: "resume-1" } } };
+    let token;
+    let seen;
+    const sawId = new Promise((resolve) => (seen = resolve));
+    const abandoned = first.request(call, CallToolResultSchema, { onresumptiontoken: (t) => { token = t; seen(); } }).catch((e) => e);
+    await sawId;
+    await cut.close();
+    await abandoned;
+    const second = new Client({ name: "ts-interop", version: "1.0.0" });
+    const again = new StreamableHTTPClientTransport(url, { sessionId });
+    await second.connect(again);
+    const r = await second.request(call, CallToolResultSchema, { resumptionToken: token });
+    check(`${label}: resumed after a cut connection (Last-Event-ID ${token})`, textOf(r) === "Slept for 2 seconds", r);
+    await second.close();
+  } catch (e) {
+    check(`${label}: completed`, false, String(e?.stack ?? e));
+  }
+}
+
+await resume("ts streamable resume");
 
 if (fixtures) {
   await features("ts streamable features", () => new StreamableHTTPClientTransport(new URL(`${fixtures}/mcp`)));
