@@ -116,9 +116,16 @@ impl StreamLog {
         }
     }
 
-    /// Resumes on `target` after event `after`: replays the logged events that follow it, then
-    /// keeps writing new ones there (or ends, if the request is done).
-    pub fn resume(&mut self, stream: u64, after: u64, target: StreamHandle) -> Result<usize, Gap> {
+    /// Resumes after event `after` on a stream `open` opens with the replayed events as its first
+    /// frames (written before anything queued, so a long replay is never cut by the queue bound),
+    /// then keeps writing new events there, or ends it if the request is done. Under this log's
+    /// lock, so no event slips between replay and attach.
+    pub fn resume(
+        &mut self,
+        stream: u64,
+        after: u64,
+        open: &mut dyn FnMut(Vec<Frame>) -> Option<StreamHandle>,
+    ) -> Result<usize, Gap> {
         if after >= self.next_seq {
             return Err(Gap::Unknown);
         }
@@ -126,35 +133,34 @@ impl StreamLog {
         if after + 1 < first_kept {
             return Err(Gap::Evicted);
         }
+        let last_seq = self.next_seq - 1;
+        let replay: Vec<Frame> = self
+            .events
+            .iter()
+            .filter(|(s, _)| *s > after)
+            .map(|(seq, json)| {
+                let msg = Msg {
+                    seq: *seq,
+                    json: json.clone(),
+                    id: Some(event_id(stream, *seq)),
+                };
+                if self.done && *seq == last_seq {
+                    Frame::Final(msg)
+                } else {
+                    Frame::Message(msg)
+                }
+            })
+            .collect();
+        let n = replay.len();
         self.resumed = true;
         if let Some(old) = self.target.take() {
             old.close();
         }
-        let replay: Vec<(u64, Arc<str>)> = self
-            .events
-            .iter()
-            .filter(|(s, _)| *s > after)
-            .cloned()
-            .collect();
-        let n = replay.len();
-        let last_seq = self.next_seq - 1;
-        for (seq, json) in replay {
-            let msg = Msg {
-                seq,
-                json,
-                id: Some(event_id(stream, seq)),
-            };
-            let frame = if self.done && seq == last_seq {
-                Frame::Final(msg)
-            } else {
-                Frame::Message(msg)
-            };
-            let _ = target.push(frame);
-        }
+        let Some(target) = open(replay) else {
+            return Ok(n);
+        };
         if self.done {
-            if n == 0 {
-                target.close();
-            }
+            target.close();
         } else {
             self.target = Some(target);
         }

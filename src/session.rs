@@ -62,8 +62,13 @@ pub trait Exchange: Send + Sync {
     fn can_resume(&self) -> bool {
         false
     }
-    /// Resumes the exchange's stream on `target` after event `after`.
-    fn resume(&self, _after: u64, _target: StreamHandle) -> Result<usize, crate::replay::Gap> {
+    /// Resumes the exchange's stream after event `after` on a stream `open` opens with the
+    /// replayed events as its first frames.
+    fn resume(
+        &self,
+        _after: u64,
+        _open: &mut dyn FnMut(Vec<Frame>) -> Option<StreamHandle>,
+    ) -> Result<usize, crate::replay::Gap> {
         Err(crate::replay::Gap::Unknown)
     }
 }
@@ -451,15 +456,26 @@ impl Session {
         }
     }
 
-    /// Attaches a general stream that resumes after event `after` of the general channel: it gets
-    /// exactly the logged messages that followed, and the outbox is dropped (everything in it
-    /// either came before `after`, which the client has, or is in the log). A gap (the id is
-    /// unknown, or its successors were evicted) leaves the stream unattached.
-    pub fn resume_general(
+    /// What a priming event of a new general stream names (`0-<seq>`): the last event before
+    /// anything this stream will be handed (the outbox's oldest message, else the next one), so
+    /// a client that resumes after it never misses one.
+    pub fn general_position(&self) -> Arc<str> {
+        let s = self.state();
+        let next = s.outbox.front().map_or(s.next_seq, |m| m.seq);
+        crate::replay::event_id(GENERAL_STREAM, next - 1)
+    }
+
+    /// Opens (with `open`) and attaches a general stream that resumes after event `after` of the
+    /// general channel: its first frames are exactly the logged messages that followed (written
+    /// before anything queued, so a long replay is never cut by the stream's queue bound), and the
+    /// outbox is dropped (everything in it either came before `after`, which the client has, or is
+    /// in the log). Under the session's lock, so no message slips between replay and attach. A gap
+    /// (the id is unknown, or its successors were evicted) opens nothing.
+    pub fn resume_general<E>(
         &self,
         after: u64,
-        handle: StreamHandle,
-    ) -> Result<usize, crate::replay::Gap> {
+        open: impl FnOnce(Vec<Frame>) -> Result<StreamHandle, E>,
+    ) -> Result<Result<(usize, u64), E>, crate::replay::Gap> {
         let mut s = self.state();
         if after >= s.next_seq || self.replay == 0 {
             return Err(crate::replay::Gap::Unknown);
@@ -468,23 +484,25 @@ impl Session {
         if after + 1 < first_kept {
             return Err(crate::replay::Gap::Evicted);
         }
-        s.last_activity = Instant::now();
-        s.streams.retain(|(h, _)| !h.is_closed());
-        let replay: Vec<Msg> = s
+        let replay: Vec<Frame> = s
             .general_log
             .iter()
             .filter(|m| m.seq > after)
-            .cloned()
+            .map(|m| Frame::Message(m.clone()))
             .collect();
         let n = replay.len();
-        for m in replay {
-            let _ = handle.push(Frame::Message(m));
-        }
+        let handle = match open(replay) {
+            Ok(h) => h,
+            Err(e) => return Ok(Err(e)),
+        };
+        s.last_activity = Instant::now();
+        s.streams.retain(|(h, _)| !h.is_closed());
         s.outbox.clear();
         let since = s.next_seq;
-        s.resumed_streams.insert(handle.id);
+        let id = handle.id;
+        s.resumed_streams.insert(id);
         s.streams.push((handle, since));
-        Ok(n)
+        Ok(Ok((n, id)))
     }
 
     /// Attaches a general stream and hands it the outbox, oldest first.

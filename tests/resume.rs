@@ -382,3 +382,115 @@ fn a_resume_that_races_the_dead_stream_is_still_exactly_once() {
         );
     }
 }
+
+/// A 2025-11-25 GET stream opens with a priming event; a client cut off right after it resumes
+/// from its id and misses nothing.
+#[test]
+fn the_get_stream_opens_with_a_priming_event() {
+    let (addr, handle) = serve_with_handle(256);
+    let c = Client::new(&addr, "2025-11-25");
+    let h = [
+        ("Accept", "text/event-stream"),
+        ("Mcp-Session-Id", c.sid.as_str()),
+        ("MCP-Protocol-Version", c.rev),
+    ];
+    let mut g = Sse::open(&addr, "/mcp", &h);
+    let priming = g.next_raw(T).unwrap();
+    assert_eq!(
+        (priming.id.as_deref(), priming.data.as_str()),
+        (Some("0-0"), "")
+    );
+    g.disconnect();
+    std::thread::sleep(Duration::from_millis(100));
+    handle.add_tool(tool(1));
+    handle.add_tool(tool(2));
+    std::thread::sleep(Duration::from_millis(400));
+    let mut h2 = h.to_vec();
+    h2.push(("Last-Event-ID", "0-0"));
+    let mut back = Sse::open(&addr, "/mcp", &h2);
+    let p = back.next_raw(T).unwrap();
+    assert_eq!(
+        p.id.as_deref(),
+        Some("0-0"),
+        "the priming names the resume point"
+    );
+    let ids: Vec<String> = (0..2).map(|_| next(&mut back, c.rev).0).collect();
+    assert_eq!(ids, ["0-1", "0-2"]);
+    assert!(back.next_event(Duration::from_millis(500)).is_none());
+}
+
+/// A client that stops reading has its stream closed when its queue fills (others are never
+/// stalled); it resumes from the log and gets every message exactly once, in order.
+#[test]
+fn a_stuck_client_is_cut_and_resumes_from_the_log() {
+    let config = Config {
+        host: "127.0.0.1".into(),
+        port: 0,
+        stream_queue: 8,
+        write_timeout: Duration::from_secs(2),
+        ..Config::default()
+    };
+    let server = ServerBuilder::new(config)
+        .builtin_tools()
+        .bind()
+        .expect("bind");
+    let addr = server.local_addr().to_string();
+    std::thread::spawn(move || server.run());
+    let (mut sse, sid) = seed_session(&addr);
+    seed_initialize(&addr, &mut sse, &sid);
+    // Stop reading; 30 MB of answers fill the socket buffers and then the stream's queue.
+    let pad = "p".repeat(150_000);
+    for id in 1..=200 {
+        seed_post(
+            &addr,
+            &sid,
+            &format!(
+                r#"{{"jsonrpc":"2.0","id":{id},"method":"echo","params":{{"message":"{pad}"}}}}"#
+            ),
+        );
+    }
+    let streams = || {
+        request(&addr, "GET", "/health", &[], "").json()["streams"]
+            .as_u64()
+            .unwrap()
+    };
+    assert!(
+        (0..100).any(|_| {
+            std::thread::sleep(Duration::from_millis(100));
+            streams() == 0
+        }),
+        "the stuck stream was closed"
+    );
+    drop(sse);
+    let mut back = Sse::open(
+        &addr,
+        &format!("/notifications?session_id={sid}"),
+        &[("Last-Event-ID", "0-1")],
+    );
+    back.next_event(T).unwrap();
+    // Workers answer concurrently, so answers are in the order they were produced (their event
+    // ids), not in request order: each exactly once, in event order.
+    let mut seqs = Vec::new();
+    let mut ids: Vec<u64> = Vec::new();
+    for _ in 0..200 {
+        let ev = back.next_event(T).expect("an event");
+        seqs.push(
+            ev.id
+                .as_deref()
+                .unwrap()
+                .split_once('-')
+                .unwrap()
+                .1
+                .parse::<u64>()
+                .unwrap(),
+        );
+        ids.push(ev.json()["id"].as_u64().unwrap());
+    }
+    assert!(
+        seqs.windows(2).all(|w| w[0] < w[1]),
+        "in event order: {seqs:?}"
+    );
+    ids.sort_unstable();
+    assert_eq!(ids, (1..=200).collect::<Vec<_>>(), "every message once");
+    assert!(back.next_event(Duration::from_millis(500)).is_none());
+}

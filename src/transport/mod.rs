@@ -69,27 +69,65 @@ fn open_general(
         },
     };
     let s2 = session.clone();
-    let on_end = Box::new(move |id, left| s2.detach(id, left));
+    let on_end: sse::OnEnd = Box::new(move |id, left| s2.detach(id, left));
+    let Some(after) = resume_after else {
+        return attach_fresh(core, req, session, spec, on_end, replace, ctx);
+    };
+    // The resumed stream's priming event names where the client said it was; the replayed
+    // messages follow it as the stream's first frames.
+    let mut spec = spec;
+    for f in &mut spec.first {
+        if let sse::Frame::Priming { id, .. } = f {
+            *id = crate::replay::event_id(crate::session::GENERAL_STREAM, after);
+        }
+    }
+    // Moved into the opener only when the resume goes ahead; a gap hands them back.
+    let mut parts = Some((req, spec, on_end));
+    let resumed = session.resume_general(after, |replay| {
+        let Some((req, mut spec, on_end)) = parts.take() else {
+            return Err(None);
+        };
+        spec.first.extend(replay);
+        sse::open(req, spec, &core.streams, on_end).map_err(Some)
+    });
+    match resumed {
+        Ok(Ok((n, id))) => {
+            crate::metrics::METRICS
+                .streams_resumed
+                .fetch_add(1, Ordering::Relaxed);
+            log::debug!(
+                "session {}: general stream {id} resumed, {n} event(s) replayed",
+                session.id
+            );
+            if replace {
+                session.close_streams_except(id);
+            }
+        }
+        Ok(Err(Some(e))) => stream_not_opened(e, ctx),
+        Ok(Err(None)) => {}
+        Err(_) => {
+            gap(session, "", "the events after it are no longer kept");
+            if let Some((req, spec, on_end)) = parts.take() {
+                attach_fresh(core, req, session, spec, on_end, replace, ctx);
+            }
+        }
+    }
+}
+
+/// Opens a general stream that starts fresh with the session's outbox.
+fn attach_fresh(
+    core: &Arc<Core>,
+    req: Request,
+    session: &Arc<Session>,
+    spec: StreamSpec,
+    on_end: sse::OnEnd,
+    replace: bool,
+    ctx: &Ctx,
+) {
     match sse::open(req, spec, &core.streams, on_end) {
         Ok(handle) => {
             let id = handle.id;
-            let resumed = resume_after.map(|after| session.resume_general(after, handle.clone()));
-            match resumed {
-                Some(Ok(n)) => {
-                    crate::metrics::METRICS
-                        .streams_resumed
-                        .fetch_add(1, Ordering::Relaxed);
-                    log::debug!(
-                        "session {}: general stream resumed, {n} event(s) replayed",
-                        session.id
-                    );
-                }
-                Some(Err(_)) => {
-                    gap(session, "", "the events after it are no longer kept");
-                    session.attach(handle);
-                }
-                None => session.attach(handle),
-            }
+            session.attach(handle);
             log::debug!("session {}: stream {id} opened", session.id);
             if replace {
                 session.close_streams_except(id);

@@ -326,8 +326,12 @@ impl Exchange for SseExchange {
         self.log().end_stream()
     }
 
-    fn resume(&self, after: u64, target: sse::StreamHandle) -> Result<usize, Gap> {
-        self.log().resume(self.stream, after, target)
+    fn resume(
+        &self,
+        after: u64,
+        open: &mut dyn FnMut(Vec<sse::Frame>) -> Option<sse::StreamHandle>,
+    ) -> Result<usize, Gap> {
+        self.log().resume(self.stream, after, open)
     }
 
     fn can_resume(&self) -> bool {
@@ -360,10 +364,19 @@ pub fn open_stream(core: &Arc<Core>, req: Request, sid: Option<String>, ctx: &Ct
     if let Err(msg) = protocol_header_ok(&req, &session) {
         return error(req, 400, &msg, ctx);
     }
+    // 2025-11-25: the stream opens with a priming event naming the general channel's position.
+    let first = if session.revision() >= Some(Revision::V2025_11_25) {
+        vec![sse::Frame::Priming {
+            id: session.general_position(),
+            retry_ms: RETRY_MS,
+        }]
+    } else {
+        Vec::new()
+    };
     let spec = StreamSpec {
         message_event: Some("message"),
         headers: session_headers(&session, ctx),
-        first: Vec::new(),
+        first,
         queue: core.config.stream_queue,
         lazy_head: false,
     };
@@ -397,38 +410,59 @@ fn resume_post_stream(
     let Some(x) = session.resumable(stream) else {
         return Some(req);
     };
-    let spec = StreamSpec {
-        message_event: spec.message_event,
-        headers: spec.headers.clone(),
-        first: Vec::new(),
-        queue: spec.queue,
-        lazy_head: false,
-    };
-    match sse::open(req, spec, &core.streams, Box::new(|_, _| {})) {
-        Ok(handle) => match x.resume(after, handle.clone()) {
-            Ok(n) => {
-                crate::metrics::METRICS
-                    .streams_resumed
-                    .fetch_add(1, Ordering::Relaxed);
-                log::debug!(
-                    "session {}: stream {stream} resumed after {after}, {n} event(s) replayed",
-                    session.id
-                );
-                session.track_exchange_stream(handle);
-            }
-            Err(g) => {
-                let why = if g == Gap::Evicted {
-                    "events evicted from the replay log"
-                } else {
-                    "no such event"
-                };
-                super::gap(session, &last, why);
-                handle.close();
-            }
+    let mut parts = Some((
+        req,
+        StreamSpec {
+            message_event: spec.message_event,
+            headers: spec.headers.clone(),
+            first: Vec::new(),
+            queue: spec.queue,
+            lazy_head: false,
         },
-        Err(e) => super::stream_not_opened(e, ctx),
+    ));
+    let mut opened: Option<sse::StreamHandle> = None;
+    let mut failed = None;
+    let result = x.resume(after, &mut |replay| {
+        let (req, mut spec) = parts.take()?;
+        spec.first = replay;
+        match sse::open(req, spec, &core.streams, Box::new(|_, _| {})) {
+            Ok(h) => {
+                opened = Some(h.clone());
+                Some(h)
+            }
+            Err(e) => {
+                failed = Some(e);
+                None
+            }
+        }
+    });
+    match result {
+        Ok(n) => {
+            if let Some(e) = failed {
+                super::stream_not_opened(e, ctx);
+                return None;
+            }
+            crate::metrics::METRICS
+                .streams_resumed
+                .fetch_add(1, Ordering::Relaxed);
+            log::debug!(
+                "session {}: stream {stream} resumed after {after}, {n} event(s) replayed",
+                session.id
+            );
+            if let Some(h) = opened {
+                session.track_exchange_stream(h);
+            }
+            None
+        }
+        Err(g) => {
+            log::debug!(
+                "session {}: stream {stream} cannot resume after {after}: {g:?}",
+                session.id
+            );
+            // Nothing was opened: a fresh general stream starts instead (and counts the gap).
+            parts.take().map(|(req, _)| req)
+        }
     }
-    None
 }
 
 /// `DELETE /mcp`: ends the session; its id answers 404 from then on.
