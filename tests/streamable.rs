@@ -461,7 +461,10 @@ fn get_stream_rules_and_replacement() {
     );
     // 2025-11-25: the stream opens with a priming event (an id, empty data), then keepalives.
     let priming = second.next_raw(T).expect("a priming event");
-    assert!(priming.id.is_some() && priming.data.is_empty(), "{priming:?}");
+    assert!(
+        priming.id.is_some() && priming.data.is_empty(),
+        "{priming:?}"
+    );
     let ka = second
         .next_raw(Duration::from_secs(3))
         .expect("keepalive on the new stream");
