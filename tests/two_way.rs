@@ -109,6 +109,10 @@ fn asking_server(config: Config) -> String {
                 let out = describe(r.context().sample(json!({"messages":[{"role":"user","content":{"type":"text","text":"hi"}}],"maxTokens":5})));
                 r.finish(out)
             }))
+            .tool(Tool::new("elicit_url", "Sends the user to a URL", json!({"type":"object"}), move |_, r| {
+                let out = describe(r.context().elicit_url("Sign in", "https://example.com/login", "e-1"));
+                r.finish(out)
+            }))
             .tool(Tool::new("roots", "Lists roots", json!({"type":"object"}), move |_, r| {
                 let out = describe(r.context().list_roots());
                 r.finish(out)
@@ -426,4 +430,65 @@ fn cancelling_a_call_that_waits_for_the_client_wakes_it() {
     assert!(sse.ended(T), "the stream ends without a result");
     assert!(start.elapsed() < Duration::from_secs(5));
     assert_eq!(s.metric("fastmcp_requests_running"), 0);
+}
+
+#[test]
+fn url_mode_elicitation_needs_2025_11_25_and_the_url_capability() {
+    let addr = asking_server(local(|_| {}));
+    let body = json!({"jsonrpc":"2.0","id":0,"method":"initialize","params":{"protocolVersion":"2025-11-25","capabilities":{"elicitation":{"form":{},"url":{}}},"clientInfo":{"name":"url","version":"1"}}});
+    let r = post_json(&addr, "/mcp", &[ACCEPT], &body.to_string());
+    let sid = r.header("Mcp-Session-Id").unwrap().to_string();
+    let h = [
+        ACCEPT,
+        ("Mcp-Session-Id", sid.as_str()),
+        ("MCP-Protocol-Version", "2025-11-25"),
+        ("Content-Type", "application/json"),
+    ];
+    let mut sse = Sse::open_with(
+        &addr,
+        "POST",
+        "/mcp",
+        &h,
+        &call(1, "elicit_url", None).to_string(),
+    );
+    let req = loop {
+        let v = sse.next_json(T);
+        if v.get("method").is_some() {
+            break v;
+        }
+    };
+    check_message("2025-11-25", &req, None);
+    assert_eq!(req["method"], "elicitation/create");
+    assert_eq!(
+        (
+            req["params"]["mode"].as_str(),
+            req["params"]["url"].as_str()
+        ),
+        (Some("url"), Some("https://example.com/login"))
+    );
+    let answer = json!({"jsonrpc":"2.0","id":req["id"],"result":{"action":"accept"}});
+    assert_eq!(
+        post_json(&addr, "/mcp", &h[..3], &answer.to_string()).status,
+        202
+    );
+    let done = sse.next_json(T);
+    assert!(
+        done["result"]["content"][0]["text"]
+            .as_str()
+            .unwrap()
+            .contains("accept"),
+        "{done}"
+    );
+
+    // A form-only client (or an older revision) gets an error the tool can handle.
+    let s = Session::new(&addr, json!({"elicitation": {}}));
+    let mut sse = s.stream(&call(2, "elicit_url", None));
+    let v = next(&mut sse);
+    assert!(
+        v["result"]["content"][0]["text"]
+            .as_str()
+            .unwrap()
+            .contains("elicitation.url"),
+        "{v}"
+    );
 }
