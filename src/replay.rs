@@ -29,6 +29,18 @@ pub(crate) enum Gap {
     Unknown,
 }
 
+/// Whether a log whose oldest kept event is `first_kept` and whose next event will be `next_seq`
+/// can resume a client that saw everything up to `after`: the one rule behind exactly-once.
+pub(crate) fn can_resume(after: u64, first_kept: u64, next_seq: u64) -> Result<(), Gap> {
+    if after >= next_seq {
+        Err(Gap::Unknown)
+    } else if after + 1 < first_kept {
+        Err(Gap::Evicted)
+    } else {
+        Ok(())
+    }
+}
+
 /// One resumable stream: its log, and the SSE stream it is being written to now, if any.
 pub(crate) struct StreamLog {
     cap: usize,
@@ -126,13 +138,8 @@ impl StreamLog {
         after: u64,
         open: &mut dyn FnMut(Vec<Frame>) -> Option<StreamHandle>,
     ) -> Result<usize, Gap> {
-        if after >= self.next_seq {
-            return Err(Gap::Unknown);
-        }
         let first_kept = self.events.front().map_or(self.next_seq, |(s, _)| *s);
-        if after + 1 < first_kept {
-            return Err(Gap::Evicted);
-        }
+        can_resume(after, first_kept, self.next_seq)?;
         let last_seq = self.next_seq - 1;
         let replay: Vec<Frame> = self
             .events
@@ -171,6 +178,16 @@ impl StreamLog {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn resume_rule() {
+        // Events 5..=9 kept, 10 next.
+        assert_eq!(can_resume(4, 5, 10), Ok(()), "saw 4: replay 5..=9");
+        assert_eq!(can_resume(9, 5, 10), Ok(()), "saw all: replay nothing");
+        assert_eq!(can_resume(3, 5, 10), Err(Gap::Evicted), "4 is gone");
+        assert_eq!(can_resume(10, 5, 10), Err(Gap::Unknown), "never sent");
+        assert_eq!(can_resume(0, 1, 1), Ok(()), "nothing logged yet");
+    }
 
     #[test]
     fn event_ids_round_trip() {

@@ -477,13 +477,11 @@ impl Session {
         open: impl FnOnce(Vec<Frame>) -> Result<StreamHandle, E>,
     ) -> Result<Result<(usize, u64), E>, crate::replay::Gap> {
         let mut s = self.state();
-        if after >= s.next_seq || self.replay == 0 {
+        if self.replay == 0 {
             return Err(crate::replay::Gap::Unknown);
         }
         let first_kept = s.general_log.front().map_or(s.next_seq, |m| m.seq);
-        if after + 1 < first_kept {
-            return Err(crate::replay::Gap::Evicted);
-        }
+        crate::replay::can_resume(after, first_kept, s.next_seq)?;
         let replay: Vec<Frame> = s
             .general_log
             .iter()

@@ -221,6 +221,23 @@ fn evicted_and_unknown_ids_start_a_fresh_stream() {
     assert_eq!(gaps(), before + 2);
 }
 
+/// Waits (up to 10 s) until the server reports no open stream.
+fn wait_for_no_streams(addr: &str, what: &str) {
+    let streams = || {
+        request(addr, "GET", "/health", &[], "").json()["streams"]
+            .as_u64()
+            .unwrap()
+    };
+    assert!(
+        (0..100).any(|_| {
+            std::thread::sleep(Duration::from_millis(100));
+            streams() == 0
+        }),
+        "{what}: {}",
+        request(addr, "GET", "/health", &[], "").body
+    );
+}
+
 fn tool(n: u32) -> Tool {
     Tool::sync(
         format!("t{n}"),
@@ -319,19 +336,7 @@ fn an_evicted_general_id_falls_back_to_the_outbox() {
     // A message written to the dead socket gets the server to notice (its answer is handed back
     // to the outbox); once the stream is gone, every later message waits in the outbox too.
     seed_post(&addr, &sid, r#"{"jsonrpc":"2.0","id":2,"method":"ping"}"#);
-    let streams = || {
-        request(&addr, "GET", "/health", &[], "").json()["streams"]
-            .as_u64()
-            .unwrap()
-    };
-    assert!(
-        (0..100).any(|_| {
-            std::thread::sleep(Duration::from_millis(50));
-            streams() == 0
-        }),
-        "health: {}",
-        request(&addr, "GET", "/health", &[], "").body
-    );
+    wait_for_no_streams(&addr, "the dead stream was let go");
     for id in 3..=6 {
         seed_post(
             &addr,
@@ -449,18 +454,7 @@ fn a_stuck_client_is_cut_and_resumes_from_the_log() {
             ),
         );
     }
-    let streams = || {
-        request(&addr, "GET", "/health", &[], "").json()["streams"]
-            .as_u64()
-            .unwrap()
-    };
-    assert!(
-        (0..100).any(|_| {
-            std::thread::sleep(Duration::from_millis(100));
-            streams() == 0
-        }),
-        "the stuck stream was closed"
-    );
+    wait_for_no_streams(&addr, "the stuck stream was closed");
     drop(sse);
     let mut back = Sse::open(
         &addr,
