@@ -7,8 +7,8 @@
 
 use fastmcp_server::config::{Cli, USAGE, parse_args};
 use fastmcp_server::{
-    Content, Context, LogLevel, Prompt, PromptMessage, Resource, ResourceContents, ResourceError,
-    ResourceTemplate, Responder, ServerBuilder, Tool, ToolResult,
+    ClientRequestError, Content, Context, InputRequest, LogLevel, Prompt, PromptMessage, Resource,
+    ResourceContents, ResourceError, ResourceTemplate, Responder, ServerBuilder, Tool, ToolResult,
 };
 use serde_json::json;
 use std::time::Duration;
@@ -185,22 +185,6 @@ fn tools(b: ServerBuilder) -> ServerBuilder {
 /// Tools that ask the client for input. Each runs on its own thread: it waits for the client's
 /// answer, and no worker should wait with it.
 fn asking_tools(b: ServerBuilder) -> ServerBuilder {
-    fn on_thread(
-        f: impl Fn(&Context, &serde_json::Map<String, serde_json::Value>) -> ToolResult
-        + Send
-        + Sync
-        + 'static,
-    ) -> impl Fn(&serde_json::Map<String, serde_json::Value>, Responder) + Send + Sync + 'static
-    {
-        let f = std::sync::Arc::new(f);
-        move |args, responder| {
-            let (f, args) = (f.clone(), args.clone());
-            std::thread::spawn(move || {
-                let result = f(responder.context(), &args);
-                responder.finish(result);
-            });
-        }
-    }
     let elicited =
         |label: &str, r: Result<serde_json::Value, fastmcp_server::ClientRequestError>| match r {
             Ok(v) => ToolResult::text(format!(
@@ -291,6 +275,272 @@ fn asking_tools(b: ServerBuilder) -> ServerBuilder {
             });
             elicited("Elicitation completed", ctx.elicit("Please select options from the enum fields", schema))
         }),
+    ))
+}
+
+/// Runs a tool body on its own thread: in a session revision its questions to the client block
+/// until answered (in 2026-07-28 they return at once, answered or not).
+fn on_thread(
+    f: impl Fn(&Context, &serde_json::Map<String, serde_json::Value>) -> ToolResult
+    + Send
+    + Sync
+    + 'static,
+) -> impl Fn(&serde_json::Map<String, serde_json::Value>, Responder) + Send + Sync + 'static {
+    let f = std::sync::Arc::new(f);
+    move |args, responder| {
+        let (f, args) = (f.clone(), args.clone());
+        std::thread::spawn(move || {
+            let result = f(responder.context(), &args);
+            responder.finish(result);
+        });
+    }
+}
+
+fn ask_name(message: &str) -> InputRequest {
+    InputRequest::elicitation(
+        message,
+        json!({"type": "object", "properties": {"name": {"type": "string"}}, "required": ["name"]}),
+    )
+}
+
+fn failed(e: ClientRequestError) -> ToolResult {
+    ToolResult::error(format!("Could not ask the client: {e}"))
+}
+
+/// Fixtures of the revision 2026-07-28 scenarios: multi round-trip tools (each written once, and
+/// working in session revisions too, where the questions are requests to the client), list
+/// changes for `subscriptions/listen`, logging opt-in, and an `x-mcp-header` argument.
+fn stateless_tools(b: ServerBuilder) -> ServerBuilder {
+    b.tool(Tool::new(
+        "test_input_required_result_elicitation",
+        "Asks the user's name, then greets them",
+        no_args(),
+        on_thread(|ctx, _| match ctx.ask_client(&[("user_name", ask_name("What is your name?"))]) {
+            Ok(a) => ToolResult::text(format!(
+                "Hello, {}!",
+                a["user_name"]["content"]["name"].as_str().unwrap_or("stranger")
+            )),
+            Err(e) => failed(e),
+        }),
+    ))
+    .tool(Tool::new(
+        "test_input_required_result_sampling",
+        "Asks the client's model a question",
+        no_args(),
+        on_thread(|ctx, _| {
+            let q = InputRequest::sampling(json!({
+                "messages": [{"role": "user", "content": {"type": "text", "text": "What is the capital of France?"}}],
+                "maxTokens": 100
+            }));
+            match ctx.ask_client(&[("capital_question", q)]) {
+                Ok(a) => ToolResult::text(format!(
+                    "The model says: {}",
+                    a["capital_question"]["content"]["text"].as_str().unwrap_or("")
+                )),
+                Err(e) => failed(e),
+            }
+        }),
+    ))
+    .tool(Tool::new(
+        "test_input_required_result_list_roots",
+        "Lists the client's roots",
+        no_args(),
+        on_thread(|ctx, _| match ctx.ask_client(&[("client_roots", InputRequest::roots())]) {
+            Ok(a) => ToolResult::text(format!("Client roots: {}", a["client_roots"]["roots"])),
+            Err(e) => failed(e),
+        }),
+    ))
+    .tool(Tool::new(
+        "test_input_required_result_request_state",
+        "Asks for a confirmation; the answer travels in the signed request state",
+        no_args(),
+        on_thread(|ctx, _| {
+            let q = InputRequest::elicitation(
+                "Please confirm",
+                json!({"type": "object", "properties": {"ok": {"type": "boolean"}}, "required": ["ok"]}),
+            );
+            match ctx.ask_client(&[("confirm", q)]) {
+                Ok(a) => ToolResult::text(format!("state-ok: confirmed={}", a["confirm"]["content"]["ok"])),
+                Err(e) => failed(e),
+            }
+        }),
+    ))
+    .tool(Tool::new(
+        "test_input_required_result_multiple_inputs",
+        "Asks for a name, a greeting and the roots at once",
+        no_args(),
+        on_thread(|ctx, _| {
+            let greeting = InputRequest::sampling(json!({
+                "messages": [{"role": "user", "content": {"type": "text", "text": "Generate a greeting"}}],
+                "maxTokens": 50
+            }));
+            let questions = [
+                ("user_name", ask_name("What is your name?")),
+                ("greeting", greeting),
+                ("client_roots", InputRequest::roots()),
+            ];
+            match ctx.ask_client(&questions) {
+                Ok(a) => ToolResult::text(format!(
+                    "{} {} (roots: {})",
+                    a["greeting"]["content"]["text"].as_str().unwrap_or("Hello"),
+                    a["user_name"]["content"]["name"].as_str().unwrap_or(""),
+                    a["client_roots"]["roots"]
+                )),
+                Err(e) => failed(e),
+            }
+        }),
+    ))
+    .tool(Tool::new(
+        "test_input_required_result_multi_round",
+        "Asks two questions, one after the other",
+        no_args(),
+        on_thread(|ctx, _| {
+            let name = match ctx.ask_client(&[("step1", ask_name("Step 1: What is your name?"))]) {
+                Ok(a) => a["step1"]["content"]["name"].as_str().unwrap_or("").to_string(),
+                Err(e) => return failed(e),
+            };
+            let color = InputRequest::elicitation(
+                "Step 2: What is your favorite color?",
+                json!({"type": "object", "properties": {"color": {"type": "string"}}, "required": ["color"]}),
+            );
+            match ctx.ask_client(&[("step2", color)]) {
+                Ok(a) => ToolResult::text(format!(
+                    "{name} likes {}",
+                    a["step2"]["content"]["color"].as_str().unwrap_or("")
+                )),
+                Err(e) => failed(e),
+            }
+        }),
+    ))
+    .tool(Tool::new(
+        "test_input_required_result_tampered_state",
+        "Asks a question; its request state is signed, so a changed state is refused",
+        no_args(),
+        on_thread(|ctx, _| match ctx.ask_client(&[("user_name", ask_name("What is your name?"))]) {
+            Ok(_) => ToolResult::text("state verified"),
+            Err(e) => failed(e),
+        }),
+    ))
+    .tool(Tool::new(
+        "test_input_required_result_capabilities",
+        "Asks only what the client can answer",
+        no_args(),
+        on_thread(|ctx, _| {
+            let mut questions = Vec::new();
+            if ctx.client_supports("elicitation") {
+                questions.push(("user_name", ask_name("What is your name?")));
+            }
+            if ctx.client_supports("sampling") {
+                questions.push((
+                    "greeting",
+                    InputRequest::sampling(json!({
+                        "messages": [{"role": "user", "content": {"type": "text", "text": "Generate a greeting"}}],
+                        "maxTokens": 50
+                    })),
+                ));
+            }
+            if ctx.client_supports("roots") {
+                questions.push(("client_roots", InputRequest::roots()));
+            }
+            match ctx.ask_client(&questions) {
+                Ok(a) => ToolResult::text(format!("answered: {}", a.len())),
+                Err(e) => failed(e),
+            }
+        }),
+    ))
+    .tool(Tool::new(
+        "test_missing_capability",
+        "Needs sampling whether or not the client declared it",
+        no_args(),
+        on_thread(|ctx, _| {
+            let params = json!({
+                "messages": [{"role": "user", "content": {"type": "text", "text": "Say hi"}}],
+                "maxTokens": 10
+            });
+            match ctx.sample(params) {
+                Ok(_) => ToolResult::text("sampled"),
+                Err(e) => failed(e),
+            }
+        }),
+    ))
+    .tool(Tool::new(
+        "test_streaming_elicitation",
+        "Reports progress, then asks the user something",
+        no_args(),
+        on_thread(|ctx, _| {
+            ctx.progress(0.0, Some(1.0), Some("asking"));
+            match ctx.elicit("Continue?", json!({"type": "object", "properties": {"ok": {"type": "boolean"}}})) {
+                Ok(a) => ToolResult::text(format!("answer: {a}")),
+                Err(e) => failed(e),
+            }
+        }),
+    ))
+    .tool(Tool::new(
+        "test_logging_tool",
+        "Logs three messages",
+        no_args(),
+        on_thread(|ctx, _| {
+            for m in ["Tool execution started", "Tool processing data", "Tool execution completed"] {
+                ctx.log(LogLevel::Info, m);
+            }
+            ToolResult::text("logged")
+        }),
+    ))
+    .tool(Tool::new(
+        "test_trigger_tool_change",
+        "Adds or removes the tool test_dynamic_tool",
+        no_args(),
+        on_thread(|ctx, _| {
+            let server = ctx.server();
+            if !server.remove_tool("test_dynamic_tool") {
+                server.add_tool(Tool::sync("test_dynamic_tool", "Comes and goes", no_args(), |_| {
+                    ToolResult::text("here")
+                }));
+            }
+            ToolResult::text("tool list changed")
+        }),
+    ))
+    .tool(Tool::new(
+        "test_trigger_prompt_change",
+        "Adds or removes the prompt test_dynamic_prompt",
+        no_args(),
+        on_thread(|ctx, _| {
+            let server = ctx.server();
+            if !server.remove_prompt("test_dynamic_prompt") {
+                server.add_prompt(Prompt::new("test_dynamic_prompt", "Comes and goes", |_, _| {
+                    Ok(vec![PromptMessage::user(Content::text("here"))])
+                }));
+            }
+            ToolResult::text("prompt list changed")
+        }),
+    ))
+    .tool(Tool::sync(
+        "test_header_param",
+        "Echoes a region that clients mirror into the Mcp-Param-Region header",
+        json!({"type": "object", "properties": {"region": {"type": "string", "x-mcp-header": "Region"}}, "required": ["region"]}),
+        |args| {
+            ToolResult::text(format!(
+                "Region: {}",
+                args.get("region").and_then(|r| r.as_str()).unwrap_or("")
+            ))
+        },
+    ))
+    .prompt(Prompt::new(
+        "test_input_required_result_prompt",
+        "A prompt that asks the user for context first",
+        |ctx, _| {
+            let q = InputRequest::elicitation(
+                "What context should the prompt use?",
+                json!({"type": "object", "properties": {"context": {"type": "string"}}, "required": ["context"]}),
+            );
+            match ctx.ask_client(&[("user_context", q)]) {
+                Ok(a) => Ok(vec![PromptMessage::user(Content::text(format!(
+                    "Use this context: {}",
+                    a["user_context"]["content"]["context"].as_str().unwrap_or("")
+                )))]),
+                Err(e) => Err(format!("Could not ask the client: {e}")),
+            }
+        },
     ))
 }
 
@@ -422,7 +672,9 @@ fn main() {
             std::process::exit(2);
         }
     };
-    let builder = prompts(resources(asking_tools(tools(ServerBuilder::new(config)))));
+    let builder = prompts(resources(stateless_tools(asking_tools(tools(
+        ServerBuilder::new(config),
+    )))));
     let server = match builder.bind() {
         Ok(s) => s,
         Err(e) => {

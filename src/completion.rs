@@ -53,7 +53,7 @@ pub(crate) fn complete(
             match resources.template(uri) {
                 Some(t) => t.completer().cloned(),
                 None if resources.exists(uri) => None,
-                None => return Err(crate::resources::not_found(uri)),
+                None => return Err(crate::resources::not_found_in(ctx.revision(), uri)),
             }
         }
         _ => return Err(bad("\"ref.type\" must be ref/prompt or ref/resource")),

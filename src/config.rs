@@ -69,6 +69,10 @@ pub struct Config {
     pub shutdown_grace: Duration,
     /// Serve `/health` and `/metrics` without the bearer token.
     pub public_health: bool,
+    /// `ttlMs` of cacheable stateless results (discovery and the lists; revision 2026-07-28).
+    pub cache_ttl_ms: u64,
+    /// How long the `requestState` of an input-required result stays valid.
+    pub input_state_ttl: Duration,
 }
 
 impl Default for Config {
@@ -105,6 +109,8 @@ impl Default for Config {
             sse_responses: false,
             shutdown_grace: Duration::from_secs(10),
             public_health: false,
+            cache_ttl_ms: 60_000,
+            input_state_ttl: Duration::from_secs(900),
         }
     }
 }
@@ -150,6 +156,10 @@ OPTIONS:
     --sse-responses           answer Streamable HTTP requests with SSE streams, not JSON
     --shutdown-grace-secs S   on SIGTERM/SIGINT, time running requests get to finish (default 10)
     --public-health           serve /health and /metrics without the bearer token
+    --cache-ttl-ms MS         ttlMs of server/discover and list results in revision 2026-07-28
+                              (default 60000; 0 = revalidate every time)
+    --input-state-ttl-secs S  how long an input-required result's requestState stays valid
+                              (default 900)
     -h, --help                print this help
     -V, --version             print the version
 ";
@@ -280,6 +290,12 @@ pub fn parse_args(args: Vec<std::ffi::OsString>) -> Result<Cli, String> {
     c.public_health = a.contains("--public-health");
     if let Some(v) = a.opt_value_from_str("--shutdown-grace-secs").map_err(e)? {
         c.shutdown_grace = secs("--shutdown-grace-secs", v)?;
+    }
+    if let Some(v) = a.opt_value_from_str("--cache-ttl-ms").map_err(e)? {
+        c.cache_ttl_ms = v;
+    }
+    if let Some(v) = a.opt_value_from_str("--input-state-ttl-secs").map_err(e)? {
+        c.input_state_ttl = secs("--input-state-ttl-secs", v)?;
     }
     if let Some(path) = a
         .opt_value_from_str::<_, String>("--auth-token-file")

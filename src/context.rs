@@ -8,6 +8,7 @@ use crate::cancellation::Cancellation;
 use crate::dispatch::Core;
 use crate::jsonrpc::{OutNotification, OutRequest, RequestId};
 use crate::logging::{LogLevel, LogMessage};
+use crate::mrtr::{Conclusion, InputRequest, InputRound};
 use crate::protocol::Revision;
 use crate::server::ServerHandle;
 use crate::session::{Outgoing, Route, Session};
@@ -29,6 +30,9 @@ pub struct Context {
     finished: Arc<AtomicBool>,
     /// Last progress sent, as f64 bits, so progress only ever increases.
     last_progress: Arc<AtomicU64>,
+    /// A stateless request's input round (revision 2026-07-28): asks are answered from it or
+    /// become an `input_required` result instead of requests to the client.
+    round: Option<Arc<InputRound>>,
 }
 
 impl Context {
@@ -54,6 +58,30 @@ impl Context {
             cancel,
             finished: Arc::new(AtomicBool::new(false)),
             last_progress: Arc::new(AtomicU64::new(f64::NEG_INFINITY.to_bits())),
+            round: None,
+        }
+    }
+
+    /// Gives a stateless request its input round.
+    pub(crate) fn with_round(mut self, round: InputRound) -> Context {
+        self.round = Some(Arc::new(round));
+        self
+    }
+
+    /// Applies what the handler's asks came to in a stateless request: open questions replace
+    /// its result with `input_required`, an ask the client could not take is -32021. Session
+    /// revisions pass the result through.
+    pub(crate) fn conclude(
+        &self,
+        result: Result<Value, crate::jsonrpc::ErrorObject>,
+    ) -> Result<Value, crate::jsonrpc::ErrorObject> {
+        let Some(round) = &self.round else {
+            return result;
+        };
+        match round.conclude(&self.core.state_key) {
+            Conclusion::Complete => result,
+            Conclusion::MissingCapability(c) => Err(crate::stateless::missing_capability(c)),
+            Conclusion::InputRequired(r) => Ok(r),
         }
     }
 
@@ -62,7 +90,7 @@ impl Context {
         self.session.revision().unwrap_or(Revision::LATEST)
     }
 
-    /// The session's id (`Mcp-Session-Id` on Streamable HTTP).
+    /// The session's id (`Mcp-Session-Id` on Streamable HTTP; empty for a stateless request).
     pub fn session_id(&self) -> &str {
         &self.session.id
     }
@@ -72,12 +100,12 @@ impl Context {
         self.request_id.as_ref()
     }
 
-    /// `clientInfo` from `initialize` (`name`, `version`, ...).
+    /// `clientInfo` from `initialize`, or from the request's `_meta` in revision 2026-07-28.
     pub fn client_info(&self) -> Option<Value> {
         self.session.client_info()
     }
 
-    /// `capabilities` the client declared in `initialize`.
+    /// `capabilities` the client declared in `initialize`, or in the request's `_meta`.
     pub fn client_capabilities(&self) -> Option<Value> {
         self.session.client_capabilities()
     }
@@ -89,15 +117,16 @@ impl Context {
     }
 
     /// Sends a log message (`notifications/message`) to the client if `level` is at or above
-    /// the level the client set (`info` until it sets one). On Streamable HTTP it travels on the
-    /// request's own SSE stream.
+    /// the level the client set (`info` until it sets one; in revision 2026-07-28 nothing unless
+    /// the request's `_meta` names a level). On Streamable HTTP it travels on the request's own
+    /// SSE stream.
     pub fn log(&self, level: LogLevel, data: impl Into<Value>) {
         self.log_as(level, None, data)
     }
 
     /// As [`Context::log`], naming the logger.
     pub fn log_as(&self, level: LogLevel, logger: Option<&str>, data: impl Into<Value>) {
-        if level < self.session.log_level() {
+        if !self.session.log_enabled(level) {
             return;
         }
         let params = LogMessage {
@@ -158,7 +187,13 @@ impl Context {
     /// request is cancelled, or `--client-request-timeout-secs` pass. Needs the client's
     /// `sampling` capability.
     pub fn sample(&self, params: Value) -> Result<Value, ClientRequestError> {
-        self.ask("sampling", "sampling/createMessage", params)
+        self.ask_one(
+            "sampling",
+            InputRequest {
+                method: "sampling/createMessage",
+                params,
+            },
+        )
     }
 
     /// Asks the user for input through the client (`elicitation/create`, form mode): `message`
@@ -169,10 +204,12 @@ impl Context {
         message: &str,
         requested_schema: Value,
     ) -> Result<Value, ClientRequestError> {
-        self.ask(
+        self.ask_one(
             "elicitation",
-            "elicitation/create",
-            json!({"message": message, "requestedSchema": requested_schema}),
+            InputRequest {
+                method: "elicitation/create",
+                params: json!({"message": message, "requestedSchema": requested_schema}),
+            },
         )
     }
 
@@ -191,26 +228,73 @@ impl Context {
         if !url_mode {
             return Err(ClientRequestError::NotSupported("elicitation.url"));
         }
-        self.ask(
+        self.ask_one(
             "elicitation",
-            "elicitation/create",
-            json!({"mode": "url", "message": message, "url": url, "elicitationId": elicitation_id}),
+            InputRequest {
+                method: "elicitation/create",
+                params: json!({"mode": "url", "message": message, "url": url, "elicitationId": elicitation_id}),
+            },
         )
     }
 
     /// The client's roots (`roots/list`). Needs the client's `roots` capability.
     pub fn list_roots(&self) -> Result<Value, ClientRequestError> {
-        self.ask("roots", "roots/list", json!({}))
+        self.ask_one(
+            "roots",
+            InputRequest {
+                method: "roots/list",
+                params: json!({}),
+            },
+        )
+    }
+
+    /// Asks the client several things at once, each under a key of the caller's choosing, and
+    /// returns the answers by key. In a session revision the requests go one after another; in
+    /// a stateless request (2026-07-28) the open ones all go to the client in one
+    /// `input_required` result, and this returns [`ClientRequestError::InputRequired`] (return
+    /// from the handler then; it runs again with the answers). See `mrtr` for the rules.
+    pub fn ask_client(
+        &self,
+        questions: &[(&str, InputRequest)],
+    ) -> Result<Map<String, Value>, ClientRequestError> {
+        if let Some(round) = &self.round {
+            let questions: Vec<(String, InputRequest)> = questions
+                .iter()
+                .map(|(k, q)| (k.to_string(), q.clone()))
+                .collect();
+            return match round.ask(|c| self.client_supports(c), &questions) {
+                Ok(Some(answers)) => Ok(answers),
+                Ok(None) => Err(ClientRequestError::InputRequired),
+                Err(c) => Err(ClientRequestError::NotSupported(c)),
+            };
+        }
+        let mut answers = Map::new();
+        for (key, q) in questions {
+            answers.insert(key.to_string(), self.request(q.capability(), q)?);
+        }
+        Ok(answers)
+    }
+
+    /// One question under an automatic key (its kind and position among the handler's asks).
+    fn ask_one(&self, kind: &str, q: InputRequest) -> Result<Value, ClientRequestError> {
+        let Some(round) = &self.round else {
+            return self.request(q.capability(), &q);
+        };
+        let key = round.next_key(kind);
+        let mut answers = self.ask_client(&[(key.as_str(), q)])?;
+        answers
+            .remove(&key)
+            .ok_or(ClientRequestError::InputRequired)
     }
 
     /// Sends a request to the client on this request's own stream (its SSE answer on
     /// Streamable HTTP, else the session's stream) and waits for the answer.
-    fn ask(
+    fn request(
         &self,
         capability: &'static str,
-        method: &str,
-        params: Value,
+        q: &InputRequest,
     ) -> Result<Value, ClientRequestError> {
+        let (method, params) = (q.method, &q.params);
         if !self.client_supports(capability) {
             return Err(ClientRequestError::NotSupported(capability));
         }
@@ -222,7 +306,7 @@ impl Context {
             jsonrpc: "2.0",
             id: &id,
             method,
-            params: &params,
+            params,
         };
         let Ok(json) = serde_json::to_string(&msg) else {
             self.session.forget_request(&id);
@@ -330,6 +414,9 @@ pub enum ClientRequestError {
     Cancelled,
     /// The session ended before the client answered.
     Closed,
+    /// Revision 2026-07-28: the answer is not known yet. The request is answered with an
+    /// `input_required` result whatever the handler returns, and runs again with the answer.
+    InputRequired,
     /// The client answered with a JSON-RPC error.
     Rejected {
         /// The error's code.
@@ -348,6 +435,9 @@ impl std::fmt::Display for ClientRequestError {
             ClientRequestError::Timeout => f.write_str("the client did not answer in time"),
             ClientRequestError::Cancelled => f.write_str("the request was cancelled"),
             ClientRequestError::Closed => f.write_str("the session ended"),
+            ClientRequestError::InputRequired => {
+                f.write_str("input required: the client answers on the retried request")
+            }
             ClientRequestError::Rejected { code, message } => {
                 write!(f, "the client refused ({code}): {message}")
             }

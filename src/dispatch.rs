@@ -39,7 +39,7 @@ pub struct Features {
 }
 
 /// A poisoned lock only means a panic elsewhere mid-update of plain data; keep serving.
-fn read<T>(l: &RwLock<T>) -> RwLockReadGuard<'_, T> {
+pub(crate) fn read<T>(l: &RwLock<T>) -> RwLockReadGuard<'_, T> {
     l.read().unwrap_or_else(|p| p.into_inner())
 }
 
@@ -48,7 +48,7 @@ pub(crate) fn write<T>(l: &RwLock<T>) -> RwLockWriteGuard<'_, T> {
 }
 
 impl Features {
-    fn capabilities(&self, rev: Revision) -> ServerCapabilities {
+    pub(crate) fn capabilities(&self, rev: Revision) -> ServerCapabilities {
         let changing = Some(ListChanged {
             list_changed: Some(true),
         });
@@ -86,6 +86,10 @@ pub struct Core {
     pub started: std::time::Instant,
     /// The HTTP layer's counters (connections, accept errors) for `/health` and `/metrics`.
     pub http: Arc<crate::http::ListenerStats>,
+    /// Signs the `requestState` of input-required results (revision 2026-07-28).
+    pub state_key: crate::mrtr::StateKey,
+    /// `subscriptions/listen` streams and the other streams of stateless requests.
+    pub subscriptions: crate::subscriptions::Subscriptions,
 }
 
 /// Error code for requests other than `initialize`/`ping` on a session that has not been
@@ -164,11 +168,13 @@ impl Core {
         );
         // The client may be asked for input while the handler runs (sampling, elicitation,
         // roots): such requests travel on the request's own stream.
-        let may_ask = ["sampling", "elicitation", "roots"].iter().any(|c| {
-            session
-                .client_capabilities()
-                .is_some_and(|caps| caps.get(*c).is_some_and(|v| !v.is_null()))
-        });
+        // (Never in revision 2026-07-28, where the server asks through input-required results.)
+        let may_ask = session.kind != TransportKind::Stateless
+            && ["sampling", "elicitation", "roots"].iter().any(|c| {
+                session
+                    .client_capabilities()
+                    .is_some_and(|caps| caps.get(*c).is_some_and(|v| !v.is_null()))
+            });
         has_token || (runs_handler && (session.wants_logs() || may_ask))
     }
 
@@ -177,9 +183,14 @@ impl Core {
         crate::metrics::METRICS.rpc(&req.method);
         let cancel = session.begin_request(&req.id);
         let started = std::time::Instant::now();
+        let stateless = session.kind == TransportKind::Stateless;
         let reply = |result: Result<Value, ErrorObject>| {
             crate::metrics::METRICS.latency(started.elapsed());
             let response = match result {
+                Ok(v) if stateless => Response::result(
+                    req.id.clone(),
+                    crate::stateless::shape_result(&req.method, v, self.config.cache_ttl_ms),
+                ),
                 Ok(v) => Response::result(req.id.clone(), v),
                 Err(e) => Response::error(Some(req.id.clone()), e),
             };
@@ -193,6 +204,17 @@ impl Core {
             session.end_request(&req.id);
         };
         let method = req.method.as_str();
+        if stateless {
+            if !crate::stateless::METHODS.contains(&method) {
+                return reply(Err(crate::stateless::unknown_method(method)));
+            }
+            if method == "server/discover" {
+                return reply(Ok(crate::stateless::discover(
+                    self.features.capabilities(Revision::V2026_07_28),
+                    self.instructions.as_deref(),
+                )));
+            }
+        }
         if method == "initialize" {
             return reply(self.initialize(session, &req));
         }
@@ -208,33 +230,55 @@ impl Core {
         let rev = session.revision().unwrap_or(Revision::LATEST);
         let page = self.config.page_size;
         let f = &self.features;
+        let p = &req.params;
+        // A stateless request that may ask the client for input brings its answers so far.
+        let round =
+            if stateless && matches!(method, "tools/call" | "prompts/get" | "resources/read") {
+                match crate::mrtr::InputRound::from_params(
+                    &self.state_key,
+                    self.config.input_state_ttl,
+                    method,
+                    p,
+                ) {
+                    Ok(r) => Some(std::sync::Mutex::new(Some(r))),
+                    Err(e) => return reply(Err(e)),
+                }
+            } else {
+                None
+            };
         let ctx = || {
-            Context::new(
+            let c = Context::new(
                 self.clone(),
                 session.clone(),
                 route.clone(),
                 Some(req.id.clone()),
                 &req.params,
                 cancel.clone(),
-            )
+            );
+            match round
+                .as_ref()
+                .and_then(|r| r.lock().unwrap_or_else(|p| p.into_inner()).take())
+            {
+                Some(r) => c.with_round(r),
+                None => c,
+            }
         };
-        let p = &req.params;
         match method {
             "tools/list" | "list_tools" => reply(read(&f.tools).list(rev, p, page)),
             "tools/call" => self.call_tool(ctx(), &req, rev),
             "resources/list" => reply(read(&f.resources).list(rev, p, page)),
             "resources/templates/list" => reply(read(&f.resources).list_templates(rev, p, page)),
             "resources/read" => {
-                let registry = read(&f.resources).clone();
-                reply(guarded("resource", || registry.read(&ctx(), p)))
+                let (registry, c) = (read(&f.resources).clone(), ctx());
+                reply(c.conclude(guarded("resource", || registry.read(&c, p))))
             }
             "resources/subscribe" | "resources/unsubscribe" => {
                 reply(self.subscription(session, &req))
             }
             "prompts/list" => reply(read(&f.prompts).list(rev, p, page)),
             "prompts/get" => {
-                let registry = read(&f.prompts).clone();
-                reply(guarded("prompt", || registry.render(&ctx(), p)))
+                let (registry, c) = (read(&f.prompts).clone(), ctx());
+                reply(c.conclude(guarded("prompt", || registry.render(&c, p))))
             }
             "completion/complete" => {
                 let (prompts, resources) = (read(&f.prompts).clone(), read(&f.resources).clone());

@@ -17,18 +17,31 @@ pub enum Revision {
     V2025_06_18,
     /// Icons, tasks, priming events.
     V2025_11_25,
+    /// Stateless: no handshake or session; every request carries its version and client
+    /// capabilities in `_meta` (see `stateless`). Never negotiated by `initialize`.
+    V2026_07_28,
 }
 
 impl Revision {
-    /// Every revision served, oldest first.
+    /// The handshake revisions served, oldest first: what `initialize` can negotiate.
     pub const ALL: [Revision; 4] = [
         Revision::V2024_11_05,
         Revision::V2025_03_26,
         Revision::V2025_06_18,
         Revision::V2025_11_25,
     ];
-    /// The newest revision served; offered to clients asking for an unknown one.
+    /// The newest handshake revision; offered to `initialize` asking for an unknown one (or for
+    /// 2026-07-28, which has no handshake).
     pub const LATEST: Revision = Revision::V2025_11_25;
+    /// Every revision served on `/mcp`, newest first: `server/discover`'s `supportedVersions`
+    /// and the `data.supported` of -32022 (the conformance suite checks they agree).
+    pub const SUPPORTED: [Revision; 5] = [
+        Revision::V2026_07_28,
+        Revision::V2025_11_25,
+        Revision::V2025_06_18,
+        Revision::V2025_03_26,
+        Revision::V2024_11_05,
+    ];
 
     /// The revision's date string.
     pub fn as_str(self) -> &'static str {
@@ -37,12 +50,23 @@ impl Revision {
             Revision::V2025_03_26 => "2025-03-26",
             Revision::V2025_06_18 => "2025-06-18",
             Revision::V2025_11_25 => "2025-11-25",
+            Revision::V2026_07_28 => "2026-07-28",
         }
     }
 
-    /// The revision of that date string, if served.
+    /// The handshake revision of that date string, if served.
     pub fn parse(s: &str) -> Option<Revision> {
         Revision::ALL.into_iter().find(|r| r.as_str() == s)
+    }
+
+    /// Any revision of that date string we serve, stateless ones included.
+    pub fn parse_any(s: &str) -> Option<Revision> {
+        Revision::SUPPORTED.into_iter().find(|r| r.as_str() == s)
+    }
+
+    /// Whether requests of this revision are stateless (no handshake, `_meta` on each).
+    pub fn is_stateless(self) -> bool {
+        self >= Revision::V2026_07_28
     }
 
     /// Version negotiation: the requested revision if we speak it, else our newest. Never an

@@ -10,7 +10,8 @@ use serde_json::{Map, Value, json};
 use std::collections::HashMap;
 use std::sync::Arc;
 
-/// MCP's "resource not found" (2024-11-05 … 2025-11-25).
+/// MCP's "resource not found" (2024-11-05 … 2025-11-25; 2026-07-28 uses -32602 with the same
+/// `data.uri`).
 pub const RESOURCE_NOT_FOUND: i64 = -32002;
 
 /// Why a resource could not be read.
@@ -419,7 +420,7 @@ impl ResourceRegistry {
                 "contents": contents.iter().map(ResourceContents::to_wire).collect::<Vec<_>>()
             })),
             // An empty `contents` must never stand for a missing resource.
-            Ok(_) | Err(ResourceError::NotFound) => Err(not_found(uri)),
+            Ok(_) | Err(ResourceError::NotFound) => Err(not_found_in(ctx.revision(), uri)),
             Err(ResourceError::Failed(msg)) => Err(ErrorObject::new(
                 INTERNAL_ERROR,
                 format!("Reading {uri} failed: {msg}"),
@@ -433,6 +434,19 @@ pub(crate) fn required_uri(params: &Map<String, Value>) -> Result<&str, ErrorObj
         .get("uri")
         .and_then(Value::as_str)
         .ok_or_else(|| ErrorObject::new(INVALID_PARAMS, "Invalid params: \"uri\" must be a string"))
+}
+
+/// "Resource not found" as revision `rev` spells it: -32602 from 2026-07-28 (which retired
+/// -32002), with `data.uri` either way.
+pub(crate) fn not_found_in(rev: Revision, uri: &str) -> ErrorObject {
+    if rev.is_stateless() {
+        return ErrorObject {
+            code: INVALID_PARAMS,
+            message: format!("Resource not found: {uri}"),
+            data: Some(json!({ "uri": uri })),
+        };
+    }
+    not_found(uri)
 }
 
 pub(crate) fn not_found(uri: &str) -> ErrorObject {

@@ -134,6 +134,8 @@ impl ServerBuilder {
             shutting_down: Arc::new(AtomicBool::new(false)),
             started: Instant::now(),
             http: listener.stats(),
+            state_key: crate::mrtr::StateKey::random(),
+            subscriptions: Default::default(),
             config: self.config,
         });
         Ok(Server {
@@ -215,6 +217,7 @@ impl Server {
             for s in core.sessions.all() {
                 s.keepalive();
             }
+            core.subscriptions.keepalive();
             true
         });
         let core = self.core.clone();
@@ -294,6 +297,9 @@ impl ServerHandle {
     /// Tells every session subscribed to `uri` that the resource changed
     /// (`notifications/resources/updated`).
     pub fn resource_updated(&self, uri: &str) {
+        self.core
+            .subscriptions
+            .notify(crate::subscriptions::Change::Updated(uri));
         self.core.broadcast(
             "notifications/resources/updated",
             Some(serde_json::json!({ "uri": uri })),
@@ -302,6 +308,13 @@ impl ServerHandle {
     }
 
     fn changed(&self, what: &str) {
+        use crate::subscriptions::Change;
+        let change = match what {
+            "tools" => Change::Tools,
+            "prompts" => Change::Prompts,
+            _ => Change::Resources,
+        };
+        self.core.subscriptions.notify(change);
         self.core
             .broadcast(&format!("notifications/{what}/list_changed"), None, |_| {
                 true
@@ -387,12 +400,14 @@ fn graceful_shutdown(core: &Arc<Core>) {
     while core.sessions.active_requests() > 0 && Instant::now() + margin < deadline {
         std::thread::sleep(Duration::from_millis(10));
     }
+    let last = crate::sse::Frame::Event {
+        name: Some("shutdown"),
+        data: "server shutting down".into(),
+    };
     for s in core.sessions.all() {
-        s.close_streams_with(crate::sse::Frame::Event {
-            name: Some("shutdown"),
-            data: "server shutting down".into(),
-        });
+        s.close_streams_with(last.clone());
     }
+    core.subscriptions.close_all(last);
     while core.streams.open() > 0 && Instant::now() < deadline {
         std::thread::sleep(Duration::from_millis(10));
     }
@@ -489,6 +504,7 @@ fn health(core: &Core) -> Reply {
         "uptime_secs": core.started.elapsed().as_secs(),
         "sessions": core.sessions.len(),
         "streams": core.streams.open(),
+        "listeners": core.subscriptions.listeners(),
         "connections": core.http.open.load(Ordering::Relaxed),
     });
     if let Some(reason) = degraded.filter(|_| !down) {

@@ -32,6 +32,9 @@ pub enum TransportKind {
     Streamable,
     /// MCP 2024-11-05 HTTP+SSE (`/sse` + `/messages`); the session lives as long as its stream.
     Legacy,
+    /// One stateless request of revision 2026-07-28 on `/mcp`: the "session" exists only while
+    /// the request runs, is never registered, and holds what the request's `_meta` said.
+    Stateless,
 }
 
 /// A message on its way to a client, serialised once and shared by every stream it goes to.
@@ -96,6 +99,8 @@ struct State {
     client_capabilities: Option<Value>,
     /// Set by `logging/setLevel`; until then [`crate::logging::DEFAULT_LEVEL`].
     log_level: Option<LogLevel>,
+    /// No log messages at all (a stateless request that named no level).
+    muted: bool,
     /// URIs of resources this client subscribed to.
     subscriptions: HashSet<String>,
     /// General streams, each with the sequence number of the first message broadcast after it
@@ -155,6 +160,7 @@ impl Session {
                 client_info: None,
                 client_capabilities: None,
                 log_level: None,
+                muted: false,
                 subscriptions: HashSet::new(),
                 streams: Vec::new(),
                 outbox: VecDeque::new(),
@@ -212,10 +218,10 @@ impl Session {
         self.state().client_capabilities.clone()
     }
 
-    pub fn log_level(&self) -> LogLevel {
-        self.state()
-            .log_level
-            .unwrap_or(crate::logging::DEFAULT_LEVEL)
+    /// Whether a log message at `level` goes to this client.
+    pub fn log_enabled(&self, level: LogLevel) -> bool {
+        let s = self.state();
+        !s.muted && level >= s.log_level.unwrap_or(crate::logging::DEFAULT_LEVEL)
     }
 
     /// Whether the client asked for log messages (`logging/setLevel`); its tool calls are then
@@ -651,6 +657,24 @@ impl Sessions {
 
     fn map(&self) -> MutexGuard<'_, HashMap<String, Arc<Session>>> {
         self.map.lock().unwrap_or_else(|p| p.into_inner())
+    }
+
+    /// The stand-in session of one stateless request (revision 2026-07-28): not registered (no
+    /// session id reaches the client, nothing expires it), initialized from the request's
+    /// `_meta`, and gone when the request is.
+    pub fn stateless(&self, meta: &crate::stateless::RequestMeta) -> Arc<Session> {
+        let mut session = Session::new(TransportKind::Stateless, 0, 0, self.active.clone());
+        session.id = String::new();
+        {
+            let mut s = session.state();
+            s.initialized = true;
+            s.revision = Some(Revision::V2026_07_28);
+            s.client_info = meta.client_info.clone();
+            s.client_capabilities = Some(meta.capabilities.clone());
+            s.log_level = meta.log_level;
+            s.muted = meta.log_level.is_none();
+        }
+        Arc::new(session)
     }
 
     pub fn create(&self, kind: TransportKind) -> Result<Arc<Session>, TooManySessions> {

@@ -365,7 +365,19 @@ impl Responder {
             let outcome = if result.is_error { "error" } else { "ok" };
             crate::metrics::METRICS.tool(&inner.tool, outcome);
             let response = match inner.shape {
-                Shape::ToolsCall(rev) => Response::result(inner.id.clone(), result.to_mcp(rev)),
+                // In revision 2026-07-28 open questions turn the result into `input_required`.
+                Shape::ToolsCall(rev) => match self.ctx.conclude(Ok(result.to_mcp(rev))) {
+                    Ok(v) if rev.is_stateless() => Response::result(
+                        inner.id.clone(),
+                        crate::stateless::shape_result(
+                            "tools/call",
+                            v,
+                            self.ctx.core().config.cache_ttl_ms,
+                        ),
+                    ),
+                    Ok(v) => Response::result(inner.id.clone(), v),
+                    Err(e) => Response::error(Some(inner.id.clone()), e),
+                },
                 Shape::Bare if result.is_error => {
                     let text = result
                         .content

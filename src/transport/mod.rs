@@ -3,6 +3,7 @@
 
 pub mod legacy;
 pub mod seed;
+pub mod stateless;
 pub mod streamable;
 
 /// Per-request facts every transport needs.

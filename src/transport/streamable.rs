@@ -1,4 +1,5 @@
-//! MCP Streamable HTTP (revisions 2025-03-26, 2025-06-18, 2025-11-25) on `/mcp`.
+//! MCP Streamable HTTP (revisions 2025-03-26, 2025-06-18, 2025-11-25) on `/mcp`; POSTs of the
+//! stateless revision 2026-07-28 are handed to `transport::stateless`.
 //!
 //! Each POST is one exchange: its answers go back on that POST's own response (a JSON body, or an
 //! SSE stream when the request may send messages before its result or `--sse-responses` is set).
@@ -116,6 +117,9 @@ pub fn post(core: &Arc<Core>, req: Request, body: &[u8], sid: Option<String>, ct
         }
     };
     let (messages, batch) = match parsed {
+        Body::Single(m) if super::stateless::is_stateless(&req, &m, sid.is_some()) => {
+            return super::stateless::post(core, req, m, ctx);
+        }
         Body::Single(m) => (vec![m], false),
         Body::Batch(v) => (v, true),
     };

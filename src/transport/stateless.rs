@@ -1,0 +1,359 @@
+//! Revision 2026-07-28 on `/mcp`, beside the session revisions (GUIDE §2.3, §3.7).
+//!
+//! A POST is stateless when its body says so (`_meta` names a non-handshake revision, or the
+//! method is `server/discover`), or, lacking that, when it has no session and its
+//! `MCP-Protocol-Version` header names no handshake revision. Such a request is checked in the
+//! order the revision's conformance scenarios expect (metadata → headers → version → method),
+//! served by the shared core through a stand-in session that lives as long as the request, and
+//! answered with JSON, or with an SSE stream when it asked for progress or log messages (no
+//! event ids: this revision has no resumption; closing the stream cancels the request).
+
+use super::Ctx;
+use crate::dispatch::Core;
+use crate::http::{self, Reply, Request};
+use crate::jsonrpc::{self, ErrorObject, INVALID_REQUEST, Incoming, RequestId, Response};
+use crate::protocol::Revision;
+use crate::session::{Exchange, Outgoing, Route};
+use crate::sse::{self, Frame, Msg, Push, StreamHandle, StreamSpec};
+use crate::stateless::{self as modern, RequestMeta};
+use crate::subscriptions::{Filter, Subscriptions};
+use serde_json::Value;
+use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::{Arc, Mutex};
+
+const SSE: &str = "text/event-stream";
+const JSON: &str = "application/json";
+
+/// Whether a single-message POST on `/mcp` belongs to the stateless revision (GUIDE §2.3, after
+/// its rules 1–2: non-POSTs and batches are session traffic).
+pub fn is_stateless(req: &Request, msg: &Incoming, has_session: bool) -> bool {
+    let (method, params) = match msg {
+        Incoming::Request(r) => (r.method.as_str(), &r.params),
+        Incoming::Notification(n) => (n.method.as_str(), &n.params),
+        Incoming::Response { .. } => ("", &serde_json::Map::new()),
+    };
+    if let Some(v) = modern::requested_version(params) {
+        return Revision::parse(v).is_none();
+    }
+    if method == "initialize" {
+        return false;
+    }
+    if method == "server/discover" {
+        return true;
+    }
+    if has_session {
+        return false;
+    }
+    req.header("MCP-Protocol-Version")
+        .is_some_and(|v| Revision::parse(v.trim()).is_none())
+}
+
+fn reject(req: Request, id: Option<RequestId>, status: u16, e: ErrorObject, ctx: &Ctx) {
+    Reply::json(status, Response::error(id, e).to_json())
+        .headers(&ctx.cors)
+        .send(req)
+}
+
+/// A stateless POST (Accept, Content-Type and the JSON parse were checked by the caller).
+pub fn post(core: &Arc<Core>, req: Request, msg: Incoming, ctx: &Ctx) {
+    let r = match msg {
+        Incoming::Request(r) => r,
+        Incoming::Notification(n) => {
+            // The revision defines no client notifications over HTTP; accepted and ignored.
+            log::debug!("stateless notification {} ignored", n.method);
+            return Reply::new(202).headers(&ctx.cors).send(req);
+        }
+        Incoming::Response { id, .. } => {
+            return reject(
+                req,
+                Some(id),
+                400,
+                ErrorObject::new(
+                    INVALID_REQUEST,
+                    "Invalid Request: revision 2026-07-28 clients do not send responses (the server asks through input-required results)",
+                ),
+                ctx,
+            );
+        }
+    };
+    let id = Some(r.id.clone());
+    let meta = match RequestMeta::parse(&r.params) {
+        Ok(m) => m,
+        Err(why) => return reject(req, id, 400, modern::invalid_meta(why), ctx),
+    };
+    if let Err(e) = check_headers(core, &req, &r, &meta) {
+        return reject(req, id, 400, e, ctx);
+    }
+    if Revision::parse_any(&meta.version) != Some(Revision::V2026_07_28) {
+        return reject(
+            req,
+            id,
+            400,
+            modern::unsupported_version(&meta.version),
+            ctx,
+        );
+    }
+    if !modern::METHODS.contains(&r.method.as_str()) {
+        return reject(req, id, 404, modern::unknown_method(&r.method), ctx);
+    }
+    if r.method == "subscriptions/listen" {
+        return listen(core, req, r, ctx);
+    }
+    let session = core.sessions.stateless(&meta);
+    let sse_mode = core.config.sse_responses
+        || core.may_stream(&session, &r)
+        || !http::accepts_any(&req, &[JSON]);
+    let exchange: Arc<dyn Exchange> = if sse_mode {
+        let answered = Arc::new(AtomicBool::new(false));
+        let spec = StreamSpec {
+            message_event: Some("message"),
+            headers: ctx.cors.clone(),
+            first: Vec::new(),
+            queue: core.config.stream_queue,
+            lazy_head: true,
+        };
+        // The client closing the stream before the answer is the revision's cancellation.
+        let on_end: sse::OnEnd = {
+            let (answered, session, id) = (answered.clone(), session.clone(), r.id.clone());
+            Box::new(move |_, _| {
+                if !answered.load(Ordering::Acquire) && session.cancel(&id) {
+                    crate::metrics::METRICS
+                        .cancelled
+                        .fetch_add(1, Ordering::Relaxed);
+                    log::debug!("stateless request {id}: stream closed by the client; cancelled");
+                }
+            })
+        };
+        match sse::open(req, spec, &core.streams, on_end) {
+            Ok(handle) => {
+                core.subscriptions.track(handle.clone());
+                Arc::new(StreamAnswer { handle, answered })
+            }
+            Err(e) => return super::stream_not_opened(e, ctx),
+        }
+    } else {
+        Arc::new(JsonAnswer {
+            pending: Mutex::new(Some((req, ctx.cors.clone()))),
+        })
+    };
+    core.handle(&session, Incoming::Request(r), &Route::Exchange(exchange));
+}
+
+/// Steps 3–4 of the revision's ladder: `MCP-Protocol-Version` equal to `_meta`, `Mcp-Method`,
+/// `Mcp-Name` and the `Mcp-Param-*` headers of the tool's `x-mcp-header` arguments equal to the
+/// body (-32020 otherwise).
+fn check_headers(
+    core: &Core,
+    req: &Request,
+    r: &jsonrpc::Request,
+    meta: &RequestMeta,
+) -> Result<(), ErrorObject> {
+    fn values<'a>(req: &'a Request, name: &'a str) -> Vec<&'a str> {
+        req.header_all(name).collect()
+    }
+    modern::check_header(
+        &values(req, "MCP-Protocol-Version"),
+        "MCP-Protocol-Version",
+        Some(&meta.version),
+    )?;
+    modern::check_header(&values(req, "Mcp-Method"), "Mcp-Method", Some(&r.method))?;
+    modern::check_header(
+        &values(req, "Mcp-Name"),
+        "Mcp-Name",
+        modern::mirrored_name(r),
+    )?;
+    if r.method != "tools/call" {
+        return Ok(());
+    }
+    let Some(name) = modern::mirrored_name(r) else {
+        return Ok(());
+    };
+    let marked = match crate::dispatch::read(&core.features.tools).get(name) {
+        Some(t) => modern::header_params(&t.input_schema),
+        None => return Ok(()),
+    };
+    let empty = serde_json::Map::new();
+    let args = r
+        .params
+        .get("arguments")
+        .and_then(Value::as_object)
+        .unwrap_or(&empty);
+    for (header, path) in marked {
+        let name = format!("Mcp-Param-{header}");
+        let expected = modern::header_param_value(args, &path);
+        modern::ParamValue::check(expected.as_ref(), &values(req, &name), &name)?;
+    }
+    Ok(())
+}
+
+/// `subscriptions/listen`: an SSE stream that opens with the acknowledgement and then carries
+/// the notifications asked for, until the client closes it or the server stops.
+fn listen(core: &Arc<Core>, req: Request, r: jsonrpc::Request, ctx: &Ctx) {
+    let id = Some(r.id.clone());
+    if !http::accepts_any(&req, &[SSE]) {
+        return Reply::rpc_error(
+            406,
+            id,
+            INVALID_REQUEST,
+            "Not Acceptable: subscriptions/listen answers with a stream; Accept must allow text/event-stream",
+        )
+        .headers(&ctx.cors)
+        .send(req);
+    }
+    let filter = match Filter::parse(&r.params) {
+        Ok(f) => f,
+        Err(why) => return reject(req, id, 400, modern::invalid_meta(why), ctx),
+    };
+    let honoured = filter.honoured(&core.features.capabilities(Revision::V2026_07_28));
+    let first: Vec<Frame> = Subscriptions::acknowledgement(&r.id, &honoured)
+        .into_iter()
+        .collect();
+    let spec = StreamSpec {
+        message_event: Some("message"),
+        headers: ctx.cors.clone(),
+        first,
+        queue: core.config.stream_queue,
+        lazy_head: false,
+    };
+    match sse::open(req, spec, &core.streams, Box::new(|_, _| {})) {
+        Ok(handle) => core.subscriptions.listen(r.id, honoured, handle),
+        Err(e) => super::stream_not_opened(e, ctx),
+    }
+}
+
+/// The HTTP status of a stateless answer: what the revision's HTTP rules give its error codes
+/// (an unknown method is 404, a missing client capability 400); 200 otherwise, errors from a
+/// handler included.
+fn status_of(json: &str) -> u16 {
+    let result = json.find(",\"result\":");
+    let Some(at) = json.find(",\"error\":{\"code\":") else {
+        return 200;
+    };
+    if result.is_some_and(|r| r < at) {
+        return 200;
+    }
+    let code = &json[at + ",\"error\":{\"code\":".len()..];
+    let end = code
+        .find(|c: char| c != '-' && !c.is_ascii_digit())
+        .unwrap_or(code.len());
+    match code[..end].parse::<i64>() {
+        Ok(jsonrpc::METHOD_NOT_FOUND) => 404,
+        Ok(modern::MISSING_CAPABILITY) => 400,
+        _ => 200,
+    }
+}
+
+/// A stateless request answered with one JSON body.
+struct JsonAnswer {
+    /// The request to answer and the headers its answer carries, until answered.
+    pending: Mutex<Option<Pending>>,
+}
+
+type Pending = (Request, Vec<(String, String)>);
+
+impl Exchange for JsonAnswer {
+    fn deliver(&self, msg: &Outgoing) -> bool {
+        if msg.answers.is_none() {
+            log::debug!("a notification for a JSON answer was dropped");
+            return true;
+        }
+        let taken = self
+            .pending
+            .lock()
+            .unwrap_or_else(|p| p.into_inner())
+            .take();
+        let Some((req, headers)) = taken else {
+            return false;
+        };
+        Reply::json(status_of(&msg.json), msg.json.to_string())
+            .headers(&headers)
+            .send(req);
+        true
+    }
+
+    /// Only a shutdown cancels a JSON answer (there is no `notifications/cancelled` over HTTP
+    /// in this revision); the body says so, as a JSON body cannot stay silent.
+    fn cancelled(&self, id: &RequestId) {
+        let e = ErrorObject::new(-32800, "Request cancelled");
+        self.deliver(&Outgoing {
+            json: Response::error(Some(id.clone()), e).to_json().into(),
+            answers: Some(id.clone()),
+        });
+    }
+
+    fn streams(&self) -> bool {
+        false
+    }
+}
+
+/// A stateless request answered with an SSE stream: its progress and log notifications, then
+/// the response, which ends the stream.
+struct StreamAnswer {
+    handle: StreamHandle,
+    answered: Arc<AtomicBool>,
+}
+
+impl Exchange for StreamAnswer {
+    fn deliver(&self, msg: &Outgoing) -> bool {
+        let m = Msg {
+            seq: 0,
+            json: msg.json.clone(),
+            id: None,
+        };
+        let frame = if msg.answers.is_some() {
+            self.answered.store(true, Ordering::Release);
+            Frame::Final(m)
+        } else {
+            Frame::Message(m)
+        };
+        match self.handle.push(frame) {
+            Push::Queued => true,
+            Push::Full => {
+                log::warn!(
+                    "stateless stream {} is not reading; closing it",
+                    self.handle.id
+                );
+                self.handle.close();
+                false
+            }
+            Push::Closed => false,
+        }
+    }
+
+    fn cancelled(&self, _id: &RequestId) {
+        self.handle.close();
+    }
+
+    fn streams(&self) -> bool {
+        true
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn status_follows_the_error_code() {
+        assert_eq!(
+            status_of(r#"{"jsonrpc":"2.0","id":1,"result":{"a":1}}"#),
+            200
+        );
+        assert_eq!(
+            status_of(r#"{"jsonrpc":"2.0","id":1,"error":{"code":-32601,"message":"x"}}"#),
+            404
+        );
+        assert_eq!(
+            status_of(r#"{"jsonrpc":"2.0","id":"a","error":{"code":-32021,"message":"x"}}"#),
+            400
+        );
+        assert_eq!(
+            status_of(r#"{"jsonrpc":"2.0","id":1,"error":{"code":-32602,"message":"x"}}"#),
+            200
+        );
+        assert_eq!(
+            status_of(r#"{"jsonrpc":"2.0","id":1,"result":{"x":1,"error":{"code":-32601}}}"#),
+            200
+        );
+    }
+}
