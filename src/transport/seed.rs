@@ -43,6 +43,7 @@ pub fn open_stream(core: &Arc<Core>, req: Request, ctx: &Ctx) {
         }],
         queue: core.config.stream_queue,
         lazy_head: false,
+        watch_peer: false,
     };
     // `Last-Event-ID` on a reconnect resumes exactly after the last message the client saw.
     super::open_general(core, req, &session, spec, false, ctx);

@@ -111,6 +111,7 @@ pub fn post(core: &Arc<Core>, req: Request, msg: Incoming, ctx: &Ctx) {
             first: Vec::new(),
             queue: core.config.stream_queue,
             lazy_head: true,
+            watch_peer: true,
         };
         // The client closing the stream before the answer is the revision's cancellation.
         let on_end: sse::OnEnd = {
@@ -214,6 +215,7 @@ fn listen(core: &Arc<Core>, req: Request, r: jsonrpc::Request, ctx: &Ctx) {
         first,
         queue: core.config.stream_queue,
         lazy_head: false,
+        watch_peer: false,
     };
     match sse::open(req, spec, &core.streams, Box::new(|_, _| {})) {
         Ok(handle) => core.subscriptions.listen(r.id, honoured, handle),

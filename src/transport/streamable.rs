@@ -207,6 +207,7 @@ pub fn post(core: &Arc<Core>, req: Request, body: &[u8], sid: Option<String>, ct
             },
             queue: core.config.stream_queue,
             lazy_head: !priming,
+            watch_peer: false,
         };
         // Findable before the stream's first byte (the priming event) can reach the client.
         let x = Arc::new(SseExchange {
@@ -383,6 +384,7 @@ pub fn open_stream(core: &Arc<Core>, req: Request, sid: Option<String>, ctx: &Ct
         first,
         queue: core.config.stream_queue,
         lazy_head: false,
+        watch_peer: false,
     };
     let Some(req) = resume_post_stream(core, req, &session, &spec, ctx) else {
         return;
@@ -422,6 +424,7 @@ fn resume_post_stream(
             first: Vec::new(),
             queue: spec.queue,
             lazy_head: false,
+            watch_peer: false,
         },
     ));
     let mut opened: Option<sse::StreamHandle> = None;
