@@ -1,10 +1,12 @@
 """Interop test: the official Python MCP SDK (PyPI `mcp`) against a running fastmcp-server.
 
 Usage: python_client.py BASE_URL [FIXTURES_URL]
-Runs the Streamable HTTP client (/mcp) and the legacy HTTP+SSE client (/sse); prints one
-"ok ..." or "FAIL ..." line per check and exits non-zero if any check failed. With FIXTURES_URL
-(the conformance fixture server, examples/conformance.rs) it also exercises resources, templates,
-prompts, completion and logging over both transports.
+Runs the Streamable HTTP client (/mcp) in both eras: its default mode negotiates the stateless
+revision 2026-07-28 through server/discover, mode="legacy" the initialize handshake (2025-11-25);
+and the legacy HTTP+SSE client (/sse). Prints one "ok ..." or "FAIL ..." line per check and exits
+non-zero if any check failed. With FIXTURES_URL (the conformance fixture server,
+examples/conformance.rs) it also exercises resources, templates, prompts, completion, logging,
+progress, sampling and elicitation, the last two through input-required results in 2026-07-28.
 """
 
 import sys
@@ -20,7 +22,7 @@ from mcp.types import CreateMessageResult, ElicitResult, PromptReference, TextCo
 
 BASE = sys.argv[1].rstrip("/")
 FIX = sys.argv[2].rstrip("/") if len(sys.argv) > 2 else None
-# The 2.x SDK flags ping as removed in the 2026 revision; this server speaks the handshake revisions.
+# The 2.x SDK flags ping as removed in the 2026 revision; it is sent only in handshake sessions.
 warnings.filterwarnings("ignore", message="ping is removed")
 warnings.filterwarnings("ignore", message="The logging capability is deprecated")
 results = []
@@ -35,7 +37,7 @@ def text_of(result):
     return "".join(getattr(c, "text", "") for c in result.content)
 
 
-async def exercise(label, session_like, call_tool, list_tools, ping):
+async def exercise(label, session_like, call_tool, list_tools, ping=None):
     tools = await list_tools()
     names = [t.name for t in tools.tools]
     check(f"{label}: tools/list names echo, add, sleep", {"echo", "add", "sleep"} <= set(names), names)
@@ -56,17 +58,28 @@ async def exercise(label, session_like, call_tool, list_tools, ping):
         check(f"{label}: unknown tool -> error", r.is_error, r)
     except Exception as e:  # noqa: BLE001 - the SDK raises MCPError for JSON-RPC errors
         check(f"{label}: unknown tool -> error", "no_such_tool" in str(e) or "Unknown tool" in str(e), e)
-    await ping()
-    check(f"{label}: ping", True)
+    if ping is not None:
+        await ping()
+        check(f"{label}: ping", True)
 
 
 async def streamable():
-    async with Client(f"{BASE}/mcp") as client:
+    async with Client(f"{BASE}/mcp", mode="legacy") as client:
         check("python streamable: negotiated 2025-11-25", client.protocol_version == "2025-11-25",
               client.protocol_version)
         check("python streamable: server name", client.server_info and client.server_info.name == "fastmcp-server",
               client.server_info)
         await exercise("python streamable", client, client.call_tool, client.list_tools, client.send_ping)
+
+
+async def stateless():
+    """The SDK's default: server/discover, then stateless 2026-07-28 requests (no ping there)."""
+    async with Client(f"{BASE}/mcp") as client:
+        check("python 2026: negotiated 2026-07-28 via server/discover", client.protocol_version == "2026-07-28",
+              client.protocol_version)
+        check("python 2026: server name", client.server_info and client.server_info.name == "fastmcp-server",
+              client.server_info)
+        await exercise("python 2026", client, client.call_tool, client.list_tools)
 
 
 async def legacy_sse():
@@ -77,7 +90,7 @@ async def legacy_sse():
             await exercise("python sse", session, session.call_tool, session.list_tools, session.send_ping)
 
 
-async def features(label, api, logs):
+async def features(label, api, logs, modern=False):
     """Resources, templates, prompts, completion and logging against the fixture server."""
     listed = await api.list_resources()
     uris = [str(r.uri) for r in listed.resources]
@@ -100,7 +113,8 @@ async def features(label, api, logs):
     r = await api.complete(PromptReference(type="ref/prompt", name="test_prompt_with_arguments"),
                            {"name": "arg1", "value": "pa"})
     check(f"{label}: completion/complete", r.completion.values == ["paris", "park"], r)
-    await api.set_logging_level("debug")
+    if not modern:  # in 2026-07-28 the client opts in per request (Client(log_level=...))
+        await api.set_logging_level("debug")
     r = await api.call_tool("test_tool_with_logging", {})
     texts = [m.data for m in logs]
     check(f"{label}: log messages arrive before the result",
@@ -136,9 +150,26 @@ async def fixtures_streamable():
     async def on_log(params):
         logs.append(params)
 
-    async with Client(f"{FIX}/mcp", logging_callback=on_log, sampling_callback=on_sampling,
+    async with Client(f"{FIX}/mcp", mode="legacy", logging_callback=on_log, sampling_callback=on_sampling,
                       elicitation_callback=on_elicitation) as client:
         await features("python streamable features", client, logs)
+
+
+async def fixtures_stateless():
+    """The same tools in 2026-07-28: ctx.sample / ctx.elicit become input-required results that
+    the SDK answers through the same callbacks and retries."""
+    logs = []
+
+    async def on_log(params):
+        logs.append(params)
+
+    async with Client(f"{FIX}/mcp", log_level="debug", logging_callback=on_log, sampling_callback=on_sampling,
+                      elicitation_callback=on_elicitation) as client:
+        check("python 2026 features: negotiated 2026-07-28", client.protocol_version == "2026-07-28",
+              client.protocol_version)
+        await features("python 2026 features", client, logs, modern=True)
+        r = await client.call_tool("test_input_required_result_multi_round", {})
+        check("python 2026 features: two input rounds, then the result", "likes" in text_of(r) and not r.is_error, r)
 
 
 async def fixtures_sse():
@@ -155,7 +186,7 @@ async def fixtures_sse():
 
 
 async def main():
-    fns = [streamable, legacy_sse] + ([fixtures_streamable, fixtures_sse] if FIX else [])
+    fns = [stateless, streamable, legacy_sse] + ([fixtures_stateless, fixtures_streamable, fixtures_sse] if FIX else [])
     for fn in fns:
         try:
             with anyio.fail_after(60):
