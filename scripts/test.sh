@@ -78,6 +78,25 @@ code=$(curl -s -o /dev/null -w '%{http_code}' -X POST "$base/mcp?session_id=nope
 [ "$code" = 404 ] && ok "unknown session -> 404" || fail "unknown session -> 404" "$code"
 code=$(curl -s -o /dev/null -w '%{http_code}' -X POST "$base/mcp" -H 'Content-Type: application/json' -d '{"jsonrpc":"2.0","id":1,"method":"ping"}')
 [ "$code" = 400 ] && ok "missing session -> 400" || fail "missing session -> 400" "$code"
+
+echo "== curl: stateless revision 2026-07-28 on /mcp (the README's walk-through)"
+meta='"_meta":{"io.modelcontextprotocol/protocolVersion":"2026-07-28","io.modelcontextprotocol/clientCapabilities":{}}'
+# modern METHOD [NAME] BODY -> prints "STATUS BODY"
+modern() {
+  local extra=()
+  [ $# -eq 3 ] && extra=(-H "Mcp-Name: $2")
+  curl -s -w ' %{http_code}' "$base/mcp" -H 'Content-Type: application/json' \
+    -H 'Accept: application/json, text/event-stream' -H 'MCP-Protocol-Version: 2026-07-28' \
+    -H "Mcp-Method: $1" "${extra[@]}" -d "${@: -1}"
+}
+out=$(modern server/discover "{\"jsonrpc\":\"2.0\",\"id\":1,\"method\":\"server/discover\",\"params\":{$meta}}")
+[[ $out == *'"supportedVersions":["2026-07-28","2025-11-25"'*' 200' ]] && ok "server/discover -> versions" || fail "server/discover" "$out"
+out=$(modern tools/call add "{\"jsonrpc\":\"2.0\",\"id\":2,\"method\":\"tools/call\",\"params\":{\"name\":\"add\",\"arguments\":{\"a\":2,\"b\":3},$meta}}")
+[[ $out == *'"content":[{"text":"5","type":"text"}],"resultType":"complete"}}'*' 200' ]] && ok "stateless tools/call add" || fail "stateless tools/call" "$out"
+out=$(modern tools/call echo "{\"jsonrpc\":\"2.0\",\"id\":3,\"method\":\"tools/call\",\"params\":{\"name\":\"add\",\"arguments\":{},$meta}}")
+[[ $out == *'"code":-32020'*' 400' ]] && ok "Mcp-Name mismatch -> 400 -32020" || fail "Mcp-Name mismatch" "$out"
+out=$(modern ping "{\"jsonrpc\":\"2.0\",\"id\":4,\"method\":\"ping\",\"params\":{$meta}}")
+[[ $out == *'"code":-32601'*' 404' ]] && ok "removed method ping -> 404 -32601" || fail "removed ping" "$out"
 kill "$sse_pid" 2>/dev/null; sse_pid=""
 kill "$server_pid" 2>/dev/null; server_pid=""
 

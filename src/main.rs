@@ -37,7 +37,7 @@ fn main() {
     // Handlers are in place before the address is announced: whoever reads it may signal at once.
     let addr = server.local_addr();
     println!("fastmcp-server listening on http://{addr}");
-    println!("  Streamable HTTP (MCP 2025-03-26+): http://{addr}/mcp");
+    println!("  Streamable HTTP (MCP 2025-03-26+, stateless 2026-07-28): http://{addr}/mcp");
     println!("  HTTP+SSE (MCP 2024-11-05):         http://{addr}/sse");
     println!("  Seed SSE stream:                   http://{addr}/notifications");
     println!("  Seed JSON-RPC POST:                http://{addr}/mcp?session_id=<id>");

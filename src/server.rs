@@ -456,6 +456,18 @@ fn route(core: &Arc<Core>, mut req: Request) {
                 _ => streamable::post(core, req, &body, sid, &ctx),
             }
         }
+        // Revision 2026-07-28 is POST only: its GET stream became `subscriptions/listen`.
+        ("/mcp", Method::Get | Method::Delete) if stateless_non_post(&req) => {
+            Reply::rpc_error(
+                405,
+                None,
+                INVALID_REQUEST,
+                "Method not allowed: revision 2026-07-28 is POST only (listen for changes with POST subscriptions/listen)",
+            )
+            .header("Allow", "POST")
+            .headers(&ctx.cors)
+            .send(req)
+        }
         ("/mcp", Method::Get) => {
             let sid = session_id(&req);
             streamable::open_stream(core, req, sid, &ctx)
@@ -602,6 +614,14 @@ pub fn session_id(req: &Request) -> Option<String> {
         .map(str::to_owned)
         .or_else(|| http::query_param(req.url(), "session_id"))
         .filter(|s| !s.is_empty())
+}
+
+/// A GET or DELETE without a session whose `MCP-Protocol-Version` names a stateless revision.
+fn stateless_non_post(req: &Request) -> bool {
+    session_id(req).is_none()
+        && req.header("MCP-Protocol-Version").is_some_and(|v| {
+            crate::protocol::Revision::parse_any(v.trim()).is_some_and(|r| r.is_stateless())
+        })
 }
 
 fn method_not_allowed(req: Request, allow: &str, ctx: &Ctx) {

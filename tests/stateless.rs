@@ -445,7 +445,21 @@ fn the_validation_ladder() {
     let note = json!({"jsonrpc": "2.0", "method": "notifications/whatever", "params": {"_meta": meta(json!({}))}}).to_string();
     assert_eq!(send(a, &note, &[], &[]).status, 202);
 
-    // GET and DELETE stay session traffic; a session header on a 2026 request is ignored.
+    // The revision is POST only: a sessionless GET or DELETE naming it is 405, Allow: POST.
+    for m in ["GET", "DELETE"] {
+        let r = request(
+            a,
+            m,
+            "/mcp",
+            &[
+                ("Accept", "text/event-stream"),
+                ("MCP-Protocol-Version", REV),
+            ],
+            "",
+        );
+        assert_eq!((r.status, r.header("Allow")), (405, Some("POST")), "{m}");
+    }
+    // A session header on a 2026 request is ignored.
     let with_sid = send(a, &list, &[("Mcp-Session-Id", "not-a-session")], &[]);
     assert_eq!(with_sid.status, 200, "{}", with_sid.body);
 }
