@@ -3,6 +3,8 @@
 //!
 //! Modes:
 //!   loadgen streamable ADDR CONNS SECS   tools/call echo over Streamable HTTP (JSON), keep-alive
+//!   loadgen stateless ADDR CONNS SECS    the same as stateless 2026-07-28 requests (`_meta`,
+//!                                        mirrored headers, no session)
 //!   loadgen seed ADDR CONNS SECS         tools/call echo over the seed transport (202 + SSE);
 //!                                        latency measured until the answer's SSE event is read
 //!   loadgen bare ADDR CONNS SECS         the same POST against the bare tiny_http server
@@ -231,6 +233,44 @@ fn streamable_worker(addr: &str, conn_no: usize, deadline: Instant) -> R<Tally> 
     Ok(t)
 }
 
+/// Revision 2026-07-28: no handshake; every call carries `_meta` and the mirrored headers.
+fn stateless_worker(addr: &str, conn_no: usize, deadline: Instant) -> R<Tally> {
+    let mut c = Conn::open(addr)?;
+    let hs = [
+        JSON,
+        ACCEPT,
+        ("MCP-Protocol-Version", "2026-07-28"),
+        ("Mcp-Method", "tools/call"),
+        ("Mcp-Name", "echo"),
+    ];
+    let mut t = Tally::default();
+    let mut id = 0u64;
+    while Instant::now() < deadline {
+        id += 1;
+        let msg = format!("m{conn_no}-{id}");
+        let body = format!(
+            r#"{{"jsonrpc":"2.0","id":{id},"method":"tools/call","params":{{"name":"echo","arguments":{{"message":"{msg}"}},"_meta":{{"io.modelcontextprotocol/protocolVersion":"2026-07-28","io.modelcontextprotocol/clientCapabilities":{{}}}}}}}}"#
+        );
+        let t0 = Instant::now();
+        let r = (|| {
+            c.send("POST", "/mcp", &hs, &body)?;
+            let (status, _, body) = c.response()?;
+            let want = format!(r#""text":"{msg}""#);
+            if status == 200 && body.contains(&want) && body.contains(&format!(r#""id":{id},"#)) {
+                Ok(())
+            } else {
+                Err(format!("wrong answer {status}: {body}"))
+            }
+        })();
+        let failed = r.is_err();
+        t.record(r, t0);
+        if failed {
+            c = Conn::open(addr)?;
+        }
+    }
+    Ok(t)
+}
+
 fn seed_worker(addr: &str, conn_no: usize, deadline: Instant) -> R<Tally> {
     let mut stream = Conn::open(addr)?;
     stream.send("GET", "/notifications", &[], "")?;
@@ -302,6 +342,7 @@ fn bare_worker(addr: &str, _conn_no: usize, deadline: Instant) -> R<Tally> {
 fn load(mode: &str, addr: &str, conns: usize, secs: f64) {
     let worker: fn(&str, usize, Instant) -> R<Tally> = match mode {
         "streamable" => streamable_worker,
+        "stateless" => stateless_worker,
         "seed" => seed_worker,
         _ => bare_worker,
     };
@@ -672,7 +713,7 @@ fn main() {
     let arg = |i: usize| args.get(i).cloned().unwrap_or_default();
     let num = |i: usize, d: f64| args.get(i).and_then(|s| s.parse::<f64>().ok()).unwrap_or(d);
     match arg(0).as_str() {
-        m @ ("streamable" | "seed" | "bare") => {
+        m @ ("streamable" | "stateless" | "seed" | "bare") => {
             load(m, &arg(1), num(2, 16.0) as usize, num(3, 5.0))
         }
         "sleeps" => sleeps(&arg(1), num(2, 200.0) as usize),

@@ -82,7 +82,7 @@ sleep 0.5
 rmcp_idle=$(rss_kib "$pid")
 kill "$pid"
 declare -A json_rps
-for mode in streamable sse seed; do
+for mode in streamable stateless sse seed; do
   flags=()
   [ "$mode" = sse ] && flags=(--sse-responses)
   start "$bin" --host 127.0.0.1 --port 0 "${flags[@]}"
@@ -101,6 +101,8 @@ for mode in streamable sse seed; do
     case $mode in
       streamable) label="Streamable HTTP, JSON answers"; json_rps[$c]=$rps
                   ratio="$ratio ($(awk "BEGIN{printf \"%.2f\", $rps/${rmcp_rps[$c]}}") × rmcp)" ;;
+      stateless) label="Streamable HTTP, stateless 2026-07-28 requests, JSON answers"
+                 ratio="$ratio ($(awk "BEGIN{printf \"%.2f\", $rps/${json_rps[$c]}}") × session JSON)" ;;
       sse) label="Streamable HTTP, SSE answers (--sse-responses), $conns connections used"
            ratio="$ratio ($(awk "BEGIN{printf \"%.2f\", $rps/${json_rps[$c]}}") × JSON)" ;;
       seed) label="seed, 202 + SSE event (latency to the event)" ;;
