@@ -63,8 +63,8 @@ impl Context {
     }
 
     /// Gives a stateless request its input round.
-    pub(crate) fn with_round(mut self, round: InputRound) -> Context {
-        self.round = Some(Arc::new(round));
+    pub(crate) fn with_round(mut self, round: Option<Arc<InputRound>>) -> Context {
+        self.round = round;
         self
     }
 

@@ -240,28 +240,22 @@ impl Core {
                     method,
                     p,
                 ) {
-                    Ok(r) => Some(std::sync::Mutex::new(Some(r))),
+                    Ok(r) => Some(Arc::new(r)),
                     Err(e) => return reply(Err(e)),
                 }
             } else {
                 None
             };
         let ctx = || {
-            let c = Context::new(
+            Context::new(
                 self.clone(),
                 session.clone(),
                 route.clone(),
                 Some(req.id.clone()),
                 &req.params,
                 cancel.clone(),
-            );
-            match round
-                .as_ref()
-                .and_then(|r| r.lock().unwrap_or_else(|p| p.into_inner()).take())
-            {
-                Some(r) => c.with_round(r),
-                None => c,
-            }
+            )
+            .with_round(round.clone())
         };
         match method {
             "tools/list" | "list_tools" => reply(read(&f.tools).list(rev, p, page)),

@@ -147,8 +147,14 @@ impl Session {
         replay: usize,
         active: Arc<AtomicUsize>,
     ) -> Session {
+        // A stateless request's stand-in has no id: drawing a random one costs a syscall.
+        let id = if kind == TransportKind::Stateless {
+            String::new()
+        } else {
+            uuid::Uuid::new_v4().to_string()
+        };
         Session {
-            id: uuid::Uuid::new_v4().to_string(),
+            id,
             kind,
             outbox_limit,
             replay,
@@ -663,8 +669,7 @@ impl Sessions {
     /// session id reaches the client, nothing expires it), initialized from the request's
     /// `_meta`, and gone when the request is.
     pub fn stateless(&self, meta: &crate::stateless::RequestMeta) -> Arc<Session> {
-        let mut session = Session::new(TransportKind::Stateless, 0, 0, self.active.clone());
-        session.id = String::new();
+        let session = Session::new(TransportKind::Stateless, 0, 0, self.active.clone());
         {
             let mut s = session.state();
             s.initialized = true;

@@ -338,8 +338,11 @@ pub fn shape_result(method: &str, mut result: Value, list_ttl_ms: u64) -> Value 
         .entry("_meta")
         .or_insert_with(|| Value::Object(Map::new()));
     if let Some(meta) = meta.as_object_mut() {
-        meta.entry(SERVER_INFO_KEY)
-            .or_insert_with(|| serde_json::to_value(server_info()).unwrap_or_default());
+        static INFO: std::sync::OnceLock<Value> = std::sync::OnceLock::new();
+        meta.entry(SERVER_INFO_KEY).or_insert_with(|| {
+            INFO.get_or_init(|| serde_json::to_value(server_info()).unwrap_or_default())
+                .clone()
+        });
     }
     result
 }
