@@ -316,13 +316,7 @@ impl Context {
             Route::Exchange(x) if !x.streams() => Route::Session,
             r => r.clone(),
         };
-        self.session.send(
-            &route,
-            Outgoing {
-                json: json.into(),
-                answers: None,
-            },
-        );
+        self.session.send(&route, Outgoing::message(json.into()));
         match answer.recv_timeout(self.core.config.client_request_timeout) {
             Ok(Ok(result)) => Ok(result),
             Ok(Err(error)) => Err(ClientRequestError::Rejected {
@@ -385,13 +379,8 @@ impl Context {
         let Ok(json) = serde_json::to_string(&n) else {
             return;
         };
-        self.session.send(
-            &self.route,
-            Outgoing {
-                json: json.into(),
-                answers: None,
-            },
-        );
+        self.session
+            .send(&self.route, Outgoing::message(json.into()));
     }
 
     pub(crate) fn route(&self) -> &Route {

@@ -194,13 +194,7 @@ impl Core {
                 Ok(v) => Response::result(req.id.clone(), v),
                 Err(e) => Response::error(Some(req.id.clone()), e),
             };
-            session.send(
-                route,
-                Outgoing {
-                    json: response.to_json().into(),
-                    answers: Some(req.id.clone()),
-                },
-            );
+            session.send(route, Outgoing::answer(&req.id, &response));
             session.end_request(&req.id);
         };
         let method = req.method.as_str();
@@ -295,13 +289,8 @@ impl Core {
     fn call_tool(self: &Arc<Self>, ctx: Context, req: &Request, rev: Revision) {
         let (session, route) = (ctx.session().clone(), ctx.route().clone());
         let fail = |e: ErrorObject| {
-            session.send(
-                &route,
-                Outgoing {
-                    json: Response::error(Some(req.id.clone()), e).to_json().into(),
-                    answers: Some(req.id.clone()),
-                },
-            );
+            let response = Response::error(Some(req.id.clone()), e);
+            session.send(&route, Outgoing::answer(&req.id, &response));
             session.end_request(&req.id);
         };
         let name = match req.params.get("name") {
@@ -422,13 +411,7 @@ impl Core {
         let json: Arc<str> = json.into();
         for s in self.sessions.all() {
             if s.is_initialized() && to(&s) {
-                s.send(
-                    &Route::Session,
-                    Outgoing {
-                        json: json.clone(),
-                        answers: None,
-                    },
-                );
+                s.send(&Route::Session, Outgoing::message(json.clone()));
             }
         }
     }

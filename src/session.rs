@@ -43,6 +43,29 @@ pub struct Outgoing {
     pub json: Arc<str>,
     /// Set when the message is the response to this request id.
     pub answers: Option<RequestId>,
+    /// The error code when the message is an error response (an exchange may map it to an HTTP
+    /// status).
+    pub error: Option<i64>,
+}
+
+impl Outgoing {
+    /// The response to request `id`.
+    pub fn answer(id: &RequestId, response: &crate::jsonrpc::Response) -> Outgoing {
+        Outgoing {
+            json: response.to_json().into(),
+            answers: Some(id.clone()),
+            error: response.error.as_ref().map(|e| e.code),
+        }
+    }
+
+    /// A notification or a request of ours.
+    pub fn message(json: Arc<str>) -> Outgoing {
+        Outgoing {
+            json,
+            answers: None,
+            error: None,
+        }
+    }
 }
 
 /// A single HTTP exchange waiting for messages (a Streamable HTTP POST answered with JSON or an
@@ -760,13 +783,7 @@ mod tests {
         let store = Sessions::new(10, 3);
         let s = store.create(TransportKind::Seed).unwrap();
         for i in 0..5 {
-            s.send(
-                &Route::Session,
-                Outgoing {
-                    json: format!("{i}").into(),
-                    answers: None,
-                },
-            );
+            s.send(&Route::Session, Outgoing::message(format!("{i}").into()));
         }
         assert_eq!(s.outbox_len(), 3);
         let st = s.state();

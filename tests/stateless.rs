@@ -773,7 +773,13 @@ fn listen_streams_get_the_changes_they_asked_for() {
     assert_valid(REV, "ResourceUpdatedNotification", &updated);
     assert_eq!(updated["params"]["uri"], "memo://a");
 
-    // A listen request must accept a stream.
+    // A malformed filter is -32602; a listen request must accept a stream.
+    let bad = body(
+        json!(2),
+        "subscriptions/listen",
+        json!({"notifications": {"toolsListChanged": "yes"}}),
+    );
+    rejected(&send(&f.addr, &bad, &[], &[]), 400, -32602);
     let r = post_json(
         &f.addr,
         "/mcp",

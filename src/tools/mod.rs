@@ -447,15 +447,8 @@ impl Inner {
     fn deliver(self, ctx: &Context, response: Response) {
         crate::metrics::METRICS.latency(self.started.elapsed());
         ctx.finish();
-        let json: Arc<str> = response.to_json().into();
         let session = ctx.session();
-        session.send(
-            &self.route,
-            Outgoing {
-                json,
-                answers: Some(self.id.clone()),
-            },
-        );
+        session.send(&self.route, Outgoing::answer(&self.id, &response));
         session.end_request(&self.id);
     }
 

@@ -226,21 +226,10 @@ fn listen(core: &Arc<Core>, req: Request, r: jsonrpc::Request, ctx: &Ctx) {
 /// The HTTP status of a stateless answer: what the revision's HTTP rules give its error codes
 /// (an unknown method is 404, a missing client capability 400); 200 otherwise, errors from a
 /// handler included.
-fn status_of(json: &str) -> u16 {
-    let result = json.find(",\"result\":");
-    let Some(at) = json.find(",\"error\":{\"code\":") else {
-        return 200;
-    };
-    if result.is_some_and(|r| r < at) {
-        return 200;
-    }
-    let code = &json[at + ",\"error\":{\"code\":".len()..];
-    let end = code
-        .find(|c: char| c != '-' && !c.is_ascii_digit())
-        .unwrap_or(code.len());
-    match code[..end].parse::<i64>() {
-        Ok(jsonrpc::METHOD_NOT_FOUND) => 404,
-        Ok(modern::MISSING_CAPABILITY) => 400,
+fn status_of(error: Option<i64>) -> u16 {
+    match error {
+        Some(jsonrpc::METHOD_NOT_FOUND) => 404,
+        Some(modern::MISSING_CAPABILITY) => 400,
         _ => 200,
     }
 }
@@ -267,7 +256,7 @@ impl Exchange for JsonAnswer {
         let Some((req, headers)) = taken else {
             return false;
         };
-        Reply::json(status_of(&msg.json), msg.json.to_string())
+        Reply::json(status_of(msg.error), msg.json.to_string())
             .headers(&headers)
             .send(req);
         true
@@ -277,10 +266,7 @@ impl Exchange for JsonAnswer {
     /// in this revision); the body says so, as a JSON body cannot stay silent.
     fn cancelled(&self, id: &RequestId) {
         let e = ErrorObject::new(-32800, "Request cancelled");
-        self.deliver(&Outgoing {
-            json: Response::error(Some(id.clone()), e).to_json().into(),
-            answers: Some(id.clone()),
-        });
+        self.deliver(&Outgoing::answer(id, &Response::error(Some(id.clone()), e)));
     }
 
     fn streams(&self) -> bool {
@@ -328,34 +314,5 @@ impl Exchange for StreamAnswer {
 
     fn streams(&self) -> bool {
         true
-    }
-}
-
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    #[test]
-    fn status_follows_the_error_code() {
-        assert_eq!(
-            status_of(r#"{"jsonrpc":"2.0","id":1,"result":{"a":1}}"#),
-            200
-        );
-        assert_eq!(
-            status_of(r#"{"jsonrpc":"2.0","id":1,"error":{"code":-32601,"message":"x"}}"#),
-            404
-        );
-        assert_eq!(
-            status_of(r#"{"jsonrpc":"2.0","id":"a","error":{"code":-32021,"message":"x"}}"#),
-            400
-        );
-        assert_eq!(
-            status_of(r#"{"jsonrpc":"2.0","id":1,"error":{"code":-32602,"message":"x"}}"#),
-            200
-        );
-        assert_eq!(
-            status_of(r#"{"jsonrpc":"2.0","id":1,"result":{"x":1,"error":{"code":-32601}}}"#),
-            200
-        );
     }
 }

@@ -259,12 +259,10 @@ impl Exchange for JsonExchange {
     /// official Python SDK sends; the client has stopped waiting and ignores it).
     fn cancelled(&self, id: &RequestId) {
         let e = crate::jsonrpc::ErrorObject::new(REQUEST_CANCELLED, "Request cancelled");
-        self.deliver(&Outgoing {
-            json: crate::jsonrpc::Response::error(Some(id.clone()), e)
-                .to_json()
-                .into(),
-            answers: Some(id.clone()),
-        });
+        self.deliver(&Outgoing::answer(
+            id,
+            &crate::jsonrpc::Response::error(Some(id.clone()), e),
+        ));
     }
 
     fn streams(&self) -> bool {
