@@ -384,10 +384,7 @@ impl Core {
         serde_json::to_value(InitializeResult {
             protocol_version: rev,
             capabilities: self.features.capabilities(rev),
-            server_info: Implementation {
-                name: env!("CARGO_PKG_NAME").into(),
-                version: env!("CARGO_PKG_VERSION").into(),
-            },
+            server_info: Implementation::this_server(),
             instructions: self.instructions.clone(),
         })
         .map_err(|e| ErrorObject::new(INTERNAL_ERROR, e.to_string()))

@@ -91,6 +91,16 @@ pub struct Implementation {
     pub version: String,
 }
 
+impl Implementation {
+    /// This server, as `initialize` and every stateless result name it.
+    pub fn this_server() -> Implementation {
+        Implementation {
+            name: env!("CARGO_PKG_NAME").into(),
+            version: env!("CARGO_PKG_VERSION").into(),
+        }
+    }
+}
+
 /// `{"listChanged": true}` and friends; `{}` when nothing is set.
 #[derive(Debug, Clone, Serialize, Default)]
 pub struct ListChanged {

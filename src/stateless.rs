@@ -308,14 +308,6 @@ fn cache_ttl(method: &str, list_ttl_ms: u64) -> Option<u64> {
     }
 }
 
-/// The server's name and version, as every stateless result names them.
-pub fn server_info() -> Implementation {
-    Implementation {
-        name: env!("CARGO_PKG_NAME").into(),
-        version: env!("CARGO_PKG_VERSION").into(),
-    }
-}
-
 /// Shapes a result for revision 2026-07-28: `resultType` (`complete` unless the result says
 /// otherwise), the server's info in `_meta`, and caching hints on cacheable complete results.
 pub fn shape_result(method: &str, mut result: Value, list_ttl_ms: u64) -> Value {
@@ -340,8 +332,10 @@ pub fn shape_result(method: &str, mut result: Value, list_ttl_ms: u64) -> Value 
     if let Some(meta) = meta.as_object_mut() {
         static INFO: std::sync::OnceLock<Value> = std::sync::OnceLock::new();
         meta.entry(SERVER_INFO_KEY).or_insert_with(|| {
-            INFO.get_or_init(|| serde_json::to_value(server_info()).unwrap_or_default())
-                .clone()
+            INFO.get_or_init(|| {
+                serde_json::to_value(Implementation::this_server()).unwrap_or_default()
+            })
+            .clone()
         });
     }
     result
@@ -367,8 +361,8 @@ pub fn discover(capabilities: ServerCapabilities, instructions: Option<&str>) ->
     .unwrap_or_default()
 }
 
-/// The -32602 of a malformed request metadata, for the transport.
-pub fn invalid_meta(why: String) -> ErrorObject {
+/// -32602 for malformed params the transport checks (`_meta`, a listen filter).
+pub fn invalid_params(why: String) -> ErrorObject {
     ErrorObject::new(INVALID_PARAMS, why)
 }
 

@@ -79,7 +79,7 @@ pub fn post(core: &Arc<Core>, req: Request, msg: Incoming, ctx: &Ctx) {
     let id = Some(r.id.clone());
     let meta = match RequestMeta::parse(&r.params) {
         Ok(m) => m,
-        Err(why) => return reject(req, id, 400, modern::invalid_meta(why), ctx),
+        Err(why) => return reject(req, id, 400, modern::invalid_params(why), ctx),
     };
     if let Err(e) = check_headers(core, &req, &r, &meta) {
         return reject(req, id, 400, e, ctx);
@@ -203,7 +203,7 @@ fn listen(core: &Arc<Core>, req: Request, r: jsonrpc::Request, ctx: &Ctx) {
     }
     let filter = match Filter::parse(&r.params) {
         Ok(f) => f,
-        Err(why) => return reject(req, id, 400, modern::invalid_meta(why), ctx),
+        Err(why) => return reject(req, id, 400, modern::invalid_params(why), ctx),
     };
     let honoured = filter.honoured(&core.features.capabilities(Revision::V2026_07_28));
     let first: Vec<Frame> = Subscriptions::acknowledgement(&r.id, &honoured)
