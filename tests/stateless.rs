@@ -170,7 +170,12 @@ fn send(addr: &str, body: &str, extra: &[(&str, &str)], drop: &[&str]) -> Resp {
     h.retain(|(k, _)| !extra.iter().any(|(e, _)| e.eq_ignore_ascii_case(k)));
     let mut all: Vec<(&str, &str)> = h.iter().map(|(k, v)| (k.as_str(), v.as_str())).collect();
     all.extend_from_slice(extra);
-    post_json(addr, "/mcp", &all, body)
+    let r = post_json(addr, "/mcp", &all, body);
+    // Every JSON answer, accepted or refused, is a valid message of the revision.
+    if r.header("Content-Type") == Some("application/json") && !r.body.is_empty() {
+        assert_valid(REV, "JSONRPCMessage", &r.json());
+    }
+    r
 }
 
 /// A stateless call answered as JSON; the message is checked against the schema, and its result
