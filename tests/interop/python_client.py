@@ -170,6 +170,18 @@ async def fixtures_stateless():
         await features("python 2026 features", client, logs, modern=True)
         r = await client.call_tool("test_input_required_result_multi_round", {})
         check("python 2026 features: two input rounds, then the result", "likes" in text_of(r) and not r.is_error, r)
+        before = {t.name for t in (await client.list_tools()).tools}
+        async with client.listen(tools_list_changed=True) as sub:
+            await client.call_tool("test_trigger_tool_change", {})
+            event = None
+            with anyio.fail_after(5):
+                async for event in sub:
+                    break
+            check("python 2026 features: subscriptions/listen hears the tool list change",
+                  type(event).__name__ == "ToolsListChanged", event)
+        after = {t.name for t in (await client.list_tools()).tools}
+        check("python 2026 features: the refetched (uncached) list shows the change",
+              before ^ after == {"test_dynamic_tool"}, (before ^ after))
 
 
 async def fixtures_sse():
