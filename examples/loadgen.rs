@@ -208,14 +208,27 @@ fn streamable_worker(addr: &str, conn_no: usize, deadline: Instant) -> R<Tally> 
         r#"{"jsonrpc":"2.0","method":"notifications/initialized"}"#,
     )?;
     c.response()?;
+    echo_loop(c, addr, &hs, deadline, &format!("c{conn_no}"), echo_body)
+}
+
+/// Calls `echo` on `c` until `deadline`, each call with its own message that must come back
+/// (`body` builds the request from the id and the message); a failed call reconnects.
+fn echo_loop(
+    mut c: Conn,
+    addr: &str,
+    hs: &[(&str, &str)],
+    deadline: Instant,
+    tag: &str,
+    body: fn(u64, &str) -> String,
+) -> R<Tally> {
     let mut t = Tally::default();
     let mut id = 0u64;
     while Instant::now() < deadline {
         id += 1;
-        let msg = format!("c{conn_no}-{id}");
+        let msg = format!("{tag}-{id}");
         let t0 = Instant::now();
         let r = (|| {
-            c.send("POST", "/mcp", &hs, &echo_body(id, &msg))?;
+            c.send("POST", "/mcp", hs, &body(id, &msg))?;
             let (status, _, body) = c.response()?;
             let want = format!(r#""text":"{msg}""#);
             if status == 200 && body.contains(&want) && body.contains(&format!(r#""id":{id},"#)) {
@@ -235,7 +248,6 @@ fn streamable_worker(addr: &str, conn_no: usize, deadline: Instant) -> R<Tally> 
 
 /// Revision 2026-07-28: no handshake; every call carries `_meta` and the mirrored headers.
 fn stateless_worker(addr: &str, conn_no: usize, deadline: Instant) -> R<Tally> {
-    let mut c = Conn::open(addr)?;
     let hs = [
         JSON,
         ACCEPT,
@@ -243,32 +255,19 @@ fn stateless_worker(addr: &str, conn_no: usize, deadline: Instant) -> R<Tally> {
         ("Mcp-Method", "tools/call"),
         ("Mcp-Name", "echo"),
     ];
-    let mut t = Tally::default();
-    let mut id = 0u64;
-    while Instant::now() < deadline {
-        id += 1;
-        let msg = format!("m{conn_no}-{id}");
-        let body = format!(
+    let body = |id: u64, msg: &str| {
+        format!(
             r#"{{"jsonrpc":"2.0","id":{id},"method":"tools/call","params":{{"name":"echo","arguments":{{"message":"{msg}"}},"_meta":{{"io.modelcontextprotocol/protocolVersion":"2026-07-28","io.modelcontextprotocol/clientCapabilities":{{}}}}}}}}"#
-        );
-        let t0 = Instant::now();
-        let r = (|| {
-            c.send("POST", "/mcp", &hs, &body)?;
-            let (status, _, body) = c.response()?;
-            let want = format!(r#""text":"{msg}""#);
-            if status == 200 && body.contains(&want) && body.contains(&format!(r#""id":{id},"#)) {
-                Ok(())
-            } else {
-                Err(format!("wrong answer {status}: {body}"))
-            }
-        })();
-        let failed = r.is_err();
-        t.record(r, t0);
-        if failed {
-            c = Conn::open(addr)?;
-        }
-    }
-    Ok(t)
+        )
+    };
+    echo_loop(
+        Conn::open(addr)?,
+        addr,
+        &hs,
+        deadline,
+        &format!("m{conn_no}"),
+        body,
+    )
 }
 
 fn seed_worker(addr: &str, conn_no: usize, deadline: Instant) -> R<Tally> {
