@@ -3,12 +3,12 @@
 //! only on the crate's public API, which is the proof that the API is complete. It is an example
 //! rather than a profile of the binary, so the shipped binary carries none of it.
 //!
-//! Usage: conformance [the server's flags, e.g. --port 0]
+//! Usage: conformance [--host HOST] [--port PORT] [--sse-responses]
 
-use fastmcp_server::config::{Cli, USAGE, parse_args};
 use fastmcp_server::{
-    ClientRequestError, Content, Context, InputRequest, LogLevel, Prompt, PromptMessage, Resource,
-    ResourceContents, ResourceError, ResourceTemplate, Responder, ServerBuilder, Tool, ToolResult,
+    ClientRequestError, Config, Content, Context, InputRequest, LogLevel, Prompt, PromptMessage,
+    Resource, ResourceContents, ResourceError, ResourceTemplate, Responder, ServerBuilder, Tool,
+    ToolResult,
 };
 use serde_json::json;
 use std::time::Duration;
@@ -663,10 +663,49 @@ fn prompts(b: ServerBuilder) -> ServerBuilder {
     ))
 }
 
+/// Only the flags the scripts start the fixture server with (`scripts/conformance.sh`,
+/// `scripts/test.sh`); everything else keeps the library's defaults. It parses its own flags
+/// because the binary's command line is the binary's, not part of the library.
+const USAGE: &str = "\
+conformance: the MCP conformance suite's fixture server
+
+USAGE:
+    conformance [OPTIONS]
+
+OPTIONS:
+    --host HOST        address to bind (default localhost)
+    --port PORT        port to bind, 0 for any free port (default 8085)
+    --sse-responses    answer Streamable HTTP requests with SSE streams, not JSON
+    -h, --help         print this help
+";
+
+/// `None` when `--help` was asked for. Errors are one line, ready to print.
+fn parse_args() -> Result<Option<Config>, String> {
+    let mut a = pico_args::Arguments::from_env();
+    if a.contains(["-h", "--help"]) {
+        return Ok(None);
+    }
+    let e = |e: pico_args::Error| e.to_string();
+    let d = Config::default();
+    let config = Config {
+        host: a.opt_value_from_str("--host").map_err(e)?.unwrap_or(d.host),
+        port: a.opt_value_from_str("--port").map_err(e)?.unwrap_or(d.port),
+        sse_responses: a.contains("--sse-responses"),
+        ..Config::default()
+    };
+    if let Some(first) = a.finish().first() {
+        return Err(format!(
+            "unknown argument '{}' (see --help)",
+            first.to_string_lossy()
+        ));
+    }
+    Ok(Some(config))
+}
+
 fn main() {
-    let config = match parse_args(std::env::args_os().skip(1).collect()) {
-        Ok(Cli::Run(c)) => *c,
-        Ok(_) => return print!("{USAGE}"),
+    let config = match parse_args() {
+        Ok(Some(c)) => c,
+        Ok(None) => return print!("{USAGE}"),
         Err(e) => {
             eprintln!("conformance: {e}");
             std::process::exit(2);

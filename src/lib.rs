@@ -52,7 +52,7 @@
 
 mod cancellation;
 mod completion;
-pub mod config;
+mod config;
 mod content;
 mod context;
 mod dispatch;
@@ -80,6 +80,7 @@ mod transport;
 pub use config::Config;
 pub use content::{Annotations, Content, ResourceContents, Role};
 pub use context::{ClientRequestError, Context};
+pub use http::StopHandle;
 pub use logging::LogLevel;
 pub use mrtr::InputRequest;
 pub use prompts::{Prompt, PromptArgument, PromptMessage};

@@ -1,5 +1,11 @@
-use fastmcp_server::ServerBuilder;
-use fastmcp_server::config::{Cli, USAGE, parse_args};
+//! The `fastmcp-server` binary: the library with its built-in tools behind a command line. It
+//! uses only the library's public API, as any other program would, so the API has to be enough
+//! to ship a server.
+
+mod cli;
+
+use cli::{Cli, USAGE, parse_args};
+use fastmcp_server::{ServerBuilder, StopHandle};
 
 fn main() {
     let config = match parse_args(std::env::args_os().skip(1).collect()) {
@@ -47,7 +53,7 @@ fn main() {
 
 /// SIGTERM and SIGINT start a graceful shutdown. The handler only writes a byte to a socket pair;
 /// a thread blocked reading the other end does the rest, so nothing polls while the server idles.
-fn stop_on_signals(stop: fastmcp_server::http::StopHandle) -> std::io::Result<()> {
+fn stop_on_signals(stop: StopHandle) -> std::io::Result<()> {
     use std::io::Read;
     let (mut rx, tx) = std::os::unix::net::UnixStream::pair()?;
     for signal in [signal_hook::consts::SIGTERM, signal_hook::consts::SIGINT] {

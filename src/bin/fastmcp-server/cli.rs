@@ -1,0 +1,249 @@
+//! The binary's command line: each flag fills one field of the library's [`Config`]. It lives
+//! with the binary, not in the library, because parsing flags is this program's business; a
+//! library user sets the fields directly. `USAGE` and the README's flag table describe the same
+//! flags and defaults.
+
+use fastmcp_server::Config;
+use std::time::Duration;
+
+/// The `--help` text.
+pub(crate) const USAGE: &str = "\
+fastmcp-server: a Model Context Protocol server over HTTP + Server-Sent Events
+
+USAGE:
+    fastmcp-server [OPTIONS]
+
+OPTIONS:
+    --host HOST               address to bind (default localhost)
+    --port PORT               port to bind, 0 for any free port (default 8085)
+    --debug                   log every request and message
+    --workers N               request worker threads (default 4)
+    --queue N                 requests waiting for a worker before 503 (default 1024)
+    --keepalive-secs S        keepalive comment interval on SSE streams (default 30)
+    --session-ttl-secs S      idle time before a session without streams is removed (default 1800)
+    --max-body-bytes B        largest request body accepted, else 413 (default 4194304)
+    --max-sessions N          live sessions before new ones get 503 (default 10000)
+    --max-streams N           open SSE streams before new ones get 503 (default 10000)
+    --max-sleep-secs S        longest `sleep` a client may ask for (default 300)
+    --outbox-limit N          messages kept per session while it has no stream (default 1024)
+    --client-request-timeout-secs S  longest wait for the client to answer a sampling,
+                              elicitation or roots request of a tool (default 60)
+    --progress-interval-ms MS progress notifications of a parked call (sleep) (default 1000)
+    --replay-events N         events kept per resumable SSE stream for Last-Event-ID (default 256)
+    --page-size N             items per page of every list (tools, resources, prompts; default 100)
+    --stream-queue N          messages queued per stream before its client counts as stuck (default 64)
+    --max-connections N       open connections before new ones get 503 (default: the open-file
+                              limit less 64, at most 10000)
+    --max-header-bytes B      largest request head, else 431 (default 16384)
+    --max-url-bytes B         longest request target, else 414 (default 8192)
+    --header-timeout-secs S   longest time a request head may take to arrive (default 10)
+    --idle-timeout-secs S     close a kept-alive connection idle this long (default 60)
+    --body-timeout-secs S     longest time a request body may take to arrive (default 30)
+    --write-timeout-secs S    longest wait for a client to accept written bytes (default 30)
+    --cors-origin ORIGIN      allow this browser origin (repeatable; `*` for any)
+    --allowed-host HOST       accept this Host header too (repeatable; DNS-rebinding protection)
+    --allowed-origin ORIGIN   accept this Origin too (repeatable)
+    --auth-token-file PATH    require `Authorization: Bearer <token>` (token read from PATH)
+    --sse-responses           answer Streamable HTTP requests with SSE streams, not JSON
+    --shutdown-grace-secs S   on SIGTERM/SIGINT, time running requests get to finish (default 10)
+    --public-health           serve /health and /metrics without the bearer token
+    --cache-ttl-ms MS         ttlMs of server/discover and list results in revision 2026-07-28
+                              (default 60000; 0 = revalidate every time)
+    --input-state-ttl-secs S  how long an input-required result's requestState stays valid
+                              (default 900)
+    -h, --help                print this help
+    -V, --version             print the version
+";
+
+/// What the command line asked for.
+#[derive(Debug)]
+pub(crate) enum Cli {
+    /// Serve with this configuration (boxed: `Config` is large beside the other variants).
+    Run(Box<Config>),
+    /// `--help` was given.
+    Help,
+    /// `--version` was given.
+    Version,
+}
+
+fn positive<T: PartialOrd + Default + std::fmt::Display>(flag: &str, v: T) -> Result<T, String> {
+    if v > T::default() {
+        Ok(v)
+    } else {
+        Err(format!("{flag} must be greater than 0, got {v}"))
+    }
+}
+
+fn secs(flag: &str, v: f64) -> Result<Duration, String> {
+    if v.is_finite() && v > 0.0 && v < 1e9 {
+        Ok(Duration::from_secs_f64(v))
+    } else {
+        Err(format!("{flag} must be a positive number of seconds"))
+    }
+}
+
+/// Parses the arguments after the program name. Errors are one line, ready to print.
+pub(crate) fn parse_args(args: Vec<std::ffi::OsString>) -> Result<Cli, String> {
+    let mut a = pico_args::Arguments::from_vec(args);
+    if a.contains(["-h", "--help"]) {
+        return Ok(Cli::Help);
+    }
+    if a.contains(["-V", "--version"]) {
+        return Ok(Cli::Version);
+    }
+    let d = Config::default();
+    let e = |e: pico_args::Error| e.to_string();
+    let mut c = Config {
+        host: a.opt_value_from_str("--host").map_err(e)?.unwrap_or(d.host),
+        port: a.opt_value_from_str("--port").map_err(e)?.unwrap_or(d.port),
+        debug: a.contains("--debug"),
+        ..Config::default()
+    };
+    if let Some(v) = a.opt_value_from_str("--workers").map_err(e)? {
+        c.workers = positive("--workers", v)?;
+    }
+    if let Some(v) = a.opt_value_from_str("--queue").map_err(e)? {
+        c.queue = positive("--queue", v)?;
+    }
+    if let Some(v) = a.opt_value_from_str("--keepalive-secs").map_err(e)? {
+        c.keepalive = secs("--keepalive-secs", v)?;
+    }
+    if let Some(v) = a.opt_value_from_str("--session-ttl-secs").map_err(e)? {
+        c.session_ttl = secs("--session-ttl-secs", v)?;
+    }
+    if let Some(v) = a.opt_value_from_str("--max-body-bytes").map_err(e)? {
+        c.max_body_bytes = positive("--max-body-bytes", v)?;
+    }
+    if let Some(v) = a.opt_value_from_str("--max-sessions").map_err(e)? {
+        c.max_sessions = positive("--max-sessions", v)?;
+    }
+    if let Some(v) = a.opt_value_from_str("--max-streams").map_err(e)? {
+        c.max_streams = positive("--max-streams", v)?;
+    }
+    if let Some(v) = a
+        .opt_value_from_str::<_, f64>("--max-sleep-secs")
+        .map_err(e)?
+    {
+        if !(v.is_finite() && v >= 0.0) {
+            return Err("--max-sleep-secs must be a non-negative number".into());
+        }
+        c.max_sleep_secs = v;
+    }
+    if let Some(v) = a.opt_value_from_str("--outbox-limit").map_err(e)? {
+        c.outbox_limit = positive("--outbox-limit", v)?;
+    }
+    if let Some(v) = a
+        .opt_value_from_str("--client-request-timeout-secs")
+        .map_err(e)?
+    {
+        c.client_request_timeout = secs("--client-request-timeout-secs", v)?;
+    }
+    if let Some(v) = a
+        .opt_value_from_str::<_, u64>("--progress-interval-ms")
+        .map_err(e)?
+    {
+        c.progress_interval = Duration::from_millis(positive("--progress-interval-ms", v)?);
+    }
+    if let Some(v) = a.opt_value_from_str("--replay-events").map_err(e)? {
+        c.replay_events = positive("--replay-events", v)?;
+    }
+    if let Some(v) = a.opt_value_from_str("--page-size").map_err(e)? {
+        c.page_size = positive("--page-size", v)?;
+    }
+    if let Some(v) = a.opt_value_from_str("--stream-queue").map_err(e)? {
+        c.stream_queue = positive("--stream-queue", v)?;
+    }
+    if let Some(v) = a.opt_value_from_str("--max-connections").map_err(e)? {
+        c.max_connections = Some(positive("--max-connections", v)?);
+    }
+    if let Some(v) = a.opt_value_from_str("--max-header-bytes").map_err(e)? {
+        c.max_header_bytes = positive("--max-header-bytes", v)?;
+    }
+    if let Some(v) = a.opt_value_from_str("--max-url-bytes").map_err(e)? {
+        c.max_url_bytes = positive("--max-url-bytes", v)?;
+    }
+    if let Some(v) = a.opt_value_from_str("--header-timeout-secs").map_err(e)? {
+        c.header_timeout = secs("--header-timeout-secs", v)?;
+    }
+    if let Some(v) = a.opt_value_from_str("--idle-timeout-secs").map_err(e)? {
+        c.idle_timeout = secs("--idle-timeout-secs", v)?;
+    }
+    if let Some(v) = a.opt_value_from_str("--body-timeout-secs").map_err(e)? {
+        c.body_timeout = secs("--body-timeout-secs", v)?;
+    }
+    if let Some(v) = a.opt_value_from_str("--write-timeout-secs").map_err(e)? {
+        c.write_timeout = secs("--write-timeout-secs", v)?;
+    }
+    c.cors_origins = a.values_from_str("--cors-origin").map_err(e)?;
+    c.allowed_hosts = a.values_from_str("--allowed-host").map_err(e)?;
+    c.allowed_origins = a.values_from_str("--allowed-origin").map_err(e)?;
+    c.sse_responses = a.contains("--sse-responses");
+    c.public_health = a.contains("--public-health");
+    if let Some(v) = a.opt_value_from_str("--shutdown-grace-secs").map_err(e)? {
+        c.shutdown_grace = secs("--shutdown-grace-secs", v)?;
+    }
+    if let Some(v) = a.opt_value_from_str("--cache-ttl-ms").map_err(e)? {
+        c.cache_ttl_ms = v;
+    }
+    if let Some(v) = a.opt_value_from_str("--input-state-ttl-secs").map_err(e)? {
+        c.input_state_ttl = secs("--input-state-ttl-secs", v)?;
+    }
+    if let Some(path) = a
+        .opt_value_from_str::<_, String>("--auth-token-file")
+        .map_err(e)?
+    {
+        let token = std::fs::read_to_string(&path)
+            .map_err(|err| format!("--auth-token-file {path}: {err}"))?;
+        let token = token.trim();
+        if token.is_empty() || token.contains(char::is_whitespace) {
+            return Err(format!(
+                "--auth-token-file {path}: the token must be one non-empty word"
+            ));
+        }
+        c.auth_token = Some(token.to_string());
+    }
+    let rest = a.finish();
+    if let Some(first) = rest.first() {
+        return Err(format!(
+            "unknown argument '{}' (see --help)",
+            first.to_string_lossy()
+        ));
+    }
+    Ok(Cli::Run(Box::new(c)))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn parse(s: &str) -> Result<Cli, String> {
+        parse_args(s.split_whitespace().map(Into::into).collect())
+    }
+
+    #[test]
+    fn defaults_and_flags() {
+        let Ok(Cli::Run(c)) = parse("") else { panic!() };
+        assert_eq!((c.host.as_str(), c.port, c.workers), ("localhost", 8085, 4));
+        let Ok(Cli::Run(c)) = parse("--port 9 --debug --workers 2 --cors-origin a --cors-origin *")
+        else {
+            panic!()
+        };
+        assert_eq!((c.port, c.debug, c.workers), (9, true, 2));
+        assert_eq!(c.cors_origins, vec!["a", "*"]);
+    }
+
+    #[test]
+    fn bad_input_is_one_line() {
+        for bad in [
+            "--bogus",
+            "--port x",
+            "--port 70000",
+            "--workers 0",
+            "--keepalive-secs -1",
+            "--max-sleep-secs nan",
+        ] {
+            let e = parse(bad).expect_err(bad);
+            assert!(!e.contains('\n'), "{e}");
+        }
+    }
+}
