@@ -5,13 +5,16 @@
 //! never change.
 
 use crate::cancellation::Cancellation;
-use crate::dispatch::Core;
+use crate::error::ClientRequestError;
+use crate::features::ServerHandle;
 use crate::jsonrpc::{OutNotification, OutRequest, RequestId};
 use crate::logging::{LogLevel, LogMessage};
 use crate::mrtr::{Conclusion, InputRequest, InputRound};
 use crate::protocol::Revision;
-use crate::server::ServerHandle;
+use crate::runtime::Runtime;
 use crate::session::{Outgoing, Route, Session};
+use serde::de::DeserializeOwned;
+use serde::{Deserialize, Serialize};
 use serde_json::{Map, Value, json};
 use std::sync::Arc;
 use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
@@ -20,11 +23,12 @@ use std::time::Duration;
 /// The handle every handler gets (see the module docs): cheap to clone, and may be moved to another thread with the work.
 #[derive(Clone)]
 pub struct Context {
-    core: Arc<Core>,
+    runtime: Arc<Runtime>,
+    server: ServerHandle,
     session: Arc<Session>,
     route: Route,
     request_id: Option<RequestId>,
-    progress_token: Option<Value>,
+    progress_token: Option<RequestId>,
     cancel: Arc<Cancellation>,
     /// Set once the request is answered: nothing about it is sent after its response.
     finished: Arc<AtomicBool>,
@@ -35,27 +39,74 @@ pub struct Context {
     round: Option<Arc<InputRound>>,
 }
 
+/// The user's answer to an elicitation.
+#[derive(Debug, Clone, PartialEq)]
+pub enum Elicitation<T> {
+    /// The user submitted the form: its content.
+    Accept(T),
+    /// The user said no.
+    Decline,
+    /// The user dismissed the form without choosing.
+    Cancel,
+}
+
+/// An `elicitation/create` result as the client sends it.
+#[derive(Deserialize)]
+struct ElicitAnswer {
+    action: ElicitAction,
+    #[serde(default)]
+    content: Option<Map<String, Value>>,
+}
+
+#[derive(Deserialize)]
+#[serde(rename_all = "lowercase")]
+enum ElicitAction {
+    Accept,
+    Decline,
+    Cancel,
+}
+
+/// A JSON-RPC error object from the client; a malformed one still counts as a refusal.
+#[derive(Default, Deserialize)]
+#[serde(default)]
+struct RpcError {
+    code: i64,
+    message: String,
+}
+
+/// The params of `notifications/progress`.
+#[derive(Serialize)]
+#[serde(rename_all = "camelCase")]
+struct Progress<'a> {
+    progress_token: &'a RequestId,
+    progress: f64,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    total: Option<f64>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    message: Option<&'a str>,
+}
+
+/// Where a request runs: everything a [`Context`] is made of, gathered by the dispatcher.
+pub(crate) struct Origin {
+    pub runtime: Arc<Runtime>,
+    pub server: ServerHandle,
+    pub session: Arc<Session>,
+    pub route: Route,
+    pub request_id: Option<RequestId>,
+    pub progress_token: Option<RequestId>,
+    pub cancel: Arc<Cancellation>,
+}
+
 impl Context {
-    pub(crate) fn new(
-        core: Arc<Core>,
-        session: Arc<Session>,
-        route: Route,
-        request_id: Option<RequestId>,
-        params: &Map<String, Value>,
-        cancel: Arc<Cancellation>,
-    ) -> Context {
-        let progress_token = params
-            .get("_meta")
-            .and_then(|m| m.get("progressToken"))
-            .filter(|t| t.is_string() || t.is_i64() || t.is_u64())
-            .cloned();
+    pub(crate) fn new(o: Origin) -> Context {
         Context {
-            core,
-            session,
-            route,
-            request_id,
-            progress_token,
-            cancel,
+            runtime: o.runtime,
+            server: o.server,
+            session: o.session,
+            route: o.route,
+            request_id: o.request_id,
+            progress_token: o.progress_token,
+            cancel: o.cancel,
             finished: Arc::new(AtomicBool::new(false)),
             last_progress: Arc::new(AtomicU64::new(f64::NEG_INFINITY.to_bits())),
             round: None,
@@ -78,7 +129,7 @@ impl Context {
         let Some(round) = &self.round else {
             return result;
         };
-        match round.conclude(&self.core.state_key) {
+        match round.conclude(&self.runtime.state_key) {
             Conclusion::Complete => result,
             Conclusion::MissingCapability(c) => Err(crate::stateless::missing_capability(c)),
             Conclusion::InputRequired(r) => Ok(r),
@@ -155,20 +206,22 @@ impl Context {
         }
         self.last_progress
             .store(progress.to_bits(), Ordering::Release);
-        let mut params = json!({"progressToken": token, "progress": progress});
-        if let Some(t) = total {
-            params["total"] = json!(t);
-        }
-        if let (Some(m), true) = (message, self.revision() >= Revision::V2025_03_26) {
-            params["message"] = json!(m);
-        }
-        self.notify("notifications/progress", params);
+        let params = Progress {
+            progress_token: token,
+            progress,
+            total,
+            message: message.filter(|_| self.revision() >= Revision::V2025_03_26),
+        };
+        self.notify(
+            "notifications/progress",
+            serde_json::to_value(params).unwrap_or_default(),
+        );
     }
 
     /// The running server, to change what it offers or announce a changed resource from inside
     /// a handler (`ctx.server().resource_updated(uri)`).
     pub fn server(&self) -> ServerHandle {
-        ServerHandle::new(self.core.clone())
+        self.server.clone()
     }
 
     /// Whether the client cancelled this request (`notifications/cancelled`). A long handler
@@ -187,30 +240,44 @@ impl Context {
     /// request is cancelled, or `--client-request-timeout-secs` pass. Needs the client's
     /// `sampling` capability.
     pub fn sample(&self, params: Value) -> Result<Value, ClientRequestError> {
-        self.ask_one(
-            "sampling",
-            InputRequest {
-                method: "sampling/createMessage",
-                params,
-            },
-        )
+        self.ask_one("sampling", InputRequest::sampling(params))
     }
 
-    /// Asks the user for input through the client (`elicitation/create`, form mode): `message`
-    /// and a flat `requested_schema`. The result has `action` (`accept`, `decline`, `cancel`)
-    /// and, on accept, `content`. Blocks like [`Context::sample`]. Needs `elicitation`.
-    pub fn elicit(
+    /// Asks the user to fill in a form through the client (`elicitation/create`, form mode):
+    /// the form is `T`'s schema (a flat struct of strings, numbers, booleans and enums; doc
+    /// comments become the fields' descriptions), and an accepted answer arrives as a `T`.
+    /// Blocks like [`Context::sample`]. Needs the client's `elicitation` capability.
+    pub fn elicit<T: DeserializeOwned + schemars::JsonSchema>(
+        &self,
+        message: &str,
+    ) -> Result<Elicitation<T>, ClientRequestError> {
+        match self.elicit_with_schema(message, crate::schema::schema_of::<T>())? {
+            Elicitation::Accept(content) => serde_json::from_value(Value::Object(content))
+                .map(Elicitation::Accept)
+                .map_err(|e| ClientRequestError::InvalidAnswer(e.to_string())),
+            Elicitation::Decline => Ok(Elicitation::Decline),
+            Elicitation::Cancel => Ok(Elicitation::Cancel),
+        }
+    }
+
+    /// As [`Context::elicit`] with a hand-written `requested_schema` (defaults, enum titles and
+    /// other schema features a derived type cannot say); the content comes back as JSON.
+    pub fn elicit_with_schema(
         &self,
         message: &str,
         requested_schema: Value,
-    ) -> Result<Value, ClientRequestError> {
-        self.ask_one(
+    ) -> Result<Elicitation<Map<String, Value>>, ClientRequestError> {
+        let answer = self.ask_one(
             "elicitation",
-            InputRequest {
-                method: "elicitation/create",
-                params: json!({"message": message, "requestedSchema": requested_schema}),
-            },
-        )
+            InputRequest::elicitation(message, requested_schema),
+        )?;
+        let answer: ElicitAnswer = serde_json::from_value(answer)
+            .map_err(|e| ClientRequestError::InvalidAnswer(e.to_string()))?;
+        Ok(match answer.action {
+            ElicitAction::Accept => Elicitation::Accept(answer.content.unwrap_or_default()),
+            ElicitAction::Decline => Elicitation::Decline,
+            ElicitAction::Cancel => Elicitation::Cancel,
+        })
     }
 
     /// Sends the user to a URL through the client (`elicitation/create` in URL mode, revision
@@ -232,20 +299,15 @@ impl Context {
             "elicitation",
             InputRequest {
                 method: "elicitation/create",
-                params: json!({"mode": "url", "message": message, "url": url, "elicitationId": elicitation_id}),
+                params: json!({"mode": "url", "message": message, "url": url,
+                    "elicitationId": elicitation_id}),
             },
         )
     }
 
     /// The client's roots (`roots/list`). Needs the client's `roots` capability.
     pub fn list_roots(&self) -> Result<Value, ClientRequestError> {
-        self.ask_one(
-            "roots",
-            InputRequest {
-                method: "roots/list",
-                params: json!({}),
-            },
-        )
+        self.ask_one("roots", InputRequest::roots())
     }
 
     /// Asks the client several things at once, each under a key of the caller's choosing, and
@@ -317,16 +379,15 @@ impl Context {
             r => r.clone(),
         };
         self.session.send(&route, Outgoing::message(json.into()));
-        match answer.recv_timeout(self.core.config.client_request_timeout) {
+        match answer.recv_timeout(self.runtime.settings.client_request_timeout) {
             Ok(Ok(result)) => Ok(result),
-            Ok(Err(error)) => Err(ClientRequestError::Rejected {
-                code: error.get("code").and_then(Value::as_i64).unwrap_or(0),
-                message: error
-                    .get("message")
-                    .and_then(Value::as_str)
-                    .unwrap_or("")
-                    .to_string(),
-            }),
+            Ok(Err(error)) => {
+                let e: RpcError = serde_json::from_value(error).unwrap_or_default();
+                Err(ClientRequestError::Rejected {
+                    code: e.code,
+                    message: e.message,
+                })
+            }
             Err(crossbeam_channel::RecvTimeoutError::Timeout) => {
                 self.session.forget_request(&id);
                 Err(ClientRequestError::Timeout)
@@ -349,8 +410,8 @@ impl Context {
         self.finished.store(true, Ordering::Release);
     }
 
-    pub(crate) fn core(&self) -> &Arc<Core> {
-        &self.core
+    pub(crate) fn runtime(&self) -> &Arc<Runtime> {
+        &self.runtime
     }
 
     /// Ends this request's SSE stream now without ending the request (SSE polling, revision
@@ -391,47 +452,3 @@ impl Context {
         &self.session
     }
 }
-
-/// Why a request to the client (sampling, elicitation, roots) brought no result.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub enum ClientRequestError {
-    /// The client did not declare this capability in `initialize`.
-    NotSupported(&'static str),
-    /// No answer within `--client-request-timeout-secs`.
-    Timeout,
-    /// The request being served was cancelled meanwhile.
-    Cancelled,
-    /// The session ended before the client answered.
-    Closed,
-    /// Revision 2026-07-28: the answer is not known yet. The request is answered with an
-    /// `input_required` result whatever the handler returns, and runs again with the answer.
-    InputRequired,
-    /// The client answered with a JSON-RPC error.
-    Rejected {
-        /// The error's code.
-        code: i64,
-        /// The error's message.
-        message: String,
-    },
-}
-
-impl std::fmt::Display for ClientRequestError {
-    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        match self {
-            ClientRequestError::NotSupported(c) => {
-                write!(f, "the client does not support {c}")
-            }
-            ClientRequestError::Timeout => f.write_str("the client did not answer in time"),
-            ClientRequestError::Cancelled => f.write_str("the request was cancelled"),
-            ClientRequestError::Closed => f.write_str("the session ended"),
-            ClientRequestError::InputRequired => {
-                f.write_str("input required: the client answers on the retried request")
-            }
-            ClientRequestError::Rejected { code, message } => {
-                write!(f, "the client refused ({code}): {message}")
-            }
-        }
-    }
-}
-
-impl std::error::Error for ClientRequestError {}

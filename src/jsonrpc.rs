@@ -31,6 +31,14 @@ impl RequestId {
     }
 }
 
+impl<'de> serde::Deserialize<'de> for RequestId {
+    fn deserialize<D: serde::Deserializer<'de>>(d: D) -> Result<RequestId, D::Error> {
+        let v = Value::deserialize(d)?;
+        RequestId::from_value(&v)
+            .ok_or_else(|| serde::de::Error::custom("must be a string or an integer"))
+    }
+}
+
 impl std::fmt::Display for RequestId {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         match self {
@@ -70,8 +78,6 @@ pub struct Request {
 #[derive(Debug, Clone)]
 pub struct Notification {
     pub method: String,
-    // Read by `notifications/cancelled` handling (cancellation, issue 9).
-    #[allow(dead_code)]
     pub params: Map<String, Value>,
 }
 

@@ -7,8 +7,8 @@
 //! is also `examples/quickstart.rs`; as a doctest it binds a free port, starts and stops):
 //!
 //! ```
-//! use fastmcp_server::{Config, Content, JsonSchema, Prompt, PromptMessage, Resource};
-//! use fastmcp_server::{ResourceContents, ResourceTemplate, ServerBuilder, Tool, ToolResult};
+//! use fastmcp_server::{Config, Content, Elicitation, JsonSchema, Prompt, PromptMessage};
+//! use fastmcp_server::{Resource, ServerBuilder, Tool, ToolResult, schemars};
 //! use serde::Deserialize;
 //!
 //! #[derive(Deserialize, JsonSchema)]
@@ -17,25 +17,41 @@
 //!     name: String,
 //! }
 //!
+//! /// The form the user fills in before a greeting goes out.
+//! #[derive(Deserialize, JsonSchema)]
+//! struct Confirm {
+//!     /// Send it now?
+//!     now: bool,
+//! }
+//!
+//! #[derive(Deserialize, JsonSchema)]
+//! struct Plan {
+//!     /// Which day
+//!     day: String,
+//!     /// How the day should feel (optional)
+//!     mood: Option<String>,
+//! }
+//!
 //! fn main() -> std::io::Result<()> {
 //!     let config = Config::default(); // localhost:8085
 //! #   let config = Config { port: 0, ..config }; // the doctest takes any free port
 //!     let server = ServerBuilder::new(config)
 //!         .tool(Tool::typed("greet", "Greets someone", |_ctx, a: Greet| {
-//!             ToolResult::text(format!("Hello, {}!", a.name))
+//!             Ok(ToolResult::text(format!("Hello, {}!", a.name)))
+//!         }))
+//!         .tool(Tool::typed("send", "Greets after asking the user", |ctx, a: Greet| {
+//!             let question = format!("Send a greeting to {}?", a.name);
+//!             Ok(match ctx.elicit::<Confirm>(&question)? {
+//!                 Elicitation::Accept(Confirm { now: true }) => ToolResult::text("Sent."),
+//!                 _ => ToolResult::text("Not sent."),
+//!             })
 //!         }))
 //!         .resource(Resource::text("memo://today", "today", "text/plain", "Buy milk."))
-//!         .resource_template(ResourceTemplate::new("memo://{day}", "memo", |_ctx, uri, vars| {
-//!             let text = format!("Nothing planned on {}.", vars["day"]);
-//!             Ok(vec![ResourceContents::text(uri, "text/plain", text)])
+//!         .prompt(Prompt::typed("plan", "Plans a day", |_ctx, a: Plan| {
+//!             let mood = a.mood.as_deref().unwrap_or("calm");
+//!             let text = format!("Plan a {mood} {} around the memo.", a.day);
+//!             Ok(vec![PromptMessage::user(Content::text(text))])
 //!         }))
-//!         .prompt(
-//!             Prompt::new("plan", "Plans a day", |_ctx, args| {
-//!                 let text = format!("Plan my {} around the memo.", args["day"]);
-//!                 Ok(vec![PromptMessage::user(Content::text(text))])
-//!             })
-//!             .argument("day", "Which day", true),
-//!         )
 //!         .bind()?;
 //!     println!("MCP server on http://{}/mcp", server.local_addr());
 //! #   server.stop_handle().stop();
@@ -45,10 +61,13 @@
 //! ```
 //!
 //! Every handler gets a [`Context`]: the client's revision, info and capabilities, and the ways
-//! to talk back while the request runs ([`Context::log`], [`Context::progress`]). Tools that
-//! answer later or from another thread use [`Tool::new`] and its [`Responder`]. A running server
-//! changes what it offers through a [`ServerHandle`]. A typed tool's argument type derives
-//! `JsonSchema` from the `schemars` crate (add `schemars = "1"` and `serde` to your dependencies).
+//! to talk back while the request runs ([`Context::log`], [`Context::progress`],
+//! [`Context::elicit`]). Handlers return [`Error`] on failure, so `?` works on everything they
+//! call. Tools that answer later or from another thread use [`Tool::deferred`] and its
+//! [`Responder`]. A running server changes what it offers through a [`ServerHandle`].
+//!
+//! Argument types derive [`JsonSchema`]; with `use fastmcp_server::schemars;` in scope the derive
+//! needs no `schemars` dependency of your own (only `fastmcp-server` and `serde`).
 
 mod cancellation;
 mod completion;
@@ -56,19 +75,24 @@ mod config;
 mod content;
 mod context;
 mod dispatch;
-pub mod http;
+mod error;
+mod features;
+mod http;
 mod jsonrpc;
 mod logging;
 mod metrics;
 mod mrtr;
 mod pagination;
+mod params;
 mod pool;
 mod prompts;
 mod protocol;
 mod replay;
 mod resources;
+mod runtime;
+mod schema;
 mod security;
-pub mod server;
+mod server;
 mod session;
 mod sse;
 mod stateless;
@@ -77,16 +101,22 @@ mod timer;
 mod tools;
 mod transport;
 
+pub use completion::CompletionRequest;
 pub use config::Config;
 pub use content::{Annotations, Content, ResourceContents, Role};
-pub use context::{ClientRequestError, Context};
+pub use context::{Context, Elicitation};
+pub use error::{ClientRequestError, Error};
+pub use features::ServerHandle;
 pub use http::StopHandle;
 pub use logging::LogLevel;
 pub use mrtr::InputRequest;
-pub use prompts::{Prompt, PromptArgument, PromptMessage};
+pub use prompts::{Prompt, PromptArgument, PromptArguments, PromptMessage};
 pub use protocol::Revision;
-pub use resources::{Resource, ResourceError, ResourceTemplate};
+pub use resources::{Resource, ResourceTemplate};
+pub use schema::schema_of;
+/// The schema derive's crate: `use fastmcp_server::schemars;` lets `#[derive(JsonSchema)]` work
+/// without a `schemars` dependency of your own.
+pub use schemars;
 pub use schemars::JsonSchema;
-pub use server::{Server, ServerBuilder, ServerHandle};
-pub use tools::schema_of;
+pub use server::{Server, ServerBuilder};
 pub use tools::{Responder, Tool, ToolAnnotations, ToolRegistry, ToolResult};

@@ -1,10 +1,8 @@
-//! MCP logging: RFC 5424 levels, `logging/setLevel` per session, and the threshold that decides
+//! MCP logging: RFC 5424 levels (`logging/setLevel` sets one per session), and the threshold that decides
 //! which `notifications/message` a handler's log calls produce.
 
-use crate::jsonrpc::{ErrorObject, INVALID_PARAMS};
-use crate::session::Session;
 use serde::{Deserialize, Serialize};
-use serde_json::{Map, Value};
+use serde_json::Value;
 
 /// Severity, lowest first (RFC 5424 order reversed so that `>=` means "at least as severe").
 #[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize)]
@@ -63,28 +61,6 @@ impl LogLevel {
 
 /// Until a client sets a level, messages at `info` and above are sent.
 pub const DEFAULT_LEVEL: LogLevel = LogLevel::Info;
-
-/// `logging/setLevel {level}` → `{}`.
-pub(crate) fn set_level(
-    session: &Session,
-    params: &Map<String, Value>,
-) -> Result<Value, ErrorObject> {
-    let level = params
-        .get("level")
-        .and_then(Value::as_str)
-        .and_then(LogLevel::parse)
-        .ok_or_else(|| {
-            ErrorObject::new(
-                INVALID_PARAMS,
-                format!(
-                    "Invalid params: \"level\" must be one of {}",
-                    LogLevel::ALL.map(LogLevel::as_str).join(", ")
-                ),
-            )
-        })?;
-    session.set_log_level(level);
-    Ok(Value::Object(Map::new()))
-}
 
 /// The params of a `notifications/message`.
 #[derive(Debug, Serialize)]

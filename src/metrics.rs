@@ -34,19 +34,32 @@ pub struct Metrics {
 #[allow(clippy::declare_interior_mutable_const)]
 const ZERO: AtomicU64 = AtomicU64::new(0);
 
-pub static METRICS: Metrics = Metrics {
-    http: Mutex::new(BTreeMap::new()),
-    rpc: Mutex::new(BTreeMap::new()),
-    tools: Mutex::new(BTreeMap::new()),
-    events_sent: AtomicU64::new(0),
-    events_dropped: AtomicU64::new(0),
-    events_replayed: AtomicU64::new(0),
-    cancelled: AtomicU64::new(0),
-    streams_resumed: AtomicU64::new(0),
-    resume_gaps: AtomicU64::new(0),
-    latency: [ZERO; BUCKETS.len() + 1],
-    latency_sum_us: AtomicU64::new(0),
-};
+pub static METRICS: Metrics = Metrics::new();
+
+impl Default for Metrics {
+    fn default() -> Metrics {
+        Metrics::new()
+    }
+}
+
+impl Metrics {
+    /// Counters at zero: each server instance has its own.
+    pub const fn new() -> Metrics {
+        Metrics {
+            http: Mutex::new(BTreeMap::new()),
+            rpc: Mutex::new(BTreeMap::new()),
+            tools: Mutex::new(BTreeMap::new()),
+            events_sent: AtomicU64::new(0),
+            events_dropped: AtomicU64::new(0),
+            events_replayed: AtomicU64::new(0),
+            cancelled: AtomicU64::new(0),
+            streams_resumed: AtomicU64::new(0),
+            resume_gaps: AtomicU64::new(0),
+            latency: [ZERO; BUCKETS.len() + 1],
+            latency_sum_us: AtomicU64::new(0),
+        }
+    }
+}
 
 /// The endpoint label: one of the served paths, or "other" (so unknown paths cannot add labels).
 pub fn endpoint_of(path: &str) -> &'static str {

@@ -1,7 +1,7 @@
 //! Multi round-trip requests (revision 2026-07-28): how a handler gets input from the client
 //! (sampling, elicitation, roots) when the server may not send requests.
 //!
-//! A handler asks through its [`Context`](crate::context::Context) exactly as in a session
+//! A handler asks through its `Context` exactly as in a session
 //! revision. In a stateless request the first ask that has no answer yet ends the round: the
 //! call is answered with an `input_required` result listing what was asked, and a signed
 //! `requestState` holding the answers gathered so far. The client retries the request (a new id,
@@ -14,10 +14,11 @@
 //! resource) and the arguments: a client cannot forge answers, carry them to another call, or
 //! keep using them after `--input-state-ttl-secs`.
 
-use crate::jsonrpc::{ErrorObject, INVALID_PARAMS};
+use crate::jsonrpc::ErrorObject;
 use base64::Engine;
 use base64::engine::general_purpose::URL_SAFE_NO_PAD as B64;
 use hmac::{Hmac, Mac};
+use serde::{Deserialize, Serialize};
 use serde_json::{Map, Value, json};
 use sha2::{Digest, Sha256};
 use std::sync::Mutex;
@@ -92,14 +93,33 @@ impl InputRequest {
     /// for again rather than handed to the handler.
     fn accepts(&self, answer: &Value) -> bool {
         match self.method {
-            "elicitation/create" => answer.get("action").is_some_and(Value::is_string),
-            "sampling/createMessage" => {
-                answer.get("content").is_some() && answer.get("role").is_some_and(Value::is_string)
-            }
-            "roots/list" => answer.get("roots").is_some_and(Value::is_array),
+            "elicitation/create" => ElicitShape::deserialize(answer).is_ok(),
+            "sampling/createMessage" => SampledShape::deserialize(answer).is_ok(),
+            "roots/list" => RootsShape::deserialize(answer).is_ok(),
             _ => true,
         }
     }
+}
+
+/// The least an answer must have to be handed to a handler; the handler reads the rest.
+#[derive(Deserialize)]
+struct ElicitShape {
+    #[serde(rename = "action")]
+    _action: String,
+}
+
+#[derive(Deserialize)]
+struct SampledShape {
+    #[serde(rename = "content")]
+    _content: Value,
+    #[serde(rename = "role")]
+    _role: String,
+}
+
+#[derive(Deserialize)]
+struct RootsShape {
+    #[serde(rename = "roots")]
+    _roots: Vec<Value>,
 }
 
 /// The input state of one stateless request: the answers it brought, and what its handler asked
@@ -139,21 +159,13 @@ impl InputRound {
         method: &str,
         params: &Map<String, Value>,
     ) -> Result<InputRound, ErrorObject> {
-        let binding = binding(method, params);
-        let mut answers = match params.get("requestState") {
-            None | Some(Value::Null) => Map::new(),
-            Some(Value::String(s)) => verify(key, ttl, &binding, s)?,
-            Some(_) => return Err(invalid("\"requestState\" must be a string")),
+        let p: RoundParams = crate::params::parse(params)?;
+        let binding = binding(method, &p);
+        let mut answers = match &p.request_state {
+            None => Map::new(),
+            Some(s) => verify(key, ttl, &binding, s)?,
         };
-        match params.get("inputResponses") {
-            None | Some(Value::Null) => {}
-            Some(Value::Object(r)) => {
-                for (k, v) in r {
-                    answers.insert(k.clone(), v.clone());
-                }
-            }
-            Some(_) => return Err(invalid("\"inputResponses\" must be an object")),
-        }
+        answers.extend(p.input_responses.unwrap_or_default());
         Ok(InputRound {
             binding,
             answers,
@@ -224,19 +236,49 @@ impl InputRound {
 }
 
 fn invalid(why: &str) -> ErrorObject {
-    ErrorObject::new(INVALID_PARAMS, format!("Invalid params: {why}"))
+    crate::error::invalid_params(why)
+}
+
+/// The params of a request that may run an input round.
+#[derive(Deserialize)]
+#[serde(rename_all = "camelCase")]
+struct RoundParams {
+    /// The tool or prompt (`name`) or the resource (`uri`) the state is bound to.
+    #[serde(default)]
+    name: Option<Value>,
+    #[serde(default)]
+    uri: Option<Value>,
+    #[serde(default)]
+    arguments: Option<Value>,
+    #[serde(default)]
+    request_state: Option<String>,
+    #[serde(default)]
+    input_responses: Option<Map<String, Value>>,
+}
+
+/// What a signed state carries.
+#[derive(Serialize, Deserialize)]
+struct Payload {
+    /// The binding: method, target and arguments, hashed.
+    b: String,
+    /// When it was issued (seconds since the epoch).
+    t: u64,
+    /// The answers so far, by key.
+    a: Map<String, Value>,
 }
 
 /// What a state is good for: this method, this target and these arguments (hashed).
-fn binding(method: &str, params: &Map<String, Value>) -> String {
-    let target = params
-        .get("name")
-        .or_else(|| params.get("uri"))
+fn binding(method: &str, p: &RoundParams) -> String {
+    let target = p
+        .name
+        .as_ref()
+        .or(p.uri.as_ref())
         .and_then(Value::as_str)
         .unwrap_or("");
     // serde_json's maps are sorted, so equal arguments serialise to equal bytes.
-    let args = params
-        .get("arguments")
+    let args = p
+        .arguments
+        .as_ref()
         .map(Value::to_string)
         .unwrap_or_default();
     let digest = Sha256::digest(format!("{method}\n{target}\n{args}").as_bytes());
@@ -251,7 +293,12 @@ fn now_secs() -> u64 {
 }
 
 fn sign(key: &StateKey, binding: &str, answers: &Map<String, Value>) -> String {
-    let payload = json!({"b": binding, "t": now_secs(), "a": answers}).to_string();
+    let payload = Payload {
+        b: binding.to_string(),
+        t: now_secs(),
+        a: answers.clone(),
+    };
+    let payload = serde_json::to_string(&payload).unwrap_or_default();
     let body = B64.encode(payload.as_bytes());
     let tag = B64.encode(key.mac(body.as_bytes()).finalize().into_bytes());
     format!("v1.{body}.{tag}")
@@ -274,25 +321,20 @@ fn verify(
     key.mac(body.as_bytes())
         .verify_slice(&tag)
         .map_err(|_| tampered())?;
-    let payload: Value = B64
+    let payload: Payload = B64
         .decode(body)
         .ok()
         .and_then(|b| serde_json::from_slice(&b).ok())
         .ok_or_else(tampered)?;
-    if payload.get("b").and_then(Value::as_str) != Some(binding) {
+    if payload.b != binding {
         return Err(invalid(
             "requestState belongs to another request (method, name or arguments differ)",
         ));
     }
-    let issued = payload.get("t").and_then(Value::as_u64).unwrap_or(0);
-    if now_secs().saturating_sub(issued) > ttl.as_secs() {
+    if now_secs().saturating_sub(payload.t) > ttl.as_secs() {
         return Err(invalid("requestState expired; start the request again"));
     }
-    Ok(payload
-        .get("a")
-        .and_then(Value::as_object)
-        .cloned()
-        .unwrap_or_default())
+    Ok(payload.a)
 }
 
 #[cfg(test)]

@@ -8,27 +8,21 @@ use serde_json::{Map, Value};
 const PREFIX: &str = "fastmcp:";
 const B64: base64::engine::GeneralPurpose = base64::engine::general_purpose::URL_SAFE_NO_PAD;
 
-/// The page of `items` that `params.cursor` asks for, and the cursor of the next page if any.
+/// The page of `items` that `cursor` asks for, and the cursor of the next page if any.
 /// A cursor this server did not hand out is -32602.
 pub(crate) fn page<T: Clone>(
     items: &[T],
-    params: &Map<String, Value>,
+    cursor: Option<&str>,
     page_size: usize,
 ) -> Result<(Vec<T>, Option<String>), ErrorObject> {
-    let start = match params.get("cursor") {
-        None | Some(Value::Null) => 0,
-        Some(Value::String(c)) => decode(c).filter(|&o| o <= items.len()).ok_or_else(|| {
+    let start = match cursor {
+        None => 0,
+        Some(c) => decode(c).filter(|&o| o <= items.len()).ok_or_else(|| {
             ErrorObject::new(
                 INVALID_PARAMS,
                 format!("Invalid params: unknown cursor {c:?}"),
             )
         })?,
-        Some(_) => {
-            return Err(ErrorObject::new(
-                INVALID_PARAMS,
-                "Invalid params: \"cursor\" must be a string",
-            ));
-        }
     };
     let end = (start + page_size.max(1)).min(items.len());
     let next = (end < items.len()).then(|| encode(end));
@@ -40,11 +34,11 @@ pub(crate) fn page<T: Clone>(
 pub(crate) fn list_result<T: Clone>(
     key: &str,
     items: &[T],
-    params: &Map<String, Value>,
+    cursor: Option<&str>,
     page_size: usize,
     wire: impl Fn(&T) -> Value,
 ) -> Result<Value, ErrorObject> {
-    let (page, next) = self::page(items, params, page_size)?;
+    let (page, next) = self::page(items, cursor, page_size)?;
     let mut v = Map::new();
     v.insert(
         key.to_string(),
@@ -72,26 +66,18 @@ fn decode(cursor: &str) -> Option<usize> {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use serde_json::json;
 
     #[test]
     fn pages_and_cursors() {
         let items: Vec<u32> = (0..5).collect();
-        let none = Map::new();
-        let (p, next) = page(&items, &none, 2).unwrap();
+        let (p, next) = page(&items, None, 2).unwrap();
         assert_eq!(p, vec![0, 1]);
-        let c = json!({"cursor": next.unwrap()});
-        let (p, next) = page(&items, c.as_object().unwrap(), 2).unwrap();
+        let (p, next) = page(&items, next.as_deref(), 2).unwrap();
         assert_eq!(p, vec![2, 3]);
-        let c = json!({"cursor": next.unwrap()});
-        let (p, next) = page(&items, c.as_object().unwrap(), 2).unwrap();
+        let (p, next) = page(&items, next.as_deref(), 2).unwrap();
         assert_eq!((p, next), (vec![4], None));
-        for bad in [
-            json!({"cursor": "garbage"}),
-            json!({"cursor": 3}),
-            json!({"cursor": encode(99)}),
-        ] {
-            assert!(page(&items, bad.as_object().unwrap(), 2).is_err(), "{bad}");
+        for bad in ["garbage".to_string(), encode(99)] {
+            assert!(page(&items, Some(&bad), 2).is_err(), "{bad}");
         }
     }
 }

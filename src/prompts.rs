@@ -1,11 +1,15 @@
 //! Prompts: `prompts/list` and `prompts/get`, with declared arguments (a missing required one is
 //! -32602 naming it) and multi-message results of any content.
 
+use crate::completion::{CompleteFn, CompletionRequest};
 use crate::content::{Content, Role};
 use crate::context::Context;
-use crate::jsonrpc::{ErrorObject, INTERNAL_ERROR, INVALID_PARAMS};
+use crate::error::{Error, Subject, invalid_params, unknown_prompt};
+use crate::jsonrpc::ErrorObject;
 use crate::protocol::Revision;
-use crate::resources::CompleteFn;
+use crate::schema::schema_of;
+use serde::Deserialize;
+use serde::de::DeserializeOwned;
 use serde_json::{Map, Value, json};
 use std::collections::HashMap;
 use std::sync::Arc;
@@ -48,10 +52,27 @@ pub struct PromptArgument {
     pub required: bool,
 }
 
-/// Produces a prompt's messages from its arguments; an `Err` is reported as -32602 (the
-/// arguments are wrong) with this text.
+/// The arguments a client gave `prompts/get`, by name. Optional arguments may be absent, so there
+/// is no indexing that could panic: [`PromptArguments::get`] or [`PromptArguments::require`].
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct PromptArguments(HashMap<String, String>);
+
+impl PromptArguments {
+    /// The argument's value, if the client gave it.
+    pub fn get(&self, name: &str) -> Option<&str> {
+        self.0.get(name).map(String::as_str)
+    }
+
+    /// The argument's value, or -32602 naming it.
+    pub fn require(&self, name: &str) -> Result<&str, Error> {
+        self.get(name)
+            .ok_or_else(|| Error::invalid_params(format!("missing argument \"{name}\"")))
+    }
+}
+
+/// Produces a prompt's messages from its arguments.
 pub type GetFn =
-    dyn Fn(&Context, &HashMap<String, String>) -> Result<Vec<PromptMessage>, String> + Send + Sync;
+    dyn Fn(&Context, &PromptArguments) -> Result<Vec<PromptMessage>, Error> + Send + Sync;
 
 /// A prompt template the client can list and fill in (`prompts/get`).
 #[derive(Clone)]
@@ -69,11 +90,12 @@ pub struct Prompt {
 }
 
 impl Prompt {
-    /// A prompt whose messages `get` produces from the arguments the client gives.
+    /// A prompt whose messages `get` produces from the arguments the client gives; declare them
+    /// with [`Prompt::argument`]. [`Prompt::typed`] derives them from a struct instead.
     pub fn new(
         name: impl Into<String>,
         description: impl Into<String>,
-        get: impl Fn(&Context, &HashMap<String, String>) -> Result<Vec<PromptMessage>, String>
+        get: impl Fn(&Context, &PromptArguments) -> Result<Vec<PromptMessage>, Error>
         + Send
         + Sync
         + 'static,
@@ -86,6 +108,28 @@ impl Prompt {
             get: Arc::new(get),
             complete: None,
         }
+    }
+
+    /// A prompt whose arguments are the fields of `A` (strings; an `Option` field is an optional
+    /// argument, a doc comment its description). `get` receives them parsed; a missing or
+    /// malformed one is -32602 naming it, before `get` runs.
+    pub fn typed<A, F>(name: impl Into<String>, description: impl Into<String>, get: F) -> Prompt
+    where
+        A: DeserializeOwned + schemars::JsonSchema,
+        F: Fn(&Context, A) -> Result<Vec<PromptMessage>, Error> + Send + Sync + 'static,
+    {
+        let mut prompt = Prompt::new(name, description, move |ctx, args: &PromptArguments| {
+            let map: Map<String, Value> = args
+                .0
+                .iter()
+                .map(|(k, v)| (k.clone(), Value::String(v.clone())))
+                .collect();
+            let a: A = serde_path_to_error::deserialize(&map)
+                .map_err(|e| Error::invalid_params(e.to_string()))?;
+            get(ctx, a)
+        });
+        prompt.arguments = arguments_of(&schema_of::<A>());
+        prompt
     }
 
     /// Declares an argument.
@@ -112,10 +156,7 @@ impl Prompt {
     /// Completes this prompt's arguments (`completion/complete` with `ref/prompt`).
     pub fn complete(
         mut self,
-        f: impl Fn(&Context, &str, &str, &HashMap<String, String>) -> Vec<String>
-        + Send
-        + Sync
-        + 'static,
+        f: impl Fn(&Context, &CompletionRequest) -> Result<Vec<String>, Error> + Send + Sync + 'static,
     ) -> Prompt {
         self.complete = Some(Arc::new(f));
         self
@@ -151,6 +192,7 @@ impl Prompt {
     }
 }
 
+/// Every registered prompt, in registration order.
 #[derive(Clone, Default)]
 pub struct PromptRegistry {
     prompts: Vec<Prompt>,
@@ -179,10 +221,10 @@ impl PromptRegistry {
     pub(crate) fn list(
         &self,
         rev: Revision,
-        params: &Map<String, Value>,
+        cursor: Option<&str>,
         page_size: usize,
     ) -> Result<Value, ErrorObject> {
-        crate::pagination::list_result("prompts", &self.prompts, params, page_size, |p| {
+        crate::pagination::list_result("prompts", &self.prompts, cursor, page_size, |p| {
             p.to_wire(rev)
         })
     }
@@ -191,30 +233,22 @@ impl PromptRegistry {
     pub(crate) fn render(
         &self,
         ctx: &Context,
-        params: &Map<String, Value>,
+        name: &str,
+        args: HashMap<String, String>,
     ) -> Result<Value, ErrorObject> {
-        let name = params.get("name").and_then(Value::as_str).ok_or_else(|| {
-            ErrorObject::new(INVALID_PARAMS, "Invalid params: \"name\" must be a string")
-        })?;
-        let prompt = self
-            .get(name)
-            .ok_or_else(|| ErrorObject::new(INVALID_PARAMS, format!("Unknown prompt: {name}")))?;
-        let args = string_map(params.get("arguments"))?;
+        let prompt = self.get(name).ok_or_else(|| unknown_prompt(name))?;
         if let Some(missing) = prompt
             .arguments
             .iter()
             .find(|a| a.required && !args.contains_key(&a.name))
         {
-            return Err(ErrorObject::new(
-                INVALID_PARAMS,
-                format!(
-                    "Invalid params: missing required argument \"{}\" of prompt {name}",
-                    missing.name
-                ),
-            ));
+            return Err(invalid_params(format!(
+                "missing required argument \"{}\" of prompt {name}",
+                missing.name
+            )));
         }
-        let messages = (prompt.get)(ctx, &args)
-            .map_err(|e| ErrorObject::new(INVALID_PARAMS, format!("Invalid params: {e}")))?;
+        let messages = (prompt.get)(ctx, &PromptArguments(args))
+            .map_err(|e| e.to_rpc(Subject::Prompt(name)))?;
         let rev = ctx.revision();
         let mut v = json!({
             "messages": messages
@@ -229,28 +263,55 @@ impl PromptRegistry {
     }
 }
 
-/// Prompt arguments are a map of strings; anything else is -32602.
-pub(crate) fn string_map(v: Option<&Value>) -> Result<HashMap<String, String>, ErrorObject> {
-    match v {
-        None | Some(Value::Null) => Ok(HashMap::new()),
-        Some(Value::Object(m)) => m
-            .iter()
-            .map(|(k, v)| match v {
-                Value::String(s) => Ok((k.clone(), s.clone())),
-                _ => Err(ErrorObject::new(
-                    INVALID_PARAMS,
-                    format!("Invalid params: argument \"{k}\" must be a string"),
-                )),
-            })
-            .collect(),
-        Some(_) => Err(ErrorObject::new(
-            INVALID_PARAMS,
-            "Invalid params: \"arguments\" must be an object of strings",
-        )),
-    }
+/// The part of a derived schema that declares prompt arguments.
+#[derive(Default, Deserialize)]
+struct ArgumentSchema {
+    #[serde(default)]
+    properties: std::collections::BTreeMap<String, PropertySchema>,
+    #[serde(default)]
+    required: Vec<String>,
 }
 
-/// A handler panicked: the client gets -32603, the server goes on.
-pub(crate) fn panicked(what: &str) -> ErrorObject {
-    ErrorObject::new(INTERNAL_ERROR, format!("Internal error: {what} failed"))
+#[derive(Default, Deserialize)]
+struct PropertySchema {
+    #[serde(default)]
+    description: Option<String>,
+}
+
+/// A typed prompt's arguments, from its struct's schema.
+fn arguments_of(schema: &Value) -> Vec<PromptArgument> {
+    let s = ArgumentSchema::deserialize(schema).unwrap_or_default();
+    s.properties
+        .into_iter()
+        .map(|(name, p)| PromptArgument {
+            required: s.required.contains(&name),
+            name,
+            description: p.description,
+        })
+        .collect()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[derive(Deserialize, schemars::JsonSchema)]
+    #[allow(dead_code)]
+    struct Plan {
+        /// Which day
+        day: String,
+        mood: Option<String>,
+    }
+
+    #[test]
+    fn typed_prompts_declare_their_arguments() {
+        let p = Prompt::typed("plan", "Plans", |_, _: Plan| Ok(vec![]));
+        let day = p.arguments.iter().find(|a| a.name == "day");
+        let mood = p.arguments.iter().find(|a| a.name == "mood");
+        assert_eq!(
+            day.map(|a| (a.required, a.description.as_deref())),
+            Some((true, Some("Which day")))
+        );
+        assert_eq!(mood.map(|a| a.required), Some(false));
+    }
 }

@@ -143,31 +143,9 @@ pub struct InitializeResult {
     pub instructions: Option<String>,
 }
 
-/// What the client told us in `initialize`; both the MCP spelling and the seed's snake_case
-/// spelling are accepted.
-#[derive(Debug, Clone, Default)]
-pub struct ClientHello {
-    pub protocol_version: Option<String>,
-    pub client_info: Option<Value>,
-    pub capabilities: Option<Value>,
-}
-
-impl ClientHello {
-    pub fn from_params(params: &Map<String, Value>) -> ClientHello {
-        let pick = |a: &str, b: &str| params.get(a).or_else(|| params.get(b)).cloned();
-        ClientHello {
-            protocol_version: pick("protocolVersion", "protocol_version")
-                .and_then(|v| v.as_str().map(str::to_owned)),
-            client_info: pick("clientInfo", "client_info"),
-            capabilities: params.get("capabilities").cloned(),
-        }
-    }
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
-    use serde_json::json;
 
     #[test]
     fn negotiation_falls_back_to_latest() {
@@ -177,13 +155,5 @@ mod tests {
         );
         assert_eq!(Revision::negotiate(Some("2099-01-01")), Revision::LATEST);
         assert_eq!(Revision::negotiate(None), Revision::LATEST);
-    }
-
-    #[test]
-    fn seed_hello_spelling() {
-        let p = json!({"protocol_version":"2024-11-05","client_info":{"name":"c"}});
-        let h = ClientHello::from_params(p.as_object().unwrap());
-        assert_eq!(h.protocol_version.as_deref(), Some("2024-11-05"));
-        assert!(h.client_info.is_some());
     }
 }

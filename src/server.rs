@@ -2,13 +2,14 @@
 //! pool, routing to transports), periodic duties and graceful shutdown.
 
 use crate::config::Config;
-use crate::dispatch::Core;
-use crate::dispatch::Features;
+use crate::dispatch::{Core, Parts};
+use crate::features::{Features, ServerHandle, write};
 use crate::http::{self, Listener, ListenerStats, Method, Reply, Request, Service, StopHandle};
 use crate::jsonrpc::INVALID_REQUEST;
 use crate::pool::Pool;
 use crate::prompts::Prompt;
 use crate::resources::{Resource, ResourceTemplate};
+use crate::runtime::{Runtime, Settings};
 use crate::session::{Sessions, TransportKind};
 use crate::sse::StreamBudget;
 use crate::timer::Timer;
@@ -17,7 +18,7 @@ use crate::transport::{Ctx, legacy, seed, streamable};
 use std::net::{SocketAddr, TcpListener, ToSocketAddrs};
 use std::ops::DerefMut;
 use std::sync::Arc;
-use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::atomic::Ordering;
 use std::time::{Duration, Instant};
 
 /// Builds a server: the binary uses it exactly as a library user would.
@@ -40,7 +41,7 @@ impl ServerBuilder {
     /// Adds the built-in `echo`, `add` and `sleep` tools.
     pub fn builtin_tools(self) -> ServerBuilder {
         builtin::register(
-            crate::dispatch::write(&self.features.tools).deref_mut(),
+            write(&self.features.tools).deref_mut(),
             self.config.max_sleep_secs,
         );
         self
@@ -48,25 +49,25 @@ impl ServerBuilder {
 
     /// Adds a tool (replacing one of the same name).
     pub fn tool(self, tool: Tool) -> ServerBuilder {
-        crate::dispatch::write(&self.features.tools).register(tool);
+        write(&self.features.tools).register(tool);
         self
     }
 
     /// Adds a resource with a fixed URI.
     pub fn resource(self, resource: Resource) -> ServerBuilder {
-        crate::dispatch::write(&self.features.resources).add(resource);
+        write(&self.features.resources).add(resource);
         self
     }
 
     /// Adds a family of resources named by a URI template.
     pub fn resource_template(self, template: ResourceTemplate) -> ServerBuilder {
-        crate::dispatch::write(&self.features.resources).add_template(template);
+        write(&self.features.resources).add_template(template);
         self
     }
 
     /// Adds a prompt (replacing one of the same name).
     pub fn prompt(self, prompt: Prompt) -> ServerBuilder {
-        crate::dispatch::write(&self.features.prompts).add(prompt);
+        write(&self.features.prompts).add(prompt);
         self
     }
 
@@ -123,19 +124,26 @@ impl ServerBuilder {
         )
         .header("Retry-After", "1");
         let listener = Listener::new(socket, c.limits(), max_connections, refusal);
-        let core = Arc::new(Core {
+        let runtime = Runtime::new(
+            Timer::start(1024)?,
+            Pool::start(c.workers, c.queue)?,
+            Arc::new(crate::metrics::Metrics::new()),
+            crate::mrtr::StateKey::random(),
+            Settings {
+                client_request_timeout: c.client_request_timeout,
+                progress_interval: c.progress_interval,
+                cache_ttl_ms: c.cache_ttl_ms,
+                input_state_ttl: c.input_state_ttl,
+            },
+        );
+        let core = Core::new(Parts {
             sessions: Sessions::new(c.max_sessions, c.outbox_limit).with_replay(c.replay_events),
             features: self.features,
-            timer: Timer::start(1024)?,
-            pool: Pool::start(c.workers, c.queue)?,
+            runtime: Arc::new(runtime),
             streams: Arc::new(StreamBudget::new(c.max_streams)),
             instructions: self.instructions,
             guard: crate::security::Guard::new(&self.config),
-            shutting_down: Arc::new(AtomicBool::new(false)),
-            started: Instant::now(),
             http: listener.stats(),
-            state_key: crate::mrtr::StateKey::random(),
-            subscriptions: Default::default(),
             config: self.config,
         });
         Ok(Server {
@@ -188,9 +196,7 @@ impl Server {
 
     /// Changes what the server offers while it runs, announcing each change to clients.
     pub fn handle(&self) -> ServerHandle {
-        ServerHandle {
-            core: self.core.clone(),
-        }
+        self.core.server.clone()
     }
 
     /// Starts a graceful shutdown when its `stop` is called (from a signal handler's thread, or
@@ -213,7 +219,8 @@ impl Server {
 
     fn start_duties(&self) {
         let core = self.core.clone();
-        self.core.timer.every(self.core.config.keepalive, move || {
+        let timer = &self.core.runtime.timer;
+        timer.every(self.core.config.keepalive, move || {
             for s in core.sessions.all() {
                 s.keepalive();
             }
@@ -223,102 +230,10 @@ impl Server {
         let core = self.core.clone();
         let ttl = self.core.config.session_ttl;
         let period = (ttl / 4).clamp(Duration::from_millis(100), Duration::from_secs(30));
-        self.core.timer.every(period, move || {
+        timer.every(period, move || {
             core.sessions.expire(ttl);
             true
         });
-    }
-}
-
-/// Changes tools, resources and prompts of a running server. Each change sends
-/// `notifications/{tools,resources,prompts}/list_changed` to every initialized session (on its
-/// general stream, or kept in its outbox until one opens).
-#[derive(Clone)]
-pub struct ServerHandle {
-    core: Arc<Core>,
-}
-
-impl ServerHandle {
-    pub(crate) fn new(core: Arc<Core>) -> ServerHandle {
-        ServerHandle { core }
-    }
-
-    /// Adds or replaces a tool.
-    pub fn add_tool(&self, tool: Tool) {
-        crate::dispatch::write(&self.core.features.tools).register(tool);
-        self.changed("tools");
-    }
-
-    /// Removes a tool; false if there was none of that name.
-    pub fn remove_tool(&self, name: &str) -> bool {
-        let removed = crate::dispatch::write(&self.core.features.tools).remove(name);
-        if removed {
-            self.changed("tools");
-        }
-        removed
-    }
-
-    /// Adds or replaces a resource.
-    pub fn add_resource(&self, resource: Resource) {
-        crate::dispatch::write(&self.core.features.resources).add(resource);
-        self.changed("resources");
-    }
-
-    /// Adds or replaces a resource template.
-    pub fn add_resource_template(&self, template: ResourceTemplate) {
-        crate::dispatch::write(&self.core.features.resources).add_template(template);
-        self.changed("resources");
-    }
-
-    /// Removes a resource by URI, or a template by its URI template.
-    pub fn remove_resource(&self, uri: &str) -> bool {
-        let removed = crate::dispatch::write(&self.core.features.resources).remove(uri);
-        if removed {
-            self.changed("resources");
-        }
-        removed
-    }
-
-    /// Adds or replaces a prompt.
-    pub fn add_prompt(&self, prompt: Prompt) {
-        crate::dispatch::write(&self.core.features.prompts).add(prompt);
-        self.changed("prompts");
-    }
-
-    /// Removes a prompt; false if there was none of that name.
-    pub fn remove_prompt(&self, name: &str) -> bool {
-        let removed = crate::dispatch::write(&self.core.features.prompts).remove(name);
-        if removed {
-            self.changed("prompts");
-        }
-        removed
-    }
-
-    /// Tells every session subscribed to `uri` that the resource changed
-    /// (`notifications/resources/updated`).
-    pub fn resource_updated(&self, uri: &str) {
-        self.core
-            .subscriptions
-            .notify(crate::subscriptions::Change::Updated(uri));
-        self.core.broadcast(
-            "notifications/resources/updated",
-            Some(serde_json::json!({ "uri": uri })),
-            |s| s.is_subscribed(uri),
-        );
-    }
-
-    fn changed(&self, what: &str) {
-        use crate::subscriptions::Change;
-        let change = match what {
-            "tools" => Change::Tools,
-            "prompts" => Change::Prompts,
-            _ => Change::Resources,
-        };
-        self.core.subscriptions.notify(change);
-        self.core
-            .broadcast(&format!("notifications/{what}/list_changed"), None, |_| {
-                true
-            });
     }
 }
 
@@ -330,7 +245,7 @@ struct Mcp {
 impl Service for Mcp {
     fn admit(&self, req: &Request) -> Result<(), Reply> {
         let core = &self.core;
-        if core.shutting_down.load(Ordering::Acquire) || core.http.stopping() {
+        if core.runtime.shutting_down() || core.http.stopping() {
             return Err(
                 Reply::rpc_error(503, None, INVALID_REQUEST, "Server shutting down")
                     .header("Connection", "close")
@@ -360,7 +275,7 @@ impl Service for Mcp {
         let cors = http::cors_headers(req.header("Origin"), &self.core.config.cors_origins);
         let core = self.core.clone();
         let job = Box::new(move || route(&core, req));
-        if self.core.pool.try_submit(job).is_err() {
+        if self.core.runtime.pool.try_submit(job).is_err() {
             log::warn!("worker queue full; request refused with 503");
             return Err(Reply::rpc_error(
                 503,
@@ -392,11 +307,11 @@ fn graceful_shutdown(core: &Arc<Core>) {
         core.streams.open(),
         grace
     );
-    core.shutting_down.store(true, Ordering::Release);
+    core.runtime.begin_shutdown();
     // Deferred answers due after the grace period are dropped; their responders answer at once
     // with a "shutting down" error. A margin leaves time to write everything before the deadline.
     let margin = (grace / 5).min(Duration::from_secs(1));
-    core.timer.drop_after(deadline - margin);
+    core.runtime.timer.drop_after(deadline - margin);
     while core.sessions.active_requests() > 0 && Instant::now() + margin < deadline {
         std::thread::sleep(Duration::from_millis(10));
     }
@@ -411,7 +326,7 @@ fn graceful_shutdown(core: &Arc<Core>) {
     while core.streams.open() > 0 && Instant::now() < deadline {
         std::thread::sleep(Duration::from_millis(10));
     }
-    core.timer.stop();
+    core.runtime.timer.stop();
 }
 
 /// Whether a JSON-RPC body may hold a request (an `"id"` with a `"method"`). A cheap byte scan:
@@ -504,7 +419,7 @@ fn route(core: &Arc<Core>, mut req: Request) {
 /// `ok`, or 503 with why not: shutting down, or accepting connections is failing (out of file
 /// descriptors, say), which a supervisor cannot see from the process being alive.
 fn health(core: &Core) -> Reply {
-    let down = core.shutting_down.load(Ordering::Acquire);
+    let down = core.runtime.shutting_down();
     let degraded = core.http.degraded();
     let status = match (&degraded, down) {
         (_, true) => "shutting_down",
@@ -530,7 +445,7 @@ fn metrics_text(core: &Core) -> String {
     let expired = core.sessions.expired.load(Ordering::Relaxed) as u64;
     let h: &ListenerStats = &core.http;
     let counter = |a: &std::sync::atomic::AtomicU64| a.load(Ordering::Relaxed);
-    crate::metrics::METRICS.render(
+    core.runtime.metrics.render(
         &[
             (
                 "fastmcp_connections_open",
@@ -565,7 +480,7 @@ fn metrics_text(core: &Core) -> String {
             (
                 "fastmcp_timer_tasks",
                 "Tasks waiting on the timer: periodic duties, parked calls, progress reports.",
-                core.timer.pending() as u64,
+                core.runtime.timer.pending() as u64,
             ),
             (
                 "fastmcp_uptime_seconds",

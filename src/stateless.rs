@@ -12,7 +12,7 @@ use crate::jsonrpc::{ErrorObject, INVALID_PARAMS, METHOD_NOT_FOUND, Request};
 use crate::logging::LogLevel;
 use crate::protocol::{Implementation, Revision, ServerCapabilities};
 use base64::Engine;
-use serde::Serialize;
+use serde::{Deserialize, Serialize};
 use serde_json::{Map, Value, json};
 
 /// HTTP headers missing, malformed, or disagreeing with the body.
@@ -24,7 +24,7 @@ pub const UNSUPPORTED_VERSION: i64 = -32022;
 
 const VERSION_KEY: &str = "io.modelcontextprotocol/protocolVersion";
 const CAPABILITIES_KEY: &str = "io.modelcontextprotocol/clientCapabilities";
-const CLIENT_INFO_KEY: &str = "io.modelcontextprotocol/clientInfo";
+#[cfg(test)]
 const LOG_LEVEL_KEY: &str = "io.modelcontextprotocol/logLevel";
 /// Where results name the server.
 pub const SERVER_INFO_KEY: &str = "io.modelcontextprotocol/serverInfo";
@@ -49,7 +49,17 @@ pub const METHODS: [&str; 10] = [
 /// The revision's version string as a request's `_meta` carries it, if it has one: what decides
 /// which era a POST on `/mcp` belongs to.
 pub fn requested_version(params: &Map<String, Value>) -> Option<&str> {
-    params.get("_meta")?.get(VERSION_KEY)?.as_str()
+    #[derive(Deserialize)]
+    struct Params<'a> {
+        #[serde(rename = "_meta", borrow)]
+        meta: Option<VersionOnly<'a>>,
+    }
+    #[derive(Deserialize)]
+    struct VersionOnly<'a> {
+        #[serde(rename = "io.modelcontextprotocol/protocolVersion", borrow)]
+        version: Option<&'a str>,
+    }
+    Params::deserialize(params).ok()?.meta?.version
 }
 
 /// What a stateless request says about its sender.
@@ -63,55 +73,41 @@ pub struct RequestMeta {
     pub log_level: Option<LogLevel>,
 }
 
+/// `params._meta` of a stateless request.
+#[derive(Deserialize)]
+struct MetaParams {
+    #[serde(rename = "_meta")]
+    meta: Option<Meta>,
+}
+
+#[derive(Deserialize)]
+struct Meta {
+    #[serde(rename = "io.modelcontextprotocol/protocolVersion")]
+    version: String,
+    #[serde(rename = "io.modelcontextprotocol/clientCapabilities")]
+    capabilities: Map<String, Value>,
+    /// Informational only: a malformed one is ignored rather than refused.
+    #[serde(rename = "io.modelcontextprotocol/clientInfo", default)]
+    client_info: Option<Value>,
+    #[serde(rename = "io.modelcontextprotocol/logLevel", default)]
+    log_level: Option<LogLevel>,
+}
+
 impl RequestMeta {
-    /// Reads `params._meta`; a missing or mistyped required key is -32602.
+    /// Reads `params._meta`; a missing or mistyped required key is -32602's message.
     pub fn parse(params: &Map<String, Value>) -> Result<RequestMeta, String> {
-        let Some(meta) = params.get("_meta") else {
-            return Err(
+        let p: MetaParams = crate::params::parse(params).map_err(|e| e.message)?;
+        let Some(meta) = p.meta else {
+            return Err(format!(
                 "Invalid params: missing params._meta (revision 2026-07-28 requires \
-                 io.modelcontextprotocol/protocolVersion and clientCapabilities on every request)"
-                    .into(),
-            );
-        };
-        let Some(meta) = meta.as_object() else {
-            return Err("Invalid params: params._meta must be an object".into());
-        };
-        let version = match meta.get(VERSION_KEY) {
-            Some(Value::String(v)) => v.clone(),
-            Some(_) => {
-                return Err(format!(
-                    "Invalid params: _meta[\"{VERSION_KEY}\"] must be a string"
-                ));
-            }
-            None => return Err(format!("Invalid params: _meta is missing {VERSION_KEY}")),
-        };
-        let capabilities = match meta.get(CAPABILITIES_KEY) {
-            Some(c @ Value::Object(_)) => c.clone(),
-            Some(_) => {
-                return Err(format!(
-                    "Invalid params: _meta[\"{CAPABILITIES_KEY}\"] must be an object"
-                ));
-            }
-            None => {
-                return Err(format!(
-                    "Invalid params: _meta is missing {CAPABILITIES_KEY}"
-                ));
-            }
-        };
-        let log_level = match meta.get(LOG_LEVEL_KEY) {
-            None | Some(Value::Null) => None,
-            Some(v) => Some(v.as_str().and_then(LogLevel::parse).ok_or_else(|| {
-                format!(
-                    "Invalid params: _meta[\"{LOG_LEVEL_KEY}\"] must be one of {}",
-                    LogLevel::ALL.map(LogLevel::as_str).join(", ")
-                )
-            })?),
+                 {VERSION_KEY} and {CAPABILITIES_KEY} on every request)"
+            ));
         };
         Ok(RequestMeta {
-            version,
-            capabilities,
-            client_info: meta.get(CLIENT_INFO_KEY).filter(|v| v.is_object()).cloned(),
-            log_level,
+            version: meta.version,
+            capabilities: Value::Object(meta.capabilities),
+            client_info: meta.client_info.filter(Value::is_object),
+            log_level: meta.log_level,
         })
     }
 }
@@ -218,12 +214,19 @@ pub fn check_header(
 
 /// What `Mcp-Name` must mirror for this request: the tool or prompt name, or the resource URI.
 pub fn mirrored_name(req: &Request) -> Option<&str> {
-    let key = match req.method.as_str() {
-        "tools/call" | "prompts/get" => "name",
-        "resources/read" => "uri",
-        _ => return None,
-    };
-    req.params.get(key).and_then(Value::as_str)
+    #[derive(Deserialize)]
+    struct Target<'a> {
+        #[serde(borrow, default)]
+        name: Option<&'a str>,
+        #[serde(borrow, default)]
+        uri: Option<&'a str>,
+    }
+    let t = Target::deserialize(&req.params).ok()?;
+    match req.method.as_str() {
+        "tools/call" | "prompts/get" => t.name,
+        "resources/read" => t.uri,
+        _ => None,
+    }
 }
 
 /// The `x-mcp-header` parameters of a tool's input schema: (header suffix, path of property

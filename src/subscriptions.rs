@@ -7,10 +7,11 @@
 //! Stateless requests have no session to keep their streams alive, so this registry also holds
 //! their progress/log streams: every stream here gets keepalives and is closed at shutdown.
 
+use crate::features::Change;
 use crate::jsonrpc::{OutNotification, RequestId};
 use crate::protocol::ServerCapabilities;
 use crate::sse::{Frame, Msg, Push, StreamHandle};
-use serde::Serialize;
+use serde::{Deserialize, Serialize};
 use serde_json::{Map, Value, json};
 use std::sync::{Arc, Mutex, MutexGuard};
 
@@ -42,38 +43,41 @@ pub struct Filter {
 /// Most resources one listen stream may watch.
 const MAX_URIS: usize = 1024;
 
+/// `subscriptions/listen` params.
+#[derive(Deserialize)]
+struct ListenParams {
+    notifications: FilterWire,
+}
+
+/// The filter as sent: a `null` flag or list means "not asked for".
+#[derive(Deserialize)]
+#[serde(rename_all = "camelCase")]
+struct FilterWire {
+    #[serde(default)]
+    tools_list_changed: Option<bool>,
+    #[serde(default)]
+    prompts_list_changed: Option<bool>,
+    #[serde(default)]
+    resources_list_changed: Option<bool>,
+    #[serde(default)]
+    resource_subscriptions: Option<Vec<String>>,
+}
+
 impl Filter {
     /// Reads `params.notifications`; a wrong type is -32602's message.
     pub fn parse(params: &Map<String, Value>) -> Result<Filter, String> {
-        let Some(n) = params.get("notifications").and_then(Value::as_object) else {
-            return Err(
-                "Invalid params: \"notifications\" must be an object (SubscriptionFilter)".into(),
-            );
-        };
-        let flag = |k: &str| match n.get(k) {
-            None | Some(Value::Null) => Ok(false),
-            Some(Value::Bool(b)) => Ok(*b),
-            Some(_) => Err(format!(
-                "Invalid params: notifications.{k} must be a boolean"
-            )),
-        };
-        let uris = match n.get("resourceSubscriptions") {
-            None | Some(Value::Null) => Vec::new(),
-            Some(Value::Array(a)) if a.len() <= MAX_URIS => a
-                .iter()
-                .map(|u| u.as_str().map(str::to_owned))
-                .collect::<Option<Vec<_>>>()
-                .ok_or("Invalid params: notifications.resourceSubscriptions must be strings")?,
-            Some(_) => {
-                return Err(format!(
-                    "Invalid params: notifications.resourceSubscriptions must be an array of at most {MAX_URIS} URIs"
-                ));
-            }
-        };
+        let p: ListenParams = crate::params::parse(params).map_err(|e| e.message)?;
+        let n = p.notifications;
+        let uris = n.resource_subscriptions.unwrap_or_default();
+        if uris.len() > MAX_URIS {
+            return Err(format!(
+                "Invalid params: notifications.resourceSubscriptions must be an array of at most {MAX_URIS} URIs"
+            ));
+        }
         Ok(Filter {
-            tools: flag("toolsListChanged")?,
-            prompts: flag("promptsListChanged")?,
-            resources: flag("resourcesListChanged")?,
+            tools: n.tools_list_changed.unwrap_or(false),
+            prompts: n.prompts_list_changed.unwrap_or(false),
+            resources: n.resources_list_changed.unwrap_or(false),
             uris,
         })
     }
@@ -98,26 +102,6 @@ impl Filter {
             Change::Prompts => self.prompts,
             Change::Resources => self.resources,
             Change::Updated(uri) => self.uris.iter().any(|u| u == uri),
-        }
-    }
-}
-
-/// Something listeners may hear of.
-#[derive(Debug, Clone, Copy)]
-pub enum Change<'a> {
-    Tools,
-    Prompts,
-    Resources,
-    Updated(&'a str),
-}
-
-impl Change<'_> {
-    fn method(&self) -> &'static str {
-        match self {
-            Change::Tools => "notifications/tools/list_changed",
-            Change::Prompts => "notifications/prompts/list_changed",
-            Change::Resources => "notifications/resources/list_changed",
-            Change::Updated(_) => "notifications/resources/updated",
         }
     }
 }

@@ -2,22 +2,24 @@
 //! tools whose input schema comes from their argument type, structured output, annotations — and
 //! the [`Responder`] through which a tool answers, now or later.
 
+mod args;
 pub mod builtin;
+mod responder;
 mod result;
 
+pub use responder::Responder;
+pub(crate) use responder::Shape;
 pub use result::ToolResult;
 
 use crate::context::Context;
-use crate::jsonrpc::{ErrorObject, INTERNAL_ERROR, INVALID_PARAMS, RequestId, Response};
-use crate::pool::Pool;
+use crate::error::Error;
+use crate::jsonrpc::ErrorObject;
 use crate::protocol::Revision;
-use crate::session::{Outgoing, Route};
-use crate::timer::Timer;
+use crate::schema::schema_of;
 use serde::Serialize;
 use serde::de::DeserializeOwned;
 use serde_json::{Map, Value, json};
 use std::sync::Arc;
-use std::time::Duration;
 
 /// A tool's code. It must answer through the responder exactly once: immediately, after a delay
 /// ([`Responder::finish_after`], which parks the call on the timer thread instead of a worker),
@@ -83,41 +85,58 @@ impl Tool {
         }
     }
 
-    /// A tool whose answer is ready as soon as it returns.
+    /// A tool whose answer is ready as soon as it returns, with raw arguments; an `Err` is a
+    /// tool error (`isError: true`) with its text.
     pub fn sync(
         name: impl Into<String>,
         description: impl Into<String>,
         input_schema: Value,
-        f: impl Fn(&Map<String, Value>) -> ToolResult + Send + Sync + 'static,
+        f: impl Fn(&Map<String, Value>) -> Result<ToolResult, Error> + Send + Sync + 'static,
     ) -> Tool {
         Tool::new(name, description, input_schema, move |args, r| {
-            r.finish(f(args))
+            r.finish(f(args).unwrap_or_else(|e| ToolResult::from_error(&e)))
         })
     }
 
     /// A typed tool: `A` is a plain struct of arguments (`Deserialize` + `JsonSchema`); the input
     /// schema is derived from it, and arguments are checked before `f` runs. A missing or
     /// mistyped argument is a tool error (`isError: true`) whose text names the field; `f` never
-    /// sees bad input.
+    /// sees bad input. An `Err` from `f` is a tool error with its text.
     pub fn typed<A, F>(name: impl Into<String>, description: impl Into<String>, f: F) -> Tool
     where
         A: DeserializeOwned + schemars::JsonSchema,
-        F: Fn(&Context, A) -> ToolResult + Send + Sync + 'static,
+        F: Fn(&Context, A) -> Result<ToolResult, Error> + Send + Sync + 'static,
+    {
+        Tool::deferred(name, description, move |a: A, responder| {
+            let result = f(responder.context(), a);
+            responder.finish(result.unwrap_or_else(|e| ToolResult::from_error(&e)))
+        })
+    }
+
+    /// A typed tool that answers through a [`Responder`]: now, after a delay
+    /// ([`Responder::finish_after`], holding no thread meanwhile), or from another thread.
+    /// Arguments are checked as in [`Tool::typed`].
+    pub fn deferred<A, F>(name: impl Into<String>, description: impl Into<String>, f: F) -> Tool
+    where
+        A: DeserializeOwned + schemars::JsonSchema,
+        F: Fn(A, Responder) + Send + Sync + 'static,
     {
         let schema = schema_of::<A>();
-        let check = schema.clone();
-        Tool::new(name, description, schema, move |args, responder| {
-            let result = match parse_args::<A>(&check, args) {
-                Ok(a) => f(responder.context(), a),
-                Err(e) => ToolResult::error(e),
-            };
-            responder.finish(result)
-        })
+        let check = args::ArgCheck::of(&schema);
+        Tool::new(
+            name,
+            description,
+            schema,
+            move |args, responder| match check.parse::<A>(args) {
+                Ok(a) => f(a, responder),
+                Err(e) => responder.finish(ToolResult::error(e)),
+            },
+        )
     }
 
     /// A typed tool with structured output: `O`'s schema is the tool's `outputSchema`, and its
     /// value is sent as `structuredContent` (and as JSON text, for clients before 2025-06-18).
-    /// An `Err` is a tool error with that text.
+    /// An `Err` is a tool error with its text.
     pub fn structured<A, O, F>(
         name: impl Into<String>,
         description: impl Into<String>,
@@ -126,14 +145,10 @@ impl Tool {
     where
         A: DeserializeOwned + schemars::JsonSchema,
         O: Serialize + schemars::JsonSchema,
-        F: Fn(&Context, A) -> Result<O, String> + Send + Sync + 'static,
+        F: Fn(&Context, A) -> Result<O, Error> + Send + Sync + 'static,
     {
-        let mut tool = Tool::typed(name, description, move |ctx, a: A| match f(ctx, a) {
-            Ok(out) => match serde_json::to_value(out) {
-                Ok(v) => ToolResult::structured(v),
-                Err(e) => ToolResult::error(format!("the result could not be serialised: {e}")),
-            },
-            Err(e) => ToolResult::error(e),
+        let mut tool = Tool::typed(name, description, move |ctx, a: A| {
+            Ok(ToolResult::structured(serde_json::to_value(f(ctx, a)?)?))
         });
         tool.output_schema = Some(schema_of::<O>());
         tool
@@ -179,76 +194,6 @@ impl Tool {
     }
 }
 
-/// The JSON Schema of a type, without the `$schema` and `title` members: tool schemas are
-/// read by clients of every revision, and some validators refuse a dialect URI they do not know.
-pub fn schema_of<T: schemars::JsonSchema>() -> Value {
-    let mut v = serde_json::to_value(schemars::schema_for!(T)).unwrap_or_else(|_| json!({}));
-    if let Some(o) = v.as_object_mut() {
-        o.remove("$schema");
-        o.remove("title");
-        o.entry("type").or_insert_with(|| json!("object"));
-    }
-    v
-}
-
-fn kind(v: &Value) -> &'static str {
-    match v {
-        Value::Null => "null",
-        Value::Bool(_) => "a boolean",
-        Value::Number(n) if n.is_i64() || n.is_u64() => "an integer",
-        Value::Number(_) => "a number",
-        Value::String(_) => "a string",
-        Value::Array(_) => "an array",
-        Value::Object(_) => "an object",
-    }
-}
-
-fn type_ok(expected: &str, v: &Value) -> bool {
-    match expected {
-        "string" => v.is_string(),
-        "boolean" => v.is_boolean(),
-        "integer" => v.is_i64() || v.is_u64(),
-        "number" => v.is_number(),
-        "array" => v.is_array(),
-        "object" => v.is_object(),
-        "null" => v.is_null(),
-        _ => true,
-    }
-}
-
-/// Checks the arguments against the top level of the schema (required fields, declared types),
-/// then deserialises them; the error names the field (SEP-1303: a tool error, not -32602).
-fn parse_args<A: DeserializeOwned>(schema: &Value, args: &Map<String, Value>) -> Result<A, String> {
-    if let Some(required) = schema.get("required").and_then(Value::as_array) {
-        for name in required.iter().filter_map(Value::as_str) {
-            if !args.contains_key(name) {
-                return Err(format!("missing required argument \"{name}\""));
-            }
-        }
-    }
-    if let Some(props) = schema.get("properties").and_then(Value::as_object) {
-        for (name, value) in args {
-            let Some(prop) = props.get(name) else {
-                continue;
-            };
-            let types: Vec<&str> = match prop.get("type") {
-                Some(Value::String(t)) => vec![t.as_str()],
-                Some(Value::Array(ts)) => ts.iter().filter_map(Value::as_str).collect(),
-                _ => continue,
-            };
-            if !types.iter().any(|t| type_ok(t, value)) {
-                return Err(format!(
-                    "argument \"{name}\" must be {}, got {}",
-                    types.join(" or "),
-                    kind(value)
-                ));
-            }
-        }
-    }
-    serde_json::from_value(Value::Object(args.clone()))
-        .map_err(|e| format!("invalid arguments: {e}"))
-}
-
 /// Tools in registration order (so `tools/list` is deterministic).
 #[derive(Clone, Default)]
 pub struct ToolRegistry {
@@ -288,238 +233,9 @@ impl ToolRegistry {
     pub(crate) fn list(
         &self,
         rev: Revision,
-        params: &Map<String, Value>,
+        cursor: Option<&str>,
         page_size: usize,
     ) -> Result<Value, ErrorObject> {
-        crate::pagination::list_result("tools", &self.tools, params, page_size, |t| t.to_wire(rev))
-    }
-}
-
-/// How the caller wants a tool's outcome reported.
-#[derive(Debug, Clone, Copy)]
-pub enum Shape {
-    /// `tools/call`: an MCP `CallToolResult` for the session's revision.
-    ToolsCall(Revision),
-    /// The seed's bare methods (`echo`, `add`, `sleep`): the plain value, and a JSON-RPC
-    /// `-32602` error when the tool rejects its arguments.
-    Bare,
-}
-
-/// The one-shot answer channel of a tool call, with the call's [`Context`]. Dropping it
-/// unanswered (including through a panic in the tool) answers the client with an internal error,
-/// so no request is left hanging.
-pub struct Responder {
-    ctx: Context,
-    inner: Option<Inner>,
-}
-
-struct Inner {
-    tool: String,
-    started: std::time::Instant,
-    route: Route,
-    id: RequestId,
-    shape: Shape,
-    timer: Timer,
-    pool: Pool,
-    shutting_down: Arc<std::sync::atomic::AtomicBool>,
-}
-
-impl Responder {
-    #[allow(clippy::too_many_arguments)]
-    pub(crate) fn new(
-        tool: String,
-        ctx: Context,
-        route: Route,
-        id: RequestId,
-        shape: Shape,
-        timer: Timer,
-        pool: Pool,
-        shutting_down: Arc<std::sync::atomic::AtomicBool>,
-    ) -> Responder {
-        Responder {
-            ctx,
-            inner: Some(Inner {
-                tool,
-                started: std::time::Instant::now(),
-                route,
-                id,
-                shape,
-                timer,
-                pool,
-                shutting_down,
-            }),
-        }
-    }
-
-    /// The call's context: who is asking, and how to log or report progress to them.
-    pub fn context(&self) -> &Context {
-        &self.ctx
-    }
-
-    /// Answers the call with `result`.
-    pub fn finish(mut self, result: ToolResult) {
-        if let Some(inner) = self.inner.take() {
-            if self.ctx.is_cancelled() {
-                return inner.cancelled(&self.ctx);
-            }
-            let outcome = if result.is_error { "error" } else { "ok" };
-            crate::metrics::METRICS.tool(&inner.tool, outcome);
-            let response = match inner.shape {
-                // In revision 2026-07-28 open questions turn the result into `input_required`.
-                Shape::ToolsCall(rev) => match self.ctx.conclude(Ok(result.to_mcp(rev))) {
-                    Ok(v) if rev.is_stateless() => Response::result(
-                        inner.id.clone(),
-                        crate::stateless::shape_result(
-                            "tools/call",
-                            v,
-                            self.ctx.core().config.cache_ttl_ms,
-                        ),
-                    ),
-                    Ok(v) => Response::result(inner.id.clone(), v),
-                    Err(e) => Response::error(Some(inner.id.clone()), e),
-                },
-                Shape::Bare if result.is_error => {
-                    let text = result
-                        .content
-                        .iter()
-                        .filter_map(|c| c.as_text())
-                        .collect::<Vec<_>>()
-                        .join(" ");
-                    Response::error(
-                        Some(inner.id.clone()),
-                        ErrorObject::new(INVALID_PARAMS, format!("Invalid params: {text}")),
-                    )
-                }
-                Shape::Bare => Response::result(
-                    inner.id.clone(),
-                    result.value.clone().unwrap_or(Value::Null),
-                ),
-            };
-            inner.deliver(&self.ctx, response);
-        }
-    }
-
-    /// Answers after `delay` without holding any thread: the call is parked on the timer, and
-    /// when it is due the answer is written by a worker (the timer thread never does I/O). A
-    /// cancelled call leaves the timer at once and sends nothing. If the client asked for
-    /// progress, the timer reports it every `--progress-interval-ms` (seconds elapsed of the
-    /// total) until the answer.
-    pub fn finish_after(self, delay: Duration, result: ToolResult) {
-        let (timer, pool) = match &self.inner {
-            Some(i) => (i.timer.clone(), i.pool.clone()),
-            None => return,
-        };
-        let ctx = self.ctx.clone();
-        let due = Arc::new(std::sync::atomic::AtomicBool::new(false));
-        if ctx.wants_progress() {
-            let (ctx, due) = (ctx.clone(), due.clone());
-            let started = std::time::Instant::now();
-            let total = delay.as_secs_f64();
-            let interval = ctx.core().config.progress_interval;
-            ctx.progress(0.0, Some(total), Some("started"));
-            timer.every(interval, move || {
-                let elapsed = started.elapsed().as_secs_f64();
-                if due.load(std::sync::atomic::Ordering::Acquire)
-                    || ctx.is_cancelled()
-                    || elapsed >= total
-                {
-                    return false;
-                }
-                ctx.progress(
-                    elapsed,
-                    Some(total),
-                    Some(&format!("{elapsed:.0} of {total} s")),
-                );
-                true
-            });
-        }
-        let id = timer.schedule(delay, move || {
-            // Set on the timer thread before the answer is handed on, so no progress task that
-            // runs after this one reports anything.
-            due.store(true, std::sync::atomic::Ordering::Release);
-            pool.submit_or_run(Box::new(move || self.finish(result)));
-        });
-        ctx.cancellation().park(timer, id);
-    }
-}
-
-impl Inner {
-    fn deliver(self, ctx: &Context, response: Response) {
-        crate::metrics::METRICS.latency(self.started.elapsed());
-        ctx.finish();
-        let session = ctx.session();
-        session.send(&self.route, Outgoing::answer(&self.id, &response));
-        session.end_request(&self.id);
-    }
-
-    /// A cancelled call sends no result; its exchange still ends properly.
-    fn cancelled(self, ctx: &Context) {
-        ctx.finish();
-        crate::metrics::METRICS.tool(&self.tool, "cancelled");
-        let session = ctx.session();
-        session.send_cancelled(&self.route, &self.id);
-        session.end_request(&self.id);
-    }
-}
-
-impl Drop for Responder {
-    fn drop(&mut self) {
-        if let Some(inner) = self.inner.take() {
-            if self.ctx.is_cancelled() {
-                return inner.cancelled(&self.ctx);
-            }
-            let shutting_down = inner
-                .shutting_down
-                .load(std::sync::atomic::Ordering::Acquire);
-            let err = if shutting_down {
-                ErrorObject::new(
-                    INTERNAL_ERROR,
-                    "Server shutting down: the request was cancelled before it completed",
-                )
-            } else {
-                log::error!("tool call {} ended without an answer", inner.id);
-                ErrorObject::new(
-                    INTERNAL_ERROR,
-                    "Internal error: the tool failed without producing a result",
-                )
-            };
-            let outcome = if shutting_down { "cancelled" } else { "failed" };
-            crate::metrics::METRICS.tool(&inner.tool, outcome);
-            let id = inner.id.clone();
-            inner.deliver(&self.ctx, Response::error(Some(id), err));
-        }
-    }
-}
-
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    #[derive(serde::Deserialize, schemars::JsonSchema)]
-    #[allow(dead_code)]
-    struct Args {
-        a: f64,
-        name: String,
-        tag: Option<String>,
-    }
-
-    #[test]
-    fn typed_arguments_are_checked_and_named() {
-        let schema = schema_of::<Args>();
-        assert_eq!(schema["type"], "object");
-        assert!(schema.get("$schema").is_none());
-        let args = |v: Value| v.as_object().cloned().unwrap();
-        let e = parse_args::<Args>(&schema, &args(json!({"a": 1})))
-            .err()
-            .unwrap();
-        assert!(e.contains("\"name\""), "{e}");
-        let e = parse_args::<Args>(&schema, &args(json!({"a": "x", "name": "n"})))
-            .err()
-            .unwrap();
-        assert!(e.contains("\"a\"") && e.contains("a string"), "{e}");
-        assert!(parse_args::<Args>(&schema, &args(json!({"a": 1, "name": "n"}))).is_ok());
-        assert!(
-            parse_args::<Args>(&schema, &args(json!({"a": 1, "name": "n", "tag": null}))).is_ok()
-        );
+        crate::pagination::list_result("tools", &self.tools, cursor, page_size, |t| t.to_wire(rev))
     }
 }

@@ -36,6 +36,12 @@ impl ToolResult {
         }
     }
 
+    /// A tool error reporting a handler's [`Error`](crate::Error): `isError` with its text, the
+    /// tool-side half of the mapping in `error.rs`.
+    pub fn from_error(e: &crate::error::Error) -> ToolResult {
+        ToolResult::error(e.to_string())
+    }
+
     /// A successful result of one text block.
     pub fn text(text: impl Into<String>) -> ToolResult {
         ToolResult::value(Value::String(text.into()))

@@ -1,0 +1,118 @@
+//! The methods that run a user's handler: `tools/call` (and the seed's bare tool methods),
+//! `resources/read`, `prompts/get` and `completion/complete`. A handler that panics is answered
+//! with -32603 and the server goes on.
+
+use super::{Call, Outcome, read};
+use crate::completion::{CompleteFn, CompleteResult, CompletionRequest};
+use crate::error::{Subject, panicked, resource_not_found, unknown_prompt};
+use crate::jsonrpc::{ErrorObject, INVALID_PARAMS};
+use crate::params::{self, CallTool, Complete, GetPrompt, Reference, ResourceUri};
+use crate::tools::{Responder, Shape, Tool};
+use serde_json::{Map, Value};
+use std::sync::Arc;
+
+/// Runs a handler that may panic; a panic becomes -32603 and the server goes on.
+fn guarded(what: &str, f: impl FnOnce() -> Outcome) -> Outcome {
+    std::panic::catch_unwind(std::panic::AssertUnwindSafe(f)).unwrap_or_else(|_| {
+        log::error!("a {what} handler panicked");
+        Err(panicked(what))
+    })
+}
+
+impl Call<'_> {
+    /// `tools/call {name, arguments?}`: None once the tool's responder has taken the answer.
+    pub(super) fn call_tool(&self) -> Option<Outcome> {
+        let p: CallTool = match params::parse(&self.req.params) {
+            Ok(p) => p,
+            Err(e) => return Some(Err(e)),
+        };
+        let Some(tool) = read(&self.core.features.tools).get(&p.name).cloned() else {
+            return Some(Err(ErrorObject::new(
+                INVALID_PARAMS,
+                format!("Unknown tool: {}", p.name),
+            )));
+        };
+        let args = p.arguments.unwrap_or_default();
+        self.run_tool(&tool, &args, Shape::ToolsCall(self.revision()))
+    }
+
+    /// The seed's `echo`/`add`/`sleep` methods: the tool of that name, `params` as arguments.
+    pub(super) fn call_bare_tool(&self, name: &str) -> Option<Outcome> {
+        let Some(tool) = read(&self.core.features.tools).get(name).cloned() else {
+            return Some(Err(super::method_not_found(name)));
+        };
+        self.run_tool(&tool, &self.req.params, Shape::Bare)
+    }
+
+    fn run_tool(&self, tool: &Tool, args: &Map<String, Value>, shape: Shape) -> Option<Outcome> {
+        let ctx = match self.context() {
+            Ok(c) => c,
+            Err(e) => return Some(Err(e)),
+        };
+        let responder = Responder::new(tool.name.clone(), ctx, self.req.id.clone(), shape);
+        log::debug!("session {}: calling tool {}", self.session.id, tool.name);
+        // A panic unwinds through the responder, whose drop answers the client with -32603.
+        let handler = tool.handler.clone();
+        if std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| handler(args, responder)))
+            .is_err()
+        {
+            log::error!("tool {} panicked", tool.name);
+        }
+        None
+    }
+
+    /// `resources/read {uri}`.
+    pub(super) fn read_resource(&self) -> Outcome {
+        let p: ResourceUri = params::parse(&self.req.params)?;
+        let registry = read(&self.core.features.resources).clone();
+        let ctx = self.context()?;
+        ctx.conclude(guarded("resource", || registry.read(&ctx, &p.uri)))
+    }
+
+    /// `prompts/get {name, arguments?}`.
+    pub(super) fn get_prompt(&self) -> Outcome {
+        let p: GetPrompt = params::parse(&self.req.params)?;
+        let registry = read(&self.core.features.prompts).clone();
+        let ctx = self.context()?;
+        let args = p.arguments.unwrap_or_default();
+        ctx.conclude(guarded("prompt", || registry.render(&ctx, &p.name, args)))
+    }
+
+    /// `completion/complete {ref, argument, context?}`: the completer of the prompt or template
+    /// named; a resource without one completes to nothing.
+    pub(super) fn complete(&self) -> Outcome {
+        let p: Complete = params::parse(&self.req.params)?;
+        let completer = self.completer(&p.reference)?;
+        let request = CompletionRequest {
+            argument: p.argument.name,
+            value: p.argument.value,
+            context: p.context.and_then(|c| c.arguments).unwrap_or_default(),
+        };
+        let ctx = self.context()?;
+        guarded("completion", || {
+            let values = match completer {
+                Some(f) => f(&ctx, &request).map_err(|e| e.to_rpc(Subject::Completion))?,
+                None => Vec::new(),
+            };
+            Ok(serde_json::to_value(CompleteResult::new(values)).unwrap_or_default())
+        })
+    }
+
+    fn completer(&self, reference: &Reference) -> Result<Option<Arc<CompleteFn>>, ErrorObject> {
+        let f = &self.core.features;
+        match reference {
+            Reference::Prompt { name } => read(&f.prompts)
+                .get(name)
+                .map(|p| p.completer().cloned())
+                .ok_or_else(|| unknown_prompt(name)),
+            Reference::Resource { uri } => {
+                let resources = read(&f.resources);
+                match resources.template(uri) {
+                    Some(t) => Ok(t.completer().cloned()),
+                    None if resources.exists(uri) => Ok(None),
+                    None => Err(resource_not_found(self.revision(), uri)),
+                }
+            }
+        }
+    }
+}
