@@ -1,6 +1,7 @@
 //! Our own small HTTP/1.1 server on `std::net` and `httparse`: bounded request heads and bodies,
 //! keep-alive, one thread per connection that also writes a response taking the connection over
-//! (an event stream, see `Handover`), and an accept loop that survives every accept error. Plus the helpers transports use on requests.
+//! (an event stream, see `Handover`), and an accept loop that survives every accept error. Plus
+//! the helpers transports use on requests.
 //!
 //! Why not a library: tiny_http 0.12 (the first choice) read request heads without a limit,
 //! stopped accepting for good after one `accept()` error, needed a second thread per stream and
