@@ -294,6 +294,10 @@ impl Service for Mcp {
         Reply::rpc_error(status, None, INVALID_REQUEST, message)
             .headers(&http::cors_headers(origin, &self.core.config.cors_origins))
     }
+
+    fn answered(&self, path: &str, method: Method, status: u16) {
+        crate::metrics::METRICS.http(path, method, status);
+    }
 }
 
 /// Lets running work finish within `--shutdown-grace-secs`, answers what cannot finish with an

@@ -1,15 +1,15 @@
 //! One connection, one thread: read a request, hand it to the service (which queues it for a
 //! worker), wait for the outcome, write it, and read the next request on the same connection.
-//! When the outcome is a stream, this thread becomes its writer, so an open SSE stream costs
-//! exactly one thread; after a stream that ends (a POST answered as SSE), the connection goes back
-//! to reading requests.
+//! When the outcome is a hand-over (an event stream), this thread becomes its writer, so an open
+//! stream costs exactly one thread; after one that ends (a POST answered as SSE), the connection
+//! goes back to reading requests.
 
 use super::body::{self, BodyError, Framing, Refusal};
 use super::head::{self, HeadError, HeadLimits};
 use super::input::Input;
-use super::listener::{ListenerStats, Service};
 use super::request::{AnswerSlot, AnswerTx, Method, Outcome, Reply, Request, reason};
-use crate::metrics::METRICS;
+use super::service::{ListenerStats, Service};
+use super::target;
 use std::io::{Read, Write};
 use std::net::{Shutdown, SocketAddr, TcpStream};
 use std::sync::atomic::Ordering;
@@ -95,7 +95,7 @@ pub(crate) fn serve(
                 };
                 stats.bad_requests.fetch_add(1, Ordering::Relaxed);
                 let reply = service.error(None, status, why);
-                return fail(input, None, reply);
+                return fail(service, input, None, reply);
             }
         };
         let framing = body::framing(&head);
@@ -115,16 +115,16 @@ pub(crate) fn serve(
             Err(Refusal(status, why)) => {
                 stats.bad_requests.fetch_add(1, Ordering::Relaxed);
                 let reply = service.error(Some(&req), status, why);
-                return fail(input, Some(&req), reply);
+                return fail(service, input, Some(&req), reply);
             }
         };
         if let Err(reply) = service.admit(&req) {
-            return fail(input, Some(&req), reply);
+            return fail(service, input, Some(&req), reply);
         }
         if let Framing::Length(n) = framing
             && n > limits.max_body_bytes as u64
         {
-            return fail(input, Some(&req), too_large(service, &req, limits));
+            return fail(service, input, Some(&req), too_large(service, &req, limits));
         }
         if expect_continue && framing != Framing::None && input.buffered().is_empty() {
             let _ = input.stream().write_all(b"HTTP/1.1 100 Continue\r\n\r\n");
@@ -133,7 +133,7 @@ pub(crate) fn serve(
         match body::read(&mut input, &framing, limits.max_body_bytes, deadline) {
             Ok(b) => req.body = b,
             Err(BodyError::TooLarge) => {
-                return fail(input, Some(&req), too_large(service, &req, limits));
+                return fail(service, input, Some(&req), too_large(service, &req, limits));
             }
             Err(BodyError::Timeout) => {
                 let reply = service.error(
@@ -141,43 +141,42 @@ pub(crate) fn serve(
                     408,
                     "Request body arrived too slowly (--body-timeout-secs)",
                 );
-                return fail(input, Some(&req), reply);
+                return fail(service, input, Some(&req), reply);
             }
             Err(BodyError::Bad(why)) => {
                 stats.bad_requests.fetch_add(1, Ordering::Relaxed);
                 let reply = service.error(Some(&req), 400, why);
-                return fail(input, Some(&req), reply);
+                return fail(service, input, Some(&req), reply);
             }
             Err(BodyError::Closed) => return,
         }
         let method = req.method;
-        let path = super::path(&req.target).to_string();
+        let path = target::path(&req.target).to_string();
         let slot = AnswerSlot::new();
         req.answer = Some(AnswerTx::new(&slot));
         let outcome = match service.dispatch(req) {
-            Err(reply) => {
-                METRICS.http(&path, method, reply.status);
-                Outcome::Reply(reply)
-            }
+            Err(reply) => Outcome::Reply(reply),
             Ok(()) => match slot.wait() {
                 Some(o) => o,
                 // Every answer path sends exactly once; a handler that lost its request gets 500.
-                None => {
-                    let reply = service.error(None, 500, "Internal error: no answer was produced");
-                    METRICS.http(&path, method, 500);
-                    Outcome::Reply(reply)
-                }
+                None => Outcome::Reply(service.error(
+                    None,
+                    500,
+                    "Internal error: no answer was produced",
+                )),
             },
         };
         match outcome {
             Outcome::Reply(reply) => {
+                service.answered(&path, method, reply.status);
                 let close = !keep_alive || reply.closes() || stats.stopping();
                 let head_only = method == Method::Head;
                 if write_reply(input.stream(), &reply, close, http10, head_only).is_err() || close {
                     return;
                 }
             }
-            Outcome::Stream(job) => {
+            Outcome::Handover(job) => {
+                service.answered(&path, method, 200);
                 input.shrink(true);
                 let clean = job.run(input.stream(), !http10);
                 if !clean || !keep_alive || http10 || stats.stopping() {
@@ -203,8 +202,8 @@ fn too_large(service: &dyn Service, req: &Request, limits: &Limits) -> Reply {
 /// Answers an error, then closes the connection without resetting it: the client may still be
 /// sending a body we will not read, and closing with unread data would send a reset that can
 /// destroy our answer in the client's receive buffer before it is read.
-fn fail(input: Input, req: Option<&Request>, reply: Reply) {
-    METRICS.http(
+fn fail(service: &dyn Service, input: Input, req: Option<&Request>, reply: Reply) {
+    service.answered(
         req.map(|r| r.path()).unwrap_or(""),
         req.map(|r| r.method).unwrap_or(Method::Other),
         reply.status,

@@ -7,12 +7,13 @@
 //! retried after a short back-off. The loop blocks in `accept()` and does nothing while idle.
 
 use super::conn::{self, Limits};
-use super::request::{Reply, Request};
+use super::request::{Method, Reply, reason};
+use super::service::{ListenerStats, Service};
 use crossbeam_channel::{Receiver, Sender, TrySendError};
 use std::io::Write;
 use std::net::{SocketAddr, TcpListener, TcpStream};
-use std::sync::atomic::{AtomicBool, AtomicU64, AtomicUsize, Ordering};
-use std::sync::{Arc, Mutex};
+use std::sync::Arc;
+use std::sync::atomic::Ordering;
 use std::time::{Duration, Instant};
 
 /// Stack of a connection thread. Measured: a connection (parsing, writing replies and SSE frames)
@@ -25,60 +26,6 @@ const RETIRE: Duration = Duration::from_secs(2);
 const BACKOFF_MIN: Duration = Duration::from_millis(5);
 const BACKOFF_MAX: Duration = Duration::from_millis(200);
 
-/// What the HTTP layer asks of the application.
-pub trait Service: Send + Sync + 'static {
-    /// Looks at a request head before its body is read (access control, shutdown). An `Err` is
-    /// the answer; the connection is closed after it, so an unwanted body is never read.
-    fn admit(&self, req: &Request) -> Result<(), Reply>;
-    /// Takes a complete request. Must not block: queue it and return. `Err` is an answer to
-    /// send instead (503 when the queue is full).
-    fn dispatch(&self, req: Request) -> Result<(), Reply>;
-    /// The answer for an error the HTTP layer itself detects (`req` is `None` when the head could
-    /// not be parsed).
-    fn error(&self, req: Option<&Request>, status: u16, message: &str) -> Reply;
-}
-
-/// Counters and state for `/health` and `/metrics`.
-#[derive(Debug, Default)]
-pub struct ListenerStats {
-    /// Connections open now (each has its thread).
-    pub open: AtomicUsize,
-    /// Connections accepted since start.
-    pub accepted: AtomicU64,
-    /// Connections refused with 503 because `--max-connections` were open.
-    pub refused: AtomicU64,
-    /// `accept()` calls that failed since start.
-    pub accept_errors: AtomicU64,
-    /// Connections closed for sending nothing within `--idle-timeout-secs`.
-    pub idle_closed: AtomicU64,
-    /// Connections closed for not finishing a request head within `--header-timeout-secs`.
-    pub header_timeouts: AtomicU64,
-    /// Requests refused as malformed (400, 414, 431, 505).
-    pub bad_requests: AtomicU64,
-    /// The last accept error, while accepting fails (cleared by the next successful accept).
-    failing: Mutex<Option<String>>,
-    stopping: AtomicBool,
-}
-
-impl ListenerStats {
-    /// Why the server is degraded, if it is: accepting connections currently fails.
-    pub fn degraded(&self) -> Option<String> {
-        self.failing
-            .lock()
-            .unwrap_or_else(|p| p.into_inner())
-            .clone()
-    }
-
-    /// Whether the listener was told to stop (connections then close after their current answer).
-    pub fn stopping(&self) -> bool {
-        self.stopping.load(Ordering::Acquire)
-    }
-
-    fn set_failing(&self, why: Option<String>) {
-        *self.failing.lock().unwrap_or_else(|p| p.into_inner()) = why;
-    }
-}
-
 /// Stops a running [`Listener`] from any thread (a signal handler's thread, a test).
 #[derive(Clone)]
 pub struct StopHandle {
@@ -90,7 +37,7 @@ impl StopHandle {
     /// Makes the accept loop return. Shutting the listening socket down wakes a blocked
     /// `accept()` at once (Linux), with no connection needed, even with no descriptors left.
     pub fn stop(&self) {
-        self.stats.stopping.store(true, Ordering::Release);
+        self.stats.set_stopping();
         let _ = socket2::SockRef::from(&*self.socket).shutdown(std::net::Shutdown::Both);
     }
 
@@ -194,7 +141,7 @@ impl Listener {
                         // waiting: Linux reserves the descriptor before `accept()` waits, so
                         // EMFILE also comes with an empty queue, and a blocking accept here
                         // would turn away the next client even after descriptors were freed.
-                        let drained = self.refuse_waiting();
+                        let drained = self.refuse_waiting(&*service);
                         spare = open_spare();
                         if drained && spare.is_some() {
                             continue;
@@ -211,7 +158,7 @@ impl Listener {
         let open = self.stats.open.fetch_add(1, Ordering::AcqRel);
         if open >= self.max_connections {
             self.stats.open.fetch_sub(1, Ordering::AcqRel);
-            return self.refuse(stream);
+            return self.refuse(stream, &**service);
         }
         if let Err(e) = configure(&stream, &self.limits) {
             self.stats.open.fetch_sub(1, Ordering::AcqRel);
@@ -222,7 +169,7 @@ impl Listener {
             Ok(()) => return,
             Err(TrySendError::Full(c) | TrySendError::Disconnected(c)) => c,
         };
-        let (service, limits, stats) = (service.clone(), self.limits.clone(), self.stats.clone());
+        let (svc, limits, stats) = (service.clone(), self.limits.clone(), self.stats.clone());
         let next = self.handoff.1.clone();
         let fallback = first.0.try_clone();
         let spawned = std::thread::Builder::new()
@@ -232,7 +179,7 @@ impl Listener {
                 while let Some((stream, peer)) = conn.take() {
                     let _open = OpenGuard(stats.clone());
                     let run = std::panic::AssertUnwindSafe(|| {
-                        conn::serve(stream, peer, &*service, &limits, &stats)
+                        conn::serve(stream, peer, &*svc, &limits, &stats)
                     });
                     if std::panic::catch_unwind(run).is_err() {
                         log::error!("a connection thread panicked; the connection is closed");
@@ -245,13 +192,13 @@ impl Listener {
             self.stats.open.fetch_sub(1, Ordering::AcqRel);
             log::error!("could not start a connection thread: {e}");
             if let Ok(s) = fallback {
-                self.refuse(s);
+                self.refuse(s, &**service);
             }
         }
     }
 
     /// Refuses one connection waiting in the backlog, if there is one; true if it did.
-    fn refuse_waiting(&self) -> bool {
+    fn refuse_waiting(&self, service: &dyn Service) -> bool {
         if self.socket.set_nonblocking(true).is_err() {
             return false;
         }
@@ -260,7 +207,7 @@ impl Listener {
         match taken {
             Ok((s, _)) => {
                 // Accepted sockets do not inherit O_NONBLOCK on Linux; `refuse` sets it anyway.
-                self.refuse(s);
+                self.refuse(s, service);
                 true
             }
             Err(_) => false,
@@ -268,9 +215,9 @@ impl Listener {
     }
 
     /// Answers 503 and closes, without blocking the accept loop and without a thread.
-    fn refuse(&self, stream: TcpStream) {
+    fn refuse(&self, stream: TcpStream, service: &dyn Service) {
         self.stats.refused.fetch_add(1, Ordering::Relaxed);
-        crate::metrics::METRICS.http("", super::Method::Other, 503);
+        service.answered("", Method::Other, 503);
         if stream.set_nonblocking(true).is_ok() {
             let _ = (&stream).write(&self.refusal);
         }
@@ -286,7 +233,7 @@ impl Drop for OpenGuard {
 }
 
 fn write_refusal(out: &mut Vec<u8>, r: &Reply) -> std::io::Result<()> {
-    write!(out, "HTTP/1.1 {} {}\r\n", r.status, super::reason(r.status))?;
+    write!(out, "HTTP/1.1 {} {}\r\n", r.status, reason(r.status))?;
     for (k, v) in &r.headers {
         write!(out, "{k}: {v}\r\n")?;
     }

@@ -1,6 +1,7 @@
 //! Our own small HTTP/1.1 server on `std::net` and `httparse`: bounded request heads and bodies,
-//! keep-alive, one thread per connection that also writes that connection's SSE stream, and an
-//! accept loop that survives every accept error. Plus the helpers transports use on requests.
+//! keep-alive, one thread per connection that also writes a response taking the connection over
+//! (an event stream, see `Handover`), and an accept loop that survives every accept error. Plus
+//! the helpers transports use on requests.
 //!
 //! Why not a library: tiny_http 0.12 (the first choice) read request heads without a limit,
 //! stopped accepting for good after one `accept()` error, needed a second thread per stream and
@@ -8,54 +9,20 @@
 
 mod body;
 mod conn;
+mod handover;
 mod head;
 mod input;
 pub mod listener;
 mod request;
+mod service;
+mod target;
 
 pub use conn::Limits;
-pub use listener::{Listener, ListenerStats, Service, StopHandle};
+pub(crate) use handover::Handover;
+pub use listener::{Listener, StopHandle};
 pub use request::{Method, Reply, Request, reason};
-
-/// The path of a request target, without query or fragment.
-pub fn path(url: &str) -> &str {
-    url.split(['?', '#']).next().unwrap_or("")
-}
-
-/// The value of `key` in the query string, percent-decoded.
-pub fn query_param(url: &str, key: &str) -> Option<String> {
-    let query = url.split_once('?')?.1;
-    let query = query.split('#').next().unwrap_or("");
-    query.split('&').find_map(|pair| {
-        let (k, v) = pair.split_once('=').unwrap_or((pair, ""));
-        (percent_decode(k) == key).then(|| percent_decode(v))
-    })
-}
-
-fn percent_decode(s: &str) -> String {
-    let bytes = s.as_bytes();
-    let mut out = Vec::with_capacity(bytes.len());
-    let mut i = 0;
-    while i < bytes.len() {
-        match bytes[i] {
-            b'%' if i + 2 < bytes.len() => {
-                let hex = std::str::from_utf8(&bytes[i + 1..i + 3]).ok();
-                match hex.and_then(|h| u8::from_str_radix(h, 16).ok()) {
-                    Some(b) => {
-                        out.push(b);
-                        i += 3;
-                        continue;
-                    }
-                    None => out.push(b'%'),
-                }
-            }
-            b'+' => out.push(b' '),
-            b => out.push(b),
-        }
-        i += 1;
-    }
-    String::from_utf8_lossy(&out).into_owned()
-}
+pub use service::{ListenerStats, Service};
+pub use target::{path, query_param};
 
 /// The CORS answer for a request from `origin`, per `--cors-origin`.
 pub fn cors_headers(origin: Option<&str>, allowed: &[String]) -> Vec<(String, String)> {
@@ -130,24 +97,6 @@ pub fn is_json_body(req: &Request, missing_ok: bool) -> bool {
 #[cfg(test)]
 mod tests {
     use super::*;
-
-    #[test]
-    fn query() {
-        assert_eq!(
-            query_param("/mcp?a=1&session_id=ab%2Dc&x", "session_id").as_deref(),
-            Some("ab-c")
-        );
-        assert_eq!(
-            query_param("/mcp?session_id=%zz", "session_id").as_deref(),
-            Some("%zz")
-        );
-        assert_eq!(
-            query_param("/mcp?session_id=%4", "session_id").as_deref(),
-            Some("%4")
-        );
-        assert_eq!(query_param("/mcp", "session_id"), None);
-        assert_eq!(path("/mcp?x=1"), "/mcp");
-    }
 
     #[test]
     fn cors() {

@@ -1,10 +1,11 @@
 //! The typed exchange the transports see: a parsed [`Request`] (head and complete body) and the
-//! [`Reply`] or stream it is answered with.
+//! [`Reply`] or hand-over (a response that takes the connection over) it is answered with.
 //!
 //! A request travels from its connection thread to a worker; the worker never touches the socket.
 //! It answers by handing an [`Outcome`] back through the request, and the connection thread does
 //! all the writing. So a client that stops reading can only ever hold its own connection thread.
 
+use super::handover::Handover;
 use crate::jsonrpc::{ErrorObject, RequestId, Response as RpcResponse};
 use std::net::SocketAddr;
 use std::sync::{Arc, Condvar, Mutex};
@@ -69,8 +70,8 @@ impl std::fmt::Display for Method {
 /// What a handler hands back to the connection thread.
 pub(crate) enum Outcome {
     Reply(Reply),
-    /// The connection thread becomes this stream's writer until the stream ends.
-    Stream(crate::sse::StreamJob),
+    /// The connection thread becomes this response's writer until it ends.
+    Handover(Box<dyn Handover>),
 }
 
 /// Where a request's one answer is left for the connection thread waiting on it.
@@ -185,7 +186,7 @@ impl Request {
 
     /// The request target's path (no query).
     pub fn path(&self) -> &str {
-        super::path(&self.target)
+        super::target::path(&self.target)
     }
 
     /// Every header field in the order received (names as sent).
@@ -226,17 +227,16 @@ impl Request {
 
     /// Answers with a complete reply.
     pub fn respond(mut self, reply: Reply) {
-        crate::metrics::METRICS.http(self.path(), self.method, reply.status);
         if let Some(tx) = self.answer.take() {
             tx.send(Outcome::Reply(reply));
         }
     }
 
-    /// Hands the connection over to a stream writer.
-    pub(crate) fn stream(mut self, job: crate::sse::StreamJob) {
-        crate::metrics::METRICS.http(self.path(), self.method, 200);
+    /// Hands the connection over to `job`, which writes the whole response on the connection's
+    /// thread (counted as a 200 answer: every such response starts with one).
+    pub(crate) fn hand_over(mut self, job: impl Handover) {
         if let Some(tx) = self.answer.take() {
-            tx.send(Outcome::Stream(job));
+            tx.send(Outcome::Handover(Box::new(job)));
         }
     }
 }

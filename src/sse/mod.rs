@@ -1,0 +1,16 @@
+//! Server-Sent Event streams.
+//!
+//! A stream is written by its connection's own thread (see `http::conn`): the handler that opens
+//! it gets a [`StreamHandle`] to queue frames on, and the connection thread drains the bounded
+//! queue, writing every event as one HTTP chunk in a single `write`, so an event reaches the
+//! client the moment it is produced (and Nagle never splits an event).
+
+mod budget;
+mod frame;
+mod handle;
+mod writer;
+
+pub use budget::StreamBudget;
+pub use frame::{Frame, Msg};
+pub use handle::{OpenError, Push, StreamHandle, open};
+pub use writer::{OnEnd, StreamSpec};
