@@ -1,8 +1,6 @@
-//! `completion/complete`: suggestions for a prompt's arguments or a resource template's variables,
-//! from the completer the prompt or template was registered with.
+//! `completion/complete`: what a completer is asked and how its suggestions are answered. The
+//! completers themselves are registered with a prompt or a resource template.
 
-use crate::context::Context;
-use crate::error::Error;
 use serde::Serialize;
 use std::collections::HashMap;
 
@@ -18,10 +16,6 @@ pub struct CompletionRequest {
     /// The values of the other arguments already chosen (revision 2025-06-18 on; empty before).
     pub context: HashMap<String, String>,
 }
-
-/// Suggests values for one argument.
-pub type CompleteFn =
-    dyn Fn(&Context, &CompletionRequest) -> Result<Vec<String>, Error> + Send + Sync;
 
 /// At most this many values go in one answer (the protocol's limit); `total`/`hasMore` say the rest.
 const MAX_VALUES: usize = 100;

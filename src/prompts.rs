@@ -1,7 +1,7 @@
 //! Prompts: `prompts/list` and `prompts/get`, with declared arguments (a missing required one is
 //! -32602 naming it) and multi-message results of any content.
 
-use crate::completion::{CompleteFn, CompletionRequest};
+use crate::completion::CompletionRequest;
 use crate::content::{Content, Role};
 use crate::context::Context;
 use crate::error::{Error, Subject, invalid_params, unknown_prompt};
@@ -69,6 +69,10 @@ impl PromptArguments {
             .ok_or_else(|| Error::invalid_params(format!("missing argument \"{name}\"")))
     }
 }
+
+/// Suggests values for one argument of a prompt or a resource template.
+pub type CompleteFn =
+    dyn Fn(&Context, &CompletionRequest) -> Result<Vec<String>, Error> + Send + Sync;
 
 /// Produces a prompt's messages from its arguments.
 pub type GetFn =

@@ -3,10 +3,11 @@
 //! with -32603 and the server goes on.
 
 use super::{Call, Outcome, read};
-use crate::completion::{CompleteFn, CompleteResult, CompletionRequest};
+use crate::completion::{CompleteResult, CompletionRequest};
 use crate::error::{Subject, panicked, resource_not_found, unknown_prompt};
 use crate::jsonrpc::{ErrorObject, INVALID_PARAMS};
 use crate::params::{self, CallTool, Complete, GetPrompt, Reference, ResourceUri};
+use crate::prompts::CompleteFn;
 use crate::tools::{Responder, Shape, Tool};
 use serde_json::{Map, Value};
 use std::sync::Arc;
