@@ -84,9 +84,6 @@ impl Listener {
     }
 
     /// The bound address (with the port the system chose for port 0).
-    pub fn local_addr(&self) -> std::io::Result<SocketAddr> {
-        self.socket.local_addr()
-    }
 
     /// The counters `/health` and `/metrics` read.
     pub fn stats(&self) -> Arc<ListenerStats> {
@@ -176,10 +173,10 @@ impl Listener {
             .stack_size(CONN_STACK)
             .spawn(move || {
                 let mut conn = Some(first);
-                while let Some((stream, peer)) = conn.take() {
+                while let Some((stream, _peer)) = conn.take() {
                     let _open = OpenGuard(stats.clone());
                     let run = std::panic::AssertUnwindSafe(|| {
-                        conn::serve(stream, peer, &*svc, &limits, &stats)
+                        conn::serve(stream, &*svc, &limits, &stats)
                     });
                     if std::panic::catch_unwind(run).is_err() {
                         log::error!("a connection thread panicked; the connection is closed");

@@ -20,9 +20,9 @@ mod target;
 pub use conn::Limits;
 pub(crate) use handover::Handover;
 pub use listener::{Listener, StopHandle};
-pub use request::{Method, Reply, Request, reason};
+pub use request::{Method, Reply, Request};
 pub use service::{ListenerStats, Service};
-pub use target::{path, query_param};
+pub use target::query_param;
 
 /// The CORS answer for a request from `origin`, per `--cors-origin`.
 pub fn cors_headers(origin: Option<&str>, allowed: &[String]) -> Vec<(String, String)> {

@@ -7,7 +7,6 @@
 
 use super::handover::Handover;
 use crate::jsonrpc::{ErrorObject, RequestId, Response as RpcResponse};
-use std::net::SocketAddr;
 use std::sync::{Arc, Condvar, Mutex};
 
 /// The request methods the server routes on; anything else is `Other` and gets 405.
@@ -145,7 +144,6 @@ pub struct Request {
     pub(crate) target: String,
     pub(crate) headers: Vec<(String, String)>,
     pub(crate) body: Vec<u8>,
-    pub(crate) peer: Option<SocketAddr>,
     pub(crate) answer: Option<AnswerTx>,
 }
 
@@ -159,21 +157,6 @@ impl std::fmt::Debug for Request {
 }
 
 impl Request {
-    /// A request that is not connected to any client; its answer goes nowhere. For tests.
-    pub fn detached(method: Method, target: &str, headers: &[(&str, &str)], body: &[u8]) -> Self {
-        Request {
-            method,
-            target: target.to_string(),
-            headers: headers
-                .iter()
-                .map(|(k, v)| (k.to_string(), v.to_string()))
-                .collect(),
-            body: body.to_vec(),
-            peer: None,
-            answer: None,
-        }
-    }
-
     /// The request method.
     pub fn method(&self) -> Method {
         self.method
@@ -187,11 +170,6 @@ impl Request {
     /// The request target's path (no query).
     pub fn path(&self) -> &str {
         super::target::path(&self.target)
-    }
-
-    /// Every header field in the order received (names as sent).
-    pub fn headers(&self) -> &[(String, String)] {
-        &self.headers
     }
 
     /// The first header of that name (case-insensitive), trimmed.
@@ -218,11 +196,6 @@ impl Request {
     /// Takes the body out (a parked request does not keep it).
     pub fn take_body(&mut self) -> Vec<u8> {
         std::mem::take(&mut self.body)
-    }
-
-    /// The client's address.
-    pub fn peer(&self) -> Option<SocketAddr> {
-        self.peer
     }
 
     /// Answers with a complete reply.
