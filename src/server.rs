@@ -124,10 +124,11 @@ impl ServerBuilder {
         )
         .header("Retry-After", "1");
         let listener = Listener::new(socket, c.limits(), max_connections, refusal);
+        let metrics = Arc::new(crate::metrics::Metrics::new());
         let runtime = Runtime::new(
             Timer::start(1024)?,
             Pool::start(c.workers, c.queue)?,
-            Arc::new(crate::metrics::Metrics::new()),
+            metrics.clone(),
             crate::mrtr::StateKey::random(),
             Settings {
                 client_request_timeout: c.client_request_timeout,
@@ -140,7 +141,7 @@ impl ServerBuilder {
             sessions: Sessions::new(c.max_sessions, c.outbox_limit).with_replay(c.replay_events),
             features: self.features,
             runtime: Arc::new(runtime),
-            streams: Arc::new(StreamBudget::new(c.max_streams)),
+            streams: Arc::new(StreamBudget::new(c.max_streams, metrics)),
             instructions: self.instructions,
             guard: crate::security::Guard::new(&self.config),
             http: listener.stats(),
@@ -296,7 +297,7 @@ impl Service for Mcp {
     }
 
     fn answered(&self, path: &str, method: Method, status: u16) {
-        crate::metrics::METRICS.http(path, method, status);
+        self.core.runtime.metrics.http(path, method, status);
     }
 }
 

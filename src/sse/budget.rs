@@ -1,21 +1,29 @@
-//! The server-wide cap on open streams (`--max-streams`).
+//! The server-wide cap on open streams (`--max-streams`), and where the streams of one server
+//! count what they write.
 
+use crate::metrics::Metrics;
 use std::sync::Arc;
 use std::sync::atomic::{AtomicUsize, Ordering};
 
 /// Caps the number of concurrently open streams across the server.
-#[derive(Debug)]
 pub struct StreamBudget {
     open: AtomicUsize,
     max: usize,
+    metrics: Arc<Metrics>,
 }
 
 impl StreamBudget {
-    pub fn new(max: usize) -> StreamBudget {
+    pub fn new(max: usize, metrics: Arc<Metrics>) -> StreamBudget {
         StreamBudget {
             open: AtomicUsize::new(0),
             max,
+            metrics,
         }
+    }
+
+    /// The counters of the server these streams belong to.
+    pub fn metrics(&self) -> &Metrics {
+        &self.metrics
     }
 
     pub fn open(&self) -> usize {
@@ -40,6 +48,12 @@ impl StreamBudget {
 }
 
 pub(super) struct BudgetGuard(Arc<StreamBudget>);
+
+impl BudgetGuard {
+    pub(super) fn budget(&self) -> &StreamBudget {
+        &self.0
+    }
+}
 
 impl Drop for BudgetGuard {
     fn drop(&mut self) {

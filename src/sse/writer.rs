@@ -8,7 +8,7 @@ use crossbeam_channel::Receiver;
 use std::io::Write;
 use std::net::TcpStream;
 use std::sync::Arc;
-use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
 use std::time::{Duration, Instant};
 
 /// After writing messages, a stream writes a comment this much later. A client that has gone
@@ -67,7 +67,8 @@ impl Handover for StreamJob {
             chunked,
         };
         let peer = job.spec.watch_peer.then_some(w);
-        let (clean, leftovers) = serve(&mut out, &job.spec, &job.rx, &job.closed, peer);
+        let sent = &job._guard.budget().metrics().events_sent;
+        let (clean, leftovers) = serve(&mut out, &job.spec, &job.rx, &job.closed, peer, sent);
         job.finish(leftovers);
         clean
     }
@@ -127,6 +128,7 @@ fn serve(
     rx: &Receiver<Frame>,
     closed: &AtomicBool,
     peer: Option<&TcpStream>,
+    sent: &AtomicU64,
 ) -> (bool, Vec<Msg>) {
     let mut buf = head(out.chunked, &spec.headers).into_bytes();
     if !spec.lazy_head {
@@ -197,9 +199,7 @@ fn serve(
         for frame in batch.drain(..) {
             match frame {
                 Frame::Message(m) | Frame::Final(m) => {
-                    crate::metrics::METRICS
-                        .events_sent
-                        .fetch_add(1, Ordering::Relaxed);
+                    sent.fetch_add(1, Ordering::Relaxed);
                     unconfirmed.push(m);
                     probe_at.get_or_insert_with(|| Instant::now() + PROBE_DELAY);
                 }
