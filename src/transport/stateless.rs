@@ -13,7 +13,7 @@ use crate::dispatch::Core;
 use crate::http::{self, Reply, Request};
 use crate::jsonrpc::{self, ErrorObject, INVALID_REQUEST, Incoming, RequestId, Response};
 use crate::protocol::Revision;
-use crate::session::{Exchange, Outgoing, Route};
+use crate::session::{Exchange, Outgoing, Route, StatelessClient};
 use crate::sse::{self, Frame, Msg, Push, StreamHandle, StreamSpec};
 use crate::stateless::{self as modern, RequestMeta};
 use crate::subscriptions::{Filter, Subscriptions};
@@ -99,7 +99,11 @@ pub fn post(core: &Arc<Core>, req: Request, msg: Incoming, ctx: &Ctx) {
     if r.method == "subscriptions/listen" {
         return listen(core, req, r, ctx);
     }
-    let session = core.sessions.stateless(&meta);
+    let session = core.sessions.stateless(StatelessClient {
+        client_info: meta.client_info,
+        capabilities: meta.capabilities,
+        log_level: meta.log_level,
+    });
     let sse_mode = core.config.sse_responses
         || core.may_stream(&session, &r)
         || !http::accepts_any(&req, &[JSON]);
