@@ -61,6 +61,7 @@ mod jsonrpc;
 mod logging;
 mod metrics;
 mod mrtr;
+mod ops;
 mod pagination;
 mod pool;
 mod prompts;
