@@ -82,6 +82,7 @@ mod jsonrpc;
 mod logging;
 mod metrics;
 mod mrtr;
+mod ops;
 mod pagination;
 mod params;
 mod pool;

@@ -4,21 +4,20 @@
 use crate::config::Config;
 use crate::dispatch::{Core, Parts};
 use crate::features::{Features, ServerHandle, write};
-use crate::http::{self, Listener, ListenerStats, Method, Reply, Request, Service, StopHandle};
+use crate::http::{self, Listener, Method, Reply, Request, Service, StopHandle};
 use crate::jsonrpc::INVALID_REQUEST;
 use crate::pool::Pool;
 use crate::prompts::Prompt;
 use crate::resources::{Resource, ResourceTemplate};
 use crate::runtime::{Runtime, Settings};
-use crate::session::{Sessions, TransportKind};
+use crate::session::Sessions;
 use crate::sse::StreamBudget;
 use crate::timer::Timer;
 use crate::tools::{Tool, builtin};
-use crate::transport::{Ctx, legacy, seed, streamable};
+use crate::transport::route;
 use std::net::{SocketAddr, TcpListener, ToSocketAddrs};
 use std::ops::DerefMut;
 use std::sync::Arc;
-use std::sync::atomic::Ordering;
 use std::time::{Duration, Instant};
 
 /// Builds a server: the binary uses it exactly as a library user would.
@@ -339,214 +338,4 @@ fn graceful_shutdown(core: &Arc<Core>) {
 fn carries_request(body: &[u8]) -> bool {
     let has = |needle: &[u8]| body.windows(needle.len()).any(|w| w == needle);
     has(b"\"method\"") && has(b"\"id\"")
-}
-
-/// Routes one request to its transport (on a worker; access was checked at admission).
-fn route(core: &Arc<Core>, mut req: Request) {
-    let path = req.path().to_string();
-    log::debug!("{} {}", req.method(), req.url());
-    let ctx = Ctx {
-        cors: http::cors_headers(req.header("Origin"), &core.config.cors_origins),
-    };
-    if req.method() == Method::Options {
-        return http::preflight(ctx.cors).send(req);
-    }
-    let method = req.method();
-    match (path.as_str(), method) {
-        ("/notifications", Method::Get) => seed::open_stream(core, req, &ctx),
-        ("/notifications", _) => method_not_allowed(req, "GET, OPTIONS", &ctx),
-        ("/mcp", Method::Post) => {
-            let body = req.take_body();
-            let sid = session_id(&req);
-            match sid.as_deref().and_then(|id| core.sessions.get(id)) {
-                Some(s) if s.kind == TransportKind::Seed => seed::post(core, req, s, &body, &ctx),
-                // `?session_id=` is the seed's spelling (Streamable HTTP uses the header): an
-                // unknown id there is a 404 whatever else is wrong with the request.
-                None if http::query_param(req.url(), "session_id").is_some() => Reply::rpc_error(
-                    404,
-                    None,
-                    INVALID_REQUEST,
-                    &format!(
-                        "Unknown session: {} (expired or never existed)",
-                        sid.unwrap_or_default()
-                    ),
-                )
-                .headers(&ctx.cors)
-                .send(req),
-                _ => streamable::post(core, req, &body, sid, &ctx),
-            }
-        }
-        // Revision 2026-07-28 is POST only: its GET stream became `subscriptions/listen`.
-        ("/mcp", Method::Get | Method::Delete) if stateless_non_post(&req) => {
-            Reply::rpc_error(
-                405,
-                None,
-                INVALID_REQUEST,
-                "Method not allowed: revision 2026-07-28 is POST only (listen for changes with POST subscriptions/listen)",
-            )
-            .header("Allow", "POST")
-            .headers(&ctx.cors)
-            .send(req)
-        }
-        ("/mcp", Method::Get) => {
-            let sid = session_id(&req);
-            streamable::open_stream(core, req, sid, &ctx)
-        }
-        ("/mcp", Method::Delete) => {
-            let sid = session_id(&req);
-            streamable::delete(core, req, sid, &ctx)
-        }
-        ("/mcp", _) => method_not_allowed(req, "GET, POST, DELETE, OPTIONS", &ctx),
-        ("/sse", Method::Get) => legacy::open_stream(core, req, &ctx),
-        ("/sse", _) => method_not_allowed(req, "GET, OPTIONS", &ctx),
-        ("/messages", Method::Post) => {
-            let body = req.take_body();
-            legacy::post(core, req, &body, &ctx);
-        }
-        ("/messages", _) => method_not_allowed(req, "POST, OPTIONS", &ctx),
-        ("/health", Method::Get) => health(core).headers(&ctx.cors).send(req),
-        ("/metrics", Method::Get) => Reply::new(200)
-            .header("Content-Type", "text/plain; version=0.0.4")
-            .body(metrics_text(core).into_bytes())
-            .send(req),
-        ("/health" | "/metrics", _) => method_not_allowed(req, "GET", &ctx),
-        _ => Reply::rpc_error(
-            404,
-            None,
-            INVALID_REQUEST,
-            &format!("Not found: {path} (endpoints: /mcp, /notifications, /sse, /messages)"),
-        )
-        .headers(&ctx.cors)
-        .send(req),
-    }
-}
-
-/// `ok`, or 503 with why not: shutting down, or accepting connections is failing (out of file
-/// descriptors, say), which a supervisor cannot see from the process being alive.
-fn health(core: &Core) -> Reply {
-    let down = core.runtime.shutting_down();
-    let degraded = core.http.degraded();
-    let status = match (&degraded, down) {
-        (_, true) => "shutting_down",
-        (Some(_), false) => "degraded",
-        (None, false) => "ok",
-    };
-    let mut body = serde_json::json!({
-        "status": status,
-        "uptime_secs": core.started.elapsed().as_secs(),
-        "sessions": core.sessions.len(),
-        "streams": core.streams.open(),
-        "listeners": core.subscriptions.listeners(),
-        "connections": core.http.open.load(Ordering::Relaxed),
-    });
-    if let Some(reason) = degraded.filter(|_| !down) {
-        body["reason"] = reason.into();
-    }
-    Reply::json(if status == "ok" { 200 } else { 503 }, body.to_string())
-}
-
-fn metrics_text(core: &Core) -> String {
-    let created = core.sessions.created.load(Ordering::Relaxed) as u64;
-    let expired = core.sessions.expired.load(Ordering::Relaxed) as u64;
-    let h: &ListenerStats = &core.http;
-    let counter = |a: &std::sync::atomic::AtomicU64| a.load(Ordering::Relaxed);
-    core.runtime.metrics.render(
-        &[
-            (
-                "fastmcp_connections_open",
-                "Open HTTP connections (each one thread).",
-                h.open.load(Ordering::Relaxed) as u64,
-            ),
-            (
-                "fastmcp_sessions_open",
-                "Live sessions.",
-                core.sessions.len() as u64,
-            ),
-            (
-                "fastmcp_sessions_created",
-                "Sessions created since start.",
-                created,
-            ),
-            (
-                "fastmcp_sessions_expired",
-                "Sessions removed for idleness since start.",
-                expired,
-            ),
-            (
-                "fastmcp_streams_open",
-                "Open SSE streams.",
-                core.streams.open() as u64,
-            ),
-            (
-                "fastmcp_requests_running",
-                "JSON-RPC requests in progress.",
-                core.sessions.active_requests() as u64,
-            ),
-            (
-                "fastmcp_timer_tasks",
-                "Tasks waiting on the timer: periodic duties, parked calls, progress reports.",
-                core.runtime.timer.pending() as u64,
-            ),
-            (
-                "fastmcp_uptime_seconds",
-                "Seconds since start.",
-                core.started.elapsed().as_secs(),
-            ),
-        ],
-        &[
-            (
-                "fastmcp_connections_accepted_total",
-                "Connections accepted since start.",
-                counter(&h.accepted),
-            ),
-            (
-                "fastmcp_connections_refused_total",
-                "Connections answered 503 at once: --max-connections open, or no descriptor left.",
-                counter(&h.refused),
-            ),
-            (
-                "fastmcp_accept_errors_total",
-                "Failed accept() calls since start.",
-                counter(&h.accept_errors),
-            ),
-            (
-                "fastmcp_connections_idle_closed_total",
-                "Connections closed after --idle-timeout-secs without a request.",
-                counter(&h.idle_closed),
-            ),
-            (
-                "fastmcp_header_timeouts_total",
-                "Connections cut for a request head slower than --header-timeout-secs.",
-                counter(&h.header_timeouts),
-            ),
-            (
-                "fastmcp_bad_requests_total",
-                "Requests refused as malformed or over a limit (400, 414, 431, 505, smuggling).",
-                counter(&h.bad_requests),
-            ),
-        ],
-    )
-}
-
-/// The session id of a request: `Mcp-Session-Id` header, else the `session_id` query parameter.
-pub fn session_id(req: &Request) -> Option<String> {
-    req.header("Mcp-Session-Id")
-        .map(str::to_owned)
-        .or_else(|| http::query_param(req.url(), "session_id"))
-        .filter(|s| !s.is_empty())
-}
-
-/// A GET or DELETE without a session whose `MCP-Protocol-Version` names a stateless revision.
-fn stateless_non_post(req: &Request) -> bool {
-    session_id(req).is_none()
-        && req.header("MCP-Protocol-Version").is_some_and(|v| {
-            crate::protocol::Revision::parse_any(v.trim()).is_some_and(|r| r.is_stateless())
-        })
-}
-
-fn method_not_allowed(req: Request, allow: &str, ctx: &Ctx) {
-    Reply::rpc_error(405, None, INVALID_REQUEST, "Method not allowed")
-        .header("Allow", allow)
-        .headers(&ctx.cors)
-        .send(req);
 }

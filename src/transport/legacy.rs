@@ -2,31 +2,25 @@
 //! stream, whose first event (`endpoint`) names where to POST; `POST /messages` answers 202 and the
 //! answers arrive on the stream as `event: message`. The session lives as long as its stream.
 
-use super::Ctx;
+use super::{Ctx, Handled, Outcome, Refusal, checked};
 use crate::dispatch::Core;
-use crate::http::Request;
-use crate::http::{self, Reply};
-use crate::jsonrpc::INVALID_REQUEST;
-use crate::session::{Route, TransportKind};
+use crate::http::{self, Reply, Request};
+use crate::session::{Route, Session, TransportKind};
 use crate::sse::{self, Frame, StreamSpec};
 use std::sync::Arc;
 
 /// `GET /sse`.
-pub fn open_stream(core: &Arc<Core>, req: Request, ctx: &Ctx) {
-    if !http::accepts_any(&req, &["text/event-stream"]) {
-        return Reply::rpc_error(
-            406,
-            None,
-            INVALID_REQUEST,
+pub fn open_stream(core: &Arc<Core>, req: Request, ctx: &Ctx) -> Outcome {
+    let (req, session) = checked(req, |req| {
+        super::accepts(
+            req,
+            &["text/event-stream"],
             "Not Acceptable: Accept must allow text/event-stream",
-        )
-        .headers(&ctx.cors)
-        .send(req);
-    }
-    let session = match core.sessions.create(TransportKind::Legacy) {
-        Ok(s) => s,
-        Err(_) => return super::seed::too_many_sessions(req, ctx),
-    };
+        )?;
+        core.sessions
+            .create(TransportKind::Legacy)
+            .map_err(|_| Refusal::too_many_sessions())
+    })?;
     let spec = StreamSpec {
         message_event: Some("message"),
         headers: ctx.cors.clone(),
@@ -47,61 +41,52 @@ pub fn open_stream(core: &Arc<Core>, req: Request, ctx: &Ctx) {
         }
     });
     match sse::open(req, spec, &core.streams, on_end) {
-        Ok(handle) => session.attach(handle),
+        Ok(handle) => {
+            session.attach(handle);
+            Ok(Handled::Done)
+        }
         Err(e) => {
             // A session exists only while its stream does.
             core.sessions.remove(&session.id);
-            super::stream_not_opened(e, ctx);
+            Err(e.into())
         }
     }
 }
 
 /// `POST /messages?session_id=…` (also `sessionId`, the TypeScript SDK's spelling).
-pub fn post(core: &Arc<Core>, req: Request, body: &[u8], ctx: &Ctx) {
+pub fn post(core: &Arc<Core>, req: Request, body: &[u8], ctx: &Ctx) -> Outcome {
+    let (req, (session, msg)) = checked(req, |req| {
+        let session = post_session(core, req)?;
+        if !http::is_json_body(req, true) {
+            return Err(Refusal::invalid(
+                400,
+                "Bad Request: Content-Type must be application/json",
+            ));
+        }
+        Ok((session, super::single_message(body)?))
+    })?;
+    let reply = Reply::new(202)
+        .header("Content-Type", "text/plain")
+        .body(b"Accepted".to_vec())
+        .headers(&ctx.cors);
+    super::accept_then(req, reply, || core.handle(&session, msg, &Route::Session))
+}
+
+/// The session a POST's query names; it ends with its stream, so a client may name one gone.
+fn post_session(core: &Core, req: &Request) -> Result<Arc<Session>, Refusal> {
     let sid = http::query_param(req.url(), "session_id")
         .or_else(|| http::query_param(req.url(), "sessionId"));
     let Some(sid) = sid.filter(|s| !s.is_empty()) else {
-        return Reply::rpc_error(
+        return Err(Refusal::invalid(
             400,
-            None,
-            INVALID_REQUEST,
             "Bad Request: missing session_id (use the URL from the endpoint event)",
-        )
-        .headers(&ctx.cors)
-        .send(req);
+        ));
     };
-    let session = match core.sessions.get(&sid) {
-        Some(s) if s.kind == TransportKind::Legacy => s,
-        _ => {
-            return Reply::rpc_error(
-                404,
-                None,
-                INVALID_REQUEST,
-                &format!(
-                    "Session not found: {sid} (its SSE stream has closed; open GET /sse again)"
-                ),
-            )
-            .headers(&ctx.cors)
-            .send(req);
-        }
-    };
-    if !http::is_json_body(&req, true) {
-        return Reply::rpc_error(
-            400,
-            None,
-            INVALID_REQUEST,
-            "Bad Request: Content-Type must be application/json",
-        )
-        .headers(&ctx.cors)
-        .send(req);
+    match core.sessions.get(&sid) {
+        Some(s) if s.kind == TransportKind::Legacy => Ok(s),
+        _ => Err(Refusal::invalid(
+            404,
+            format!("Session not found: {sid} (its SSE stream has closed; open GET /sse again)"),
+        )),
     }
-    let Some((req, msg)) = super::parse_single(req, body, ctx) else {
-        return;
-    };
-    Reply::new(202)
-        .header("Content-Type", "text/plain")
-        .body(b"Accepted".to_vec())
-        .headers(&ctx.cors)
-        .send(req);
-    core.handle(&session, msg, &Route::Session);
 }

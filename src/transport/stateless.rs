@@ -8,16 +8,17 @@
 //! answered with JSON, or with an SSE stream when it asked for progress or log messages (no
 //! event ids: this revision has no resumption; closing the stream cancels the request).
 
-use super::Ctx;
+use super::{Ctx, Handled, Outcome, Refusal, Refused, checked};
 use crate::dispatch::Core;
 use crate::http::{self, Reply, Request};
 use crate::jsonrpc::{self, ErrorObject, INVALID_REQUEST, Incoming, RequestId, Response};
 use crate::protocol::Revision;
-use crate::session::{Exchange, Outgoing, Route, StatelessClient};
+use crate::session::{Exchange, Outgoing, Route, Session, StatelessClient};
 use crate::sse::{self, Frame, Msg, Push, StreamHandle, StreamSpec};
 use crate::stateless::{self as modern, RequestMeta};
 use crate::subscriptions::{Filter, Subscriptions};
-use serde_json::Value;
+use serde::Deserialize;
+use serde_json::{Map, Value};
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::{Arc, Mutex};
 
@@ -48,54 +49,24 @@ pub fn is_stateless(req: &Request, msg: &Incoming, has_session: bool) -> bool {
         .is_some_and(|v| Revision::parse(v.trim()).is_none())
 }
 
-fn reject(req: Request, id: Option<RequestId>, status: u16, e: ErrorObject, ctx: &Ctx) {
-    Reply::json(status, Response::error(id, e).to_json())
-        .headers(&ctx.cors)
-        .send(req)
-}
-
 /// A stateless POST (Accept, Content-Type and the JSON parse were checked by the caller).
-pub fn post(core: &Arc<Core>, req: Request, msg: Incoming, ctx: &Ctx) {
+pub fn post(core: &Arc<Core>, req: Request, msg: Incoming, ctx: &Ctx) -> Outcome {
     let r = match msg {
         Incoming::Request(r) => r,
         Incoming::Notification(n) => {
             // The revision defines no client notifications over HTTP; accepted and ignored.
             log::debug!("stateless notification {} ignored", n.method);
-            return Reply::new(202).headers(&ctx.cors).send(req);
+            return Ok(Handled::answer(req, Reply::new(202).headers(&ctx.cors)));
         }
         Incoming::Response { id, .. } => {
-            return reject(
-                req,
-                Some(id),
-                400,
-                ErrorObject::new(
-                    INVALID_REQUEST,
-                    "Invalid Request: revision 2026-07-28 clients do not send responses (the server asks through input-required results)",
-                ),
-                ctx,
+            let e = ErrorObject::new(
+                INVALID_REQUEST,
+                "Invalid Request: revision 2026-07-28 clients do not send responses (the server asks through input-required results)",
             );
+            return Err(Refusal::rpc(400, e).id(Some(id)).answering(req));
         }
     };
-    let id = Some(r.id.clone());
-    let meta = match RequestMeta::parse(&r.params) {
-        Ok(m) => m,
-        Err(why) => return reject(req, id, 400, modern::invalid_params(why), ctx),
-    };
-    if let Err(e) = check_headers(core, &req, &r, &meta) {
-        return reject(req, id, 400, e, ctx);
-    }
-    if Revision::parse_any(&meta.version) != Some(Revision::V2026_07_28) {
-        return reject(
-            req,
-            id,
-            400,
-            modern::unsupported_version(&meta.version),
-            ctx,
-        );
-    }
-    if !modern::METHODS.contains(&r.method.as_str()) {
-        return reject(req, id, 404, modern::unknown_method(&r.method), ctx);
-    }
+    let (req, meta) = checked(req, |req| admit(core, req, &r))?;
     if r.method == "subscriptions/listen" {
         return listen(core, req, r, ctx);
     }
@@ -108,40 +79,71 @@ pub fn post(core: &Arc<Core>, req: Request, msg: Incoming, ctx: &Ctx) {
         || core.may_stream(&session, &r)
         || !http::accepts_any(&req, &[JSON]);
     let exchange: Arc<dyn Exchange> = if sse_mode {
-        let answered = Arc::new(AtomicBool::new(false));
-        let spec = StreamSpec {
-            message_event: Some("message"),
-            headers: ctx.cors.clone(),
-            first: Vec::new(),
-            queue: core.config.stream_queue,
-            lazy_head: true,
-            watch_peer: true,
-        };
-        // The client closing the stream before the answer is the revision's cancellation.
-        let on_end: sse::OnEnd = {
-            let (answered, session, id) = (answered.clone(), session.clone(), r.id.clone());
-            Box::new(move |_, _| {
-                if !answered.load(Ordering::Acquire) && session.cancel(&id) {
-                    crate::metrics::METRICS
-                        .cancelled
-                        .fetch_add(1, Ordering::Relaxed);
-                    log::debug!("stateless request {id}: stream closed by the client; cancelled");
-                }
-            })
-        };
-        match sse::open(req, spec, &core.streams, on_end) {
-            Ok(handle) => {
-                core.subscriptions.track(handle.clone());
-                Arc::new(StreamAnswer { handle, answered })
-            }
-            Err(e) => return super::stream_not_opened(e, ctx),
-        }
+        open_stream_answer(core, req, &session, &r.id, ctx)?
     } else {
         Arc::new(JsonAnswer {
             pending: Mutex::new(Some((req, ctx.cors.clone()))),
         })
     };
     core.handle(&session, Incoming::Request(r), &Route::Exchange(exchange));
+    Ok(Handled::Done)
+}
+
+/// The revision's ladder in the order its conformance scenarios expect: metadata, headers,
+/// version, method.
+fn admit(core: &Core, req: &Request, r: &jsonrpc::Request) -> Result<RequestMeta, Refusal> {
+    let refuse = |status, e| Refusal::rpc(status, e).id(Some(r.id.clone()));
+    let meta =
+        RequestMeta::parse(&r.params).map_err(|why| refuse(400, modern::invalid_params(why)))?;
+    check_headers(core, req, r, &meta).map_err(|e| refuse(400, e))?;
+    if Revision::parse_any(&meta.version) != Some(Revision::V2026_07_28) {
+        return Err(refuse(400, modern::unsupported_version(&meta.version)));
+    }
+    if !modern::METHODS.contains(&r.method.as_str()) {
+        return Err(refuse(404, modern::unknown_method(&r.method)));
+    }
+    Ok(meta)
+}
+
+/// Opens the SSE stream a request that may send messages before its result is answered on.
+fn open_stream_answer(
+    core: &Core,
+    req: Request,
+    session: &Arc<Session>,
+    id: &RequestId,
+    ctx: &Ctx,
+) -> Result<Arc<dyn Exchange>, Refused> {
+    let answered = Arc::new(AtomicBool::new(false));
+    let spec = StreamSpec {
+        message_event: Some("message"),
+        headers: ctx.cors.clone(),
+        first: Vec::new(),
+        queue: core.config.stream_queue,
+        lazy_head: true,
+        watch_peer: true,
+    };
+    // The client closing the stream before the answer is the revision's cancellation.
+    let on_end: sse::OnEnd = {
+        let (answered, session, id) = (answered.clone(), session.clone(), id.clone());
+        let runtime = core.runtime.clone();
+        Box::new(move |_, _| {
+            if !answered.load(Ordering::Acquire) && session.cancel(&id) {
+                runtime.metrics.cancelled.fetch_add(1, Ordering::Relaxed);
+                log::debug!("stateless request {id}: stream closed by the client; cancelled");
+            }
+        })
+    };
+    let handle = sse::open(req, spec, &core.streams, on_end)?;
+    core.subscriptions.track(handle.clone());
+    Ok(Arc::new(StreamAnswer { handle, answered }))
+}
+
+/// What the `Mcp-Param-*` check reads of `tools/call` params. Arguments that are not an object
+/// mirror nothing here; the call itself refuses them.
+#[derive(Deserialize)]
+struct CallArguments {
+    #[serde(default)]
+    arguments: Option<Map<String, Value>>,
 }
 
 /// Steps 3–4 of the revision's ladder: `MCP-Protocol-Version` equal to `_meta`, `Mcp-Method`,
@@ -177,15 +179,16 @@ fn check_headers(
         Some(t) => modern::header_params(&t.input_schema),
         None => return Ok(()),
     };
-    let empty = serde_json::Map::new();
-    let args = r
-        .params
-        .get("arguments")
-        .and_then(Value::as_object)
-        .unwrap_or(&empty);
+    if marked.is_empty() {
+        return Ok(());
+    }
+    let args = CallArguments::deserialize(&r.params)
+        .ok()
+        .and_then(|c| c.arguments)
+        .unwrap_or_default();
     for (header, path) in marked {
         let name = format!("Mcp-Param-{header}");
-        let expected = modern::header_param_value(args, &path);
+        let expected = modern::header_param_value(&args, &path);
         modern::ParamValue::check(expected.as_ref(), &values(req, &name), &name)?;
     }
     Ok(())
@@ -193,22 +196,18 @@ fn check_headers(
 
 /// `subscriptions/listen`: an SSE stream that opens with the acknowledgement and then carries
 /// the notifications asked for, until the client closes it or the server stops.
-fn listen(core: &Arc<Core>, req: Request, r: jsonrpc::Request, ctx: &Ctx) {
-    let id = Some(r.id.clone());
-    if !http::accepts_any(&req, &[SSE]) {
-        return Reply::rpc_error(
-            406,
-            id,
-            INVALID_REQUEST,
+fn listen(core: &Arc<Core>, req: Request, r: jsonrpc::Request, ctx: &Ctx) -> Outcome {
+    let (req, filter) = checked(req, |req| {
+        let id = Some(r.id.clone());
+        super::accepts(
+            req,
+            &[SSE],
             "Not Acceptable: subscriptions/listen answers with a stream; Accept must allow text/event-stream",
         )
-        .headers(&ctx.cors)
-        .send(req);
-    }
-    let filter = match Filter::parse(&r.params) {
-        Ok(f) => f,
-        Err(why) => return reject(req, id, 400, modern::invalid_params(why), ctx),
-    };
+        .map_err(|e| e.id(id.clone()))?;
+        Filter::parse(&r.params)
+            .map_err(|why| Refusal::rpc(400, modern::invalid_params(why)).id(id))
+    })?;
     let honoured = filter.honoured(&core.features.capabilities(Revision::V2026_07_28));
     let first: Vec<Frame> = Subscriptions::acknowledgement(&r.id, &honoured)
         .into_iter()
@@ -221,10 +220,9 @@ fn listen(core: &Arc<Core>, req: Request, r: jsonrpc::Request, ctx: &Ctx) {
         lazy_head: false,
         watch_peer: false,
     };
-    match sse::open(req, spec, &core.streams, Box::new(|_, _| {})) {
-        Ok(handle) => core.subscriptions.listen(r.id, honoured, handle),
-        Err(e) => super::stream_not_opened(e, ctx),
-    }
+    let handle = sse::open(req, spec, &core.streams, Box::new(|_, _| {}))?;
+    core.subscriptions.listen(r.id, honoured, handle);
+    Ok(Handled::Done)
 }
 
 /// The HTTP status of a stateless answer: what the revision's HTTP rules give its error codes

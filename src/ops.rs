@@ -1,0 +1,120 @@
+//! The operator's endpoints, `/health` and `/metrics`: what a supervisor or a scraper reads
+//! about a running server. Apart from the transports because they speak no MCP.
+
+use crate::dispatch::Core;
+use crate::http::{ListenerStats, Reply};
+use std::sync::atomic::Ordering;
+
+/// `ok`, or 503 with why not: shutting down, or accepting connections is failing (out of file
+/// descriptors, say), which a supervisor cannot see from the process being alive.
+pub fn health(core: &Core) -> Reply {
+    let down = core.runtime.shutting_down();
+    let degraded = core.http.degraded();
+    let status = match (&degraded, down) {
+        (_, true) => "shutting_down",
+        (Some(_), false) => "degraded",
+        (None, false) => "ok",
+    };
+    let mut body = serde_json::json!({
+        "status": status,
+        "uptime_secs": core.started.elapsed().as_secs(),
+        "sessions": core.sessions.len(),
+        "streams": core.streams.open(),
+        "listeners": core.subscriptions.listeners(),
+        "connections": core.http.open.load(Ordering::Relaxed),
+    });
+    if let Some(reason) = degraded.filter(|_| !down) {
+        body["reason"] = reason.into();
+    }
+    Reply::json(if status == "ok" { 200 } else { 503 }, body.to_string())
+}
+
+fn metrics_text(core: &Core) -> String {
+    let created = core.sessions.created.load(Ordering::Relaxed) as u64;
+    let expired = core.sessions.expired.load(Ordering::Relaxed) as u64;
+    let h: &ListenerStats = &core.http;
+    let counter = |a: &std::sync::atomic::AtomicU64| a.load(Ordering::Relaxed);
+    core.runtime.metrics.render(
+        &[
+            (
+                "fastmcp_connections_open",
+                "Open HTTP connections (each one thread).",
+                h.open.load(Ordering::Relaxed) as u64,
+            ),
+            (
+                "fastmcp_sessions_open",
+                "Live sessions.",
+                core.sessions.len() as u64,
+            ),
+            (
+                "fastmcp_sessions_created",
+                "Sessions created since start.",
+                created,
+            ),
+            (
+                "fastmcp_sessions_expired",
+                "Sessions removed for idleness since start.",
+                expired,
+            ),
+            (
+                "fastmcp_streams_open",
+                "Open SSE streams.",
+                core.streams.open() as u64,
+            ),
+            (
+                "fastmcp_requests_running",
+                "JSON-RPC requests in progress.",
+                core.sessions.active_requests() as u64,
+            ),
+            (
+                "fastmcp_timer_tasks",
+                "Tasks waiting on the timer: periodic duties, parked calls, progress reports.",
+                core.runtime.timer.pending() as u64,
+            ),
+            (
+                "fastmcp_uptime_seconds",
+                "Seconds since start.",
+                core.started.elapsed().as_secs(),
+            ),
+        ],
+        &[
+            (
+                "fastmcp_connections_accepted_total",
+                "Connections accepted since start.",
+                counter(&h.accepted),
+            ),
+            (
+                "fastmcp_connections_refused_total",
+                "Connections answered 503 at once: --max-connections open, or no descriptor left.",
+                counter(&h.refused),
+            ),
+            (
+                "fastmcp_accept_errors_total",
+                "Failed accept() calls since start.",
+                counter(&h.accept_errors),
+            ),
+            (
+                "fastmcp_connections_idle_closed_total",
+                "Connections closed after --idle-timeout-secs without a request.",
+                counter(&h.idle_closed),
+            ),
+            (
+                "fastmcp_header_timeouts_total",
+                "Connections cut for a request head slower than --header-timeout-secs.",
+                counter(&h.header_timeouts),
+            ),
+            (
+                "fastmcp_bad_requests_total",
+                "Requests refused as malformed or over a limit (400, 414, 431, 505, smuggling).",
+                counter(&h.bad_requests),
+            ),
+        ],
+    )
+}
+
+/// The Prometheus text exposition (format 0.0.4).
+pub fn metrics(core: &Core) -> Reply {
+    Reply::new(200)
+        .header("Content-Type", "text/plain; version=0.0.4")
+        .body(metrics_text(core).into_bytes())
+}

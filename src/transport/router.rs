@@ -1,0 +1,112 @@
+//! Which transport a request belongs to, and the one edge where handlers' answers and refusals
+//! are written: three transports share `/mcp`, so the choice needs the method, the session id
+//! and sometimes the protocol revision, not only the path.
+
+use super::refusal::{Handled, Outcome, Refusal};
+use super::{Ctx, legacy, seed, streamable};
+use crate::dispatch::Core;
+use crate::http::{self, Method, Request};
+use crate::protocol::Revision;
+use crate::session::TransportKind;
+use std::sync::Arc;
+
+/// Serves one request (on a worker; access was checked at admission).
+pub fn route(core: &Arc<Core>, req: Request) {
+    log::debug!("{} {}", req.method(), req.url());
+    let ctx = Ctx {
+        cors: http::cors_headers(req.header("Origin"), &core.config.cors_origins),
+    };
+    match serve(core, req, &ctx) {
+        Ok(Handled::Done) => {}
+        Ok(Handled::Answer(req, reply)) => reply.send(*req),
+        Err(refused) => {
+            let (req, reply) = refused.into_reply(&ctx.cors);
+            reply.send(req)
+        }
+    }
+}
+
+fn serve(core: &Arc<Core>, req: Request, ctx: &Ctx) -> Outcome {
+    let method = req.method();
+    if method == Method::Options {
+        return Ok(Handled::answer(req, http::preflight(ctx.cors.clone())));
+    }
+    let path = req.path().to_string();
+    match (path.as_str(), method) {
+        ("/notifications", Method::Get) => seed::open_stream(core, req, ctx),
+        ("/notifications", _) => Err(Refusal::method_not_allowed("GET, OPTIONS").answering(req)),
+        ("/mcp", Method::Post) => post_mcp(core, req, ctx),
+        // Revision 2026-07-28 is POST only: its GET stream became `subscriptions/listen`.
+        ("/mcp", Method::Get | Method::Delete) if stateless_non_post(&req) => Err(Refusal::invalid(
+            405,
+            "Method not allowed: revision 2026-07-28 is POST only (listen for changes with POST subscriptions/listen)",
+        )
+        .header("Allow", "POST")
+        .answering(req)),
+        ("/mcp", Method::Get) => {
+            let sid = session_id(&req);
+            streamable::open_stream(core, req, sid, ctx)
+        }
+        ("/mcp", Method::Delete) => {
+            let sid = session_id(&req);
+            streamable::delete(core, req, sid, ctx)
+        }
+        ("/mcp", _) => Err(Refusal::method_not_allowed("GET, POST, DELETE, OPTIONS").answering(req)),
+        ("/sse", Method::Get) => legacy::open_stream(core, req, ctx),
+        ("/sse", _) => Err(Refusal::method_not_allowed("GET, OPTIONS").answering(req)),
+        ("/messages", Method::Post) => {
+            let mut req = req;
+            let body = req.take_body();
+            legacy::post(core, req, &body, ctx)
+        }
+        ("/messages", _) => Err(Refusal::method_not_allowed("POST, OPTIONS").answering(req)),
+        ("/health", Method::Get) => {
+            let reply = crate::ops::health(core).headers(&ctx.cors);
+            Ok(Handled::answer(req, reply))
+        }
+        ("/metrics", Method::Get) => Ok(Handled::answer(req, crate::ops::metrics(core))),
+        ("/health" | "/metrics", _) => Err(Refusal::method_not_allowed("GET").answering(req)),
+        _ => Err(Refusal::invalid(
+            404,
+            format!("Not found: {path} (endpoints: /mcp, /notifications, /sse, /messages)"),
+        )
+        .answering(req)),
+    }
+}
+
+/// `POST /mcp` is the seed transport's when it names a seed session, Streamable HTTP's (or the
+/// stateless revision's) otherwise.
+fn post_mcp(core: &Arc<Core>, mut req: Request, ctx: &Ctx) -> Outcome {
+    let body = req.take_body();
+    let sid = session_id(&req);
+    match sid.as_deref().and_then(|id| core.sessions.get(id)) {
+        Some(s) if s.kind == TransportKind::Seed => seed::post(core, req, s, &body, ctx),
+        // `?session_id=` is the seed's spelling (Streamable HTTP uses the header): an unknown id
+        // there is a 404 whatever else is wrong with the request.
+        None if http::query_param(req.url(), "session_id").is_some() => Err(Refusal::invalid(
+            404,
+            format!(
+                "Unknown session: {} (expired or never existed)",
+                sid.unwrap_or_default()
+            ),
+        )
+        .answering(req)),
+        _ => streamable::post(core, req, &body, sid, ctx),
+    }
+}
+
+/// The session id of a request: `Mcp-Session-Id` header, else the `session_id` query parameter.
+pub fn session_id(req: &Request) -> Option<String> {
+    req.header("Mcp-Session-Id")
+        .map(str::to_owned)
+        .or_else(|| http::query_param(req.url(), "session_id"))
+        .filter(|s| !s.is_empty())
+}
+
+/// A GET or DELETE without a session whose `MCP-Protocol-Version` names a stateless revision.
+fn stateless_non_post(req: &Request) -> bool {
+    session_id(req).is_none()
+        && req
+            .header("MCP-Protocol-Version")
+            .is_some_and(|v| Revision::parse_any(v.trim()).is_some_and(|r| r.is_stateless()))
+}
