@@ -2,7 +2,8 @@
 //! stream, whose first event (`endpoint`) names where to POST; `POST /messages` answers 202 and the
 //! answers arrive on the stream as `event: message`. The session lives as long as its stream.
 
-use super::{Ctx, Handled, Outcome, Refusal, checked};
+use super::incoming::{Ctx};
+use super::refusal::{Handled, Outcome, Refusal, checked};
 use crate::dispatch::Core;
 use crate::http::{self, Reply, Request};
 use crate::session::{Route, Session, TransportKind};
@@ -12,7 +13,7 @@ use std::sync::Arc;
 /// `GET /sse`.
 pub fn open_stream(core: &Arc<Core>, req: Request, ctx: &Ctx) -> Outcome {
     let (req, session) = checked(req, |req| {
-        super::accepts(
+        super::incoming::accepts(
             req,
             &["text/event-stream"],
             "Not Acceptable: Accept must allow text/event-stream",
@@ -63,13 +64,13 @@ pub fn post(core: &Arc<Core>, req: Request, body: &[u8], ctx: &Ctx) -> Outcome {
                 "Bad Request: Content-Type must be application/json",
             ));
         }
-        Ok((session, super::single_message(body)?))
+        Ok((session, super::incoming::single_message(body)?))
     })?;
     let reply = Reply::new(202)
         .header("Content-Type", "text/plain")
         .body(b"Accepted".to_vec())
         .headers(&ctx.cors);
-    super::accept_then(req, reply, || core.handle(&session, msg, &Route::Session))
+    super::incoming::accept_then(req, reply, || core.handle(&session, msg, &Route::Session))
 }
 
 /// The session a POST's query names; it ends with its stream, so a client may name one gone.

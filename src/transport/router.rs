@@ -3,7 +3,8 @@
 //! and sometimes the protocol revision, not only the path.
 
 use super::refusal::{Handled, Outcome, Refusal};
-use super::{Ctx, legacy, seed, streamable};
+use super::incoming::{Ctx};
+use super::{legacy, seed, streamable};
 use crate::dispatch::Core;
 use crate::http::{self, Method, Request};
 use crate::protocol::Revision;

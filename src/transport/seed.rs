@@ -2,7 +2,8 @@
 //! answers 202 and the JSON-RPC answer arrives on the stream(s). Every open stream of a session
 //! receives every message of that session; a reconnect with `Last-Event-ID` resumes after it.
 
-use super::{Ctx, Outcome, Refusal, checked};
+use super::incoming::{Ctx};
+use super::refusal::{Outcome, Refusal, checked};
 use crate::dispatch::Core;
 use crate::http::{self, Reply, Request};
 use crate::session::{Route, Session, TransportKind};
@@ -57,9 +58,9 @@ pub fn post(
     body: &[u8],
     ctx: &Ctx,
 ) -> Outcome {
-    let (req, msg) = checked(req, |_| super::single_message(body))?;
+    let (req, msg) = checked(req, |_| super::incoming::single_message(body))?;
     let reply = Reply::json(202, r#"{"status":"accepted"}"#.into())
         .header("Mcp-Session-Id", session.id.clone())
         .headers(&ctx.cors);
-    super::accept_then(req, reply, || core.handle(&session, msg, &Route::Session))
+    super::incoming::accept_then(req, reply, || core.handle(&session, msg, &Route::Session))
 }

@@ -8,7 +8,8 @@
 //! answered with JSON, or with an SSE stream when it asked for progress or log messages (no
 //! event ids: this revision has no resumption; closing the stream cancels the request).
 
-use super::{Ctx, Handled, Outcome, Refusal, Refused, checked};
+use super::incoming::{Ctx};
+use super::refusal::{Handled, Outcome, Refusal, Refused, checked};
 use crate::dispatch::Core;
 use crate::http::{self, Reply, Request};
 use crate::jsonrpc::{self, ErrorObject, INVALID_REQUEST, Incoming, RequestId, Response};
@@ -199,7 +200,7 @@ fn check_headers(
 fn listen(core: &Arc<Core>, req: Request, r: jsonrpc::Request, ctx: &Ctx) -> Outcome {
     let (req, filter) = checked(req, |req| {
         let id = Some(r.id.clone());
-        super::accepts(
+        super::incoming::accepts(
             req,
             &[SSE],
             "Not Acceptable: subscriptions/listen answers with a stream; Accept must allow text/event-stream",

@@ -7,7 +7,8 @@
 //! session.
 
 use super::exchange::{JsonExchange, SseExchange};
-use super::{Ctx, Handled, Outcome, Refusal, Refused, checked};
+use super::incoming::{Ctx};
+use super::refusal::{Handled, Outcome, Refusal, Refused, checked};
 use crate::dispatch::Core;
 use crate::http::{self, Reply, Request};
 use crate::jsonrpc::{self, Body, Incoming, RequestId};
@@ -98,7 +99,7 @@ pub fn post(
     let requests = post.requests();
     if requests == 0 {
         let reply = Reply::new(202).headers(&headers);
-        return super::accept_then(req, reply, || {
+        return super::incoming::accept_then(req, reply, || {
             for m in post.messages {
                 core.handle(&session, m, &Route::Session);
             }
@@ -113,7 +114,7 @@ pub fn post(
 
 /// The checks before the body is known to be JSON-RPC: Accept, Content-Type, the parse.
 fn parse(req: &Request, body: &[u8]) -> Result<Body, Refusal> {
-    super::accepts(
+    super::incoming::accepts(
         req,
         &[JSON, SSE],
         "Not Acceptable: Accept must allow application/json or text/event-stream",
@@ -259,7 +260,7 @@ fn open_sse_exchange(
 /// stream a proxy cut can always reconnect.
 pub fn open_stream(core: &Arc<Core>, req: Request, sid: Option<String>, ctx: &Ctx) -> Outcome {
     let (req, session) = checked(req, |req| {
-        super::accepts(
+        super::incoming::accepts(
             req,
             &[SSE],
             "Not Acceptable: Accept must allow text/event-stream",
