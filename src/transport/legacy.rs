@@ -2,7 +2,7 @@
 //! stream, whose first event (`endpoint`) names where to POST; `POST /messages` answers 202 and the
 //! answers arrive on the stream as `event: message`. The session lives as long as its stream.
 
-use super::incoming::{Ctx};
+use super::incoming::Ctx;
 use super::refusal::{Handled, Outcome, Refusal, checked};
 use crate::dispatch::Core;
 use crate::http::{self, Reply, Request};

@@ -2,8 +2,8 @@
 //! are written: three transports share `/mcp`, so the choice needs the method, the session id
 //! and sometimes the protocol revision, not only the path.
 
+use super::incoming::Ctx;
 use super::refusal::{Handled, Outcome, Refusal};
-use super::incoming::{Ctx};
 use super::{legacy, seed, streamable};
 use crate::dispatch::Core;
 use crate::http::{self, Method, Request};

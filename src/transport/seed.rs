@@ -2,7 +2,7 @@
 //! answers 202 and the JSON-RPC answer arrives on the stream(s). Every open stream of a session
 //! receives every message of that session; a reconnect with `Last-Event-ID` resumes after it.
 
-use super::incoming::{Ctx};
+use super::incoming::Ctx;
 use super::refusal::{Outcome, Refusal, checked};
 use crate::dispatch::Core;
 use crate::http::{self, Reply, Request};

@@ -8,7 +8,7 @@
 //! answered with JSON, or with an SSE stream when it asked for progress or log messages (no
 //! event ids: this revision has no resumption; closing the stream cancels the request).
 
-use super::incoming::{Ctx};
+use super::incoming::Ctx;
 use super::refusal::{Handled, Outcome, Refusal, Refused, checked};
 use crate::dispatch::Core;
 use crate::http::{self, Reply, Request};

@@ -7,7 +7,7 @@
 //! session.
 
 use super::exchange::{JsonExchange, SseExchange};
-use super::incoming::{Ctx};
+use super::incoming::Ctx;
 use super::refusal::{Handled, Outcome, Refusal, Refused, checked};
 use crate::dispatch::Core;
 use crate::http::{self, Reply, Request};

@@ -1,10 +1,10 @@
-//! The server: binding, the MCP side of the HTTP layer (admission, queueing onto the worker
-//! pool, routing to transports), periodic duties and graceful shutdown.
+//! Building a server: what it offers, then binding its socket and starting its threads.
 
+use super::lifecycle::Server;
 use crate::config::Config;
 use crate::dispatch::{Core, Parts};
-use crate::features::{Features, ServerHandle, write};
-use crate::http::{self, Listener, Method, Reply, Request, Service, StopHandle};
+use crate::features::{Features, write};
+use crate::http::{self, Listener, Reply};
 use crate::jsonrpc::INVALID_REQUEST;
 use crate::pool::Pool;
 use crate::prompts::Prompt;
@@ -14,11 +14,9 @@ use crate::session::Sessions;
 use crate::sse::StreamBudget;
 use crate::timer::Timer;
 use crate::tools::{Tool, builtin};
-use crate::transport::route;
 use std::net::{SocketAddr, TcpListener, ToSocketAddrs};
 use std::ops::DerefMut;
 use std::sync::Arc;
-use std::time::{Duration, Instant};
 
 /// Builds a server: the binary uses it exactly as a library user would.
 pub struct ServerBuilder {
@@ -179,163 +177,4 @@ fn listen(addr: SocketAddr) -> std::io::Result<TcpListener> {
     sock.bind(&addr.into())?;
     sock.listen(1024)?;
     Ok(sock.into())
-}
-
-/// A bound server: call [`Server::run`] to serve.
-pub struct Server {
-    core: Arc<Core>,
-    listener: Listener,
-    local: SocketAddr,
-}
-
-impl Server {
-    /// The bound address (with the port the system chose for port 0).
-    pub fn local_addr(&self) -> SocketAddr {
-        self.local
-    }
-
-    /// Changes what the server offers while it runs, announcing each change to clients.
-    pub fn handle(&self) -> ServerHandle {
-        self.core.server.clone()
-    }
-
-    /// Starts a graceful shutdown when its `stop` is called (from a signal handler's thread, or
-    /// by a library user).
-    pub fn stop_handle(&self) -> StopHandle {
-        self.listener.stop_handle()
-    }
-
-    /// Serves until stopped (see [`Server::stop_handle`]), then shuts down gracefully and
-    /// returns.
-    pub fn run(self) {
-        self.start_duties();
-        let service: Arc<dyn Service> = Arc::new(Mcp {
-            core: self.core.clone(),
-        });
-        self.listener.run(service);
-        graceful_shutdown(&self.core);
-        log::info!("shutdown complete");
-    }
-
-    fn start_duties(&self) {
-        let core = self.core.clone();
-        let timer = &self.core.runtime.timer;
-        timer.every(self.core.config.keepalive, move || {
-            for s in core.sessions.all() {
-                s.keepalive();
-            }
-            core.subscriptions.keepalive();
-            true
-        });
-        let core = self.core.clone();
-        let ttl = self.core.config.session_ttl;
-        let period = (ttl / 4).clamp(Duration::from_millis(100), Duration::from_secs(30));
-        timer.every(period, move || {
-            core.sessions.expire(ttl);
-            true
-        });
-    }
-}
-
-/// The MCP server as the HTTP layer sees it.
-struct Mcp {
-    core: Arc<Core>,
-}
-
-impl Service for Mcp {
-    fn admit(&self, req: &Request) -> Result<(), Reply> {
-        let core = &self.core;
-        if core.runtime.shutting_down() || core.http.stopping() {
-            return Err(
-                Reply::rpc_error(503, None, INVALID_REQUEST, "Server shutting down")
-                    .header("Connection", "close")
-                    .header("Retry-After", "5"),
-            );
-        }
-        let cors = http::cors_headers(req.header("Origin"), &core.config.cors_origins);
-        let path = req.path();
-        let is_preflight = req.method() == Method::Options;
-        let ops = matches!(path, "/health" | "/metrics");
-        let auth = !(is_preflight || ops && core.config.public_health);
-        core.guard
-            .check(req, &cors, auth)
-            .map_err(|r| r.header("Connection", "close"))
-    }
-
-    /// Queues the request for a worker without ever blocking its connection thread. A POST
-    /// that carries no request (the client's answers to requests of ours, and notifications
-    /// such as cancellations) is handled right here instead: it only hands values on, and a
-    /// worker may be the very one waiting for it, so queueing it behind busy workers could
-    /// deadlock them.
-    fn dispatch(&self, req: Request) -> Result<(), Reply> {
-        if req.method() == Method::Post && !carries_request(req.body()) {
-            route(&self.core, req);
-            return Ok(());
-        }
-        let cors = http::cors_headers(req.header("Origin"), &self.core.config.cors_origins);
-        let core = self.core.clone();
-        let job = Box::new(move || route(&core, req));
-        if self.core.runtime.pool.try_submit(job).is_err() {
-            log::warn!("worker queue full; request refused with 503");
-            return Err(Reply::rpc_error(
-                503,
-                None,
-                INVALID_REQUEST,
-                "Server busy: all workers are occupied (--workers, --queue); retry later",
-            )
-            .header("Retry-After", "1")
-            .headers(&cors));
-        }
-        Ok(())
-    }
-
-    fn error(&self, req: Option<&Request>, status: u16, message: &str) -> Reply {
-        let origin = req.and_then(|r| r.header("Origin"));
-        Reply::rpc_error(status, None, INVALID_REQUEST, message)
-            .headers(&http::cors_headers(origin, &self.core.config.cors_origins))
-    }
-
-    fn answered(&self, path: &str, method: Method, status: u16) {
-        self.core.runtime.metrics.http(path, method, status);
-    }
-}
-
-/// Lets running work finish within `--shutdown-grace-secs`, answers what cannot finish with an
-/// error, ends every stream with a final `shutdown` event, and returns.
-fn graceful_shutdown(core: &Arc<Core>) {
-    let grace = core.config.shutdown_grace;
-    let deadline = Instant::now() + grace;
-    log::info!(
-        "shutting down: {} request(s) running, {} stream(s) open, grace {:?}",
-        core.sessions.active_requests(),
-        core.streams.open(),
-        grace
-    );
-    core.runtime.begin_shutdown();
-    // Deferred answers due after the grace period are dropped; their responders answer at once
-    // with a "shutting down" error. A margin leaves time to write everything before the deadline.
-    let margin = (grace / 5).min(Duration::from_secs(1));
-    core.runtime.timer.drop_after(deadline - margin);
-    while core.sessions.active_requests() > 0 && Instant::now() + margin < deadline {
-        std::thread::sleep(Duration::from_millis(10));
-    }
-    let last = crate::sse::Frame::Event {
-        name: Some("shutdown"),
-        data: "server shutting down".into(),
-    };
-    for s in core.sessions.all() {
-        s.close_streams_with(last.clone());
-    }
-    core.subscriptions.close_all(last);
-    while core.streams.open() > 0 && Instant::now() < deadline {
-        std::thread::sleep(Duration::from_millis(10));
-    }
-    core.runtime.timer.stop();
-}
-
-/// Whether a JSON-RPC body may hold a request (an `"id"` with a `"method"`). A cheap byte scan:
-/// anything it is unsure of goes to the workers as usual.
-fn carries_request(body: &[u8]) -> bool {
-    let has = |needle: &[u8]| body.windows(needle.len()).any(|w| w == needle);
-    has(b"\"method\"") && has(b"\"id\"")
 }
