@@ -6,9 +6,9 @@
 //! Usage: conformance [--host HOST] [--port PORT] [--sse-responses]
 
 use fastmcp_server::{
-    ClientRequestError, Config, Content, Context, InputRequest, LogLevel, Prompt, PromptMessage,
-    Resource, ResourceContents, ResourceError, ResourceTemplate, Responder, ServerBuilder, Tool,
-    ToolResult,
+    ClientRequestError, CompletionRequest, Config, Content, Context, Elicitation, Error,
+    InputRequest, LogLevel, Prompt, PromptMessage, Resource, ResourceContents, ResourceTemplate,
+    Responder, ServerBuilder, Tool, ToolResult,
 };
 use serde_json::json;
 use std::time::Duration;
@@ -42,6 +42,9 @@ fn wav() -> Vec<u8> {
     w
 }
 
+/// The content of an accepted elicitation with a hand-written schema.
+type Form = serde_json::Map<String, serde_json::Value>;
+
 fn no_args() -> serde_json::Value {
     json!({"type": "object", "properties": {}})
 }
@@ -51,30 +54,41 @@ fn tools(b: ServerBuilder) -> ServerBuilder {
         "test_simple_text",
         "Returns a simple text response",
         no_args(),
-        |_| ToolResult::text("This is a simple text response for testing."),
+        |_| {
+            Ok(ToolResult::text(
+                "This is a simple text response for testing.",
+            ))
+        },
     ))
     .tool(Tool::sync(
         "test_image_content",
         "Returns an image",
         no_args(),
-        |_| ToolResult::content(vec![Content::image(PNG, "image/png")]),
+        |_| Ok(ToolResult::content(vec![Content::image(PNG, "image/png")])),
     ))
     .tool(Tool::sync(
         "test_audio_content",
         "Returns audio",
         no_args(),
-        |_| ToolResult::content(vec![Content::audio(wav(), "audio/wav")]),
+        |_| {
+            Ok(ToolResult::content(vec![Content::audio(
+                wav(),
+                "audio/wav",
+            )]))
+        },
     ))
     .tool(Tool::sync(
         "test_embedded_resource",
         "Returns an embedded resource",
         no_args(),
         |_| {
-            ToolResult::content(vec![Content::resource(ResourceContents::text(
-                "test://embedded-resource",
-                "text/plain",
-                "This is an embedded resource content.",
-            ))])
+            Ok(ToolResult::content(vec![Content::resource(
+                ResourceContents::text(
+                    "test://embedded-resource",
+                    "text/plain",
+                    "This is an embedded resource content.",
+                ),
+            )]))
         },
     ))
     .tool(Tool::sync(
@@ -82,7 +96,7 @@ fn tools(b: ServerBuilder) -> ServerBuilder {
         "Returns text, an image and a resource",
         no_args(),
         |_| {
-            ToolResult::content(vec![
+            Ok(ToolResult::content(vec![
                 Content::text("Multiple content types test:"),
                 Content::image(PNG, "image/png"),
                 Content::resource(ResourceContents::text(
@@ -90,14 +104,18 @@ fn tools(b: ServerBuilder) -> ServerBuilder {
                     "application/json",
                     r#"{"test":"data","value":123}"#,
                 )),
-            ])
+            ]))
         },
     ))
     .tool(Tool::sync(
         "test_error_handling",
         "Always fails",
         no_args(),
-        |_| ToolResult::error("This tool intentionally returns an error for testing"),
+        |_| {
+            Err(Error::failed(
+                "This tool intentionally returns an error for testing",
+            ))
+        },
     ))
     .tool(Tool::new(
         "test_tool_with_progress",
@@ -174,10 +192,10 @@ fn tools(b: ServerBuilder) -> ServerBuilder {
             "additionalProperties": false
         }),
         |args| {
-            ToolResult::text(format!(
+            Ok(ToolResult::text(format!(
                 "Received: {}",
                 serde_json::Value::Object(args.clone())
-            ))
+            )))
         },
     ))
 }
@@ -185,15 +203,17 @@ fn tools(b: ServerBuilder) -> ServerBuilder {
 /// Tools that ask the client for input. Each runs on its own thread: it waits for the client's
 /// answer, and no worker should wait with it.
 fn asking_tools(b: ServerBuilder) -> ServerBuilder {
-    let elicited =
-        |label: &str, r: Result<serde_json::Value, fastmcp_server::ClientRequestError>| match r {
-            Ok(v) => ToolResult::text(format!(
+    let elicited = |label: &str, r: Result<Elicitation<Form>, ClientRequestError>| match r {
+        Ok(answer) => {
+            let v = answer_json(answer);
+            ToolResult::text(format!(
                 "{label}: action={}, content={}",
                 v["action"].as_str().unwrap_or(""),
                 v.get("content").cloned().unwrap_or(json!({}))
-            )),
-            Err(e) => ToolResult::error(format!("Elicitation failed: {e}")),
-        };
+            ))
+        }
+        Err(e) => ToolResult::error(format!("Elicitation failed: {e}")),
+    };
     b.tool(Tool::new(
         "test_sampling",
         "Asks the client's model to answer a prompt",
@@ -227,7 +247,7 @@ fn asking_tools(b: ServerBuilder) -> ServerBuilder {
                 },
                 "required": ["username", "email"]
             });
-            elicited("User response", ctx.elicit(message, schema))
+            elicited("User response", ctx.elicit_with_schema(message, schema))
         }),
     ))
     .tool(Tool::new(
@@ -246,7 +266,7 @@ fn asking_tools(b: ServerBuilder) -> ServerBuilder {
                     "verified": {"type": "boolean", "description": "Verification status", "default": true}
                 }
             });
-            elicited("Elicitation completed", ctx.elicit("Please review and update the form fields with defaults", schema))
+            elicited("Elicitation completed", ctx.elicit_with_schema("Please review and update the form fields with defaults", schema))
         }),
     ))
     .tool(Tool::new(
@@ -273,7 +293,7 @@ fn asking_tools(b: ServerBuilder) -> ServerBuilder {
                     ]}}
                 }
             });
-            elicited("Elicitation completed", ctx.elicit("Please select options from the enum fields", schema))
+            elicited("Elicitation completed", ctx.elicit_with_schema("Please select options from the enum fields", schema))
         }),
     ))
 }
@@ -293,6 +313,15 @@ fn on_thread(
             let result = f(responder.context(), &args);
             responder.finish(result);
         });
+    }
+}
+
+/// An elicitation answer as JSON, as the client sent it: `{"action": ..., "content": ...}`.
+fn answer_json(answer: Elicitation<Form>) -> serde_json::Value {
+    match answer {
+        Elicitation::Accept(content) => json!({"action": "accept", "content": content}),
+        Elicitation::Decline => json!({"action": "decline"}),
+        Elicitation::Cancel => json!({"action": "cancel"}),
     }
 }
 
@@ -469,8 +498,9 @@ fn stateless_tools(b: ServerBuilder) -> ServerBuilder {
         no_args(),
         on_thread(|ctx, _| {
             ctx.progress(0.0, Some(1.0), Some("asking"));
-            match ctx.elicit("Continue?", json!({"type": "object", "properties": {"ok": {"type": "boolean"}}})) {
-                Ok(a) => ToolResult::text(format!("answer: {a}")),
+            let schema = json!({"type": "object", "properties": {"ok": {"type": "boolean"}}});
+            match ctx.elicit_with_schema("Continue?", schema) {
+                Ok(a) => ToolResult::text(format!("answer: {}", answer_json(a))),
                 Err(e) => failed(e),
             }
         }),
@@ -494,7 +524,7 @@ fn stateless_tools(b: ServerBuilder) -> ServerBuilder {
             let server = ctx.server();
             if !server.remove_tool("test_dynamic_tool") {
                 server.add_tool(Tool::sync("test_dynamic_tool", "Comes and goes", no_args(), |_| {
-                    ToolResult::text("here")
+                    Ok(ToolResult::text("here"))
                 }));
             }
             ToolResult::text("tool list changed")
@@ -519,10 +549,10 @@ fn stateless_tools(b: ServerBuilder) -> ServerBuilder {
         "Echoes a region that clients mirror into the Mcp-Param-Region header",
         json!({"type": "object", "properties": {"region": {"type": "string", "x-mcp-header": "Region"}}, "required": ["region"]}),
         |args| {
-            ToolResult::text(format!(
+            Ok(ToolResult::text(format!(
                 "Region: {}",
                 args.get("region").and_then(|r| r.as_str()).unwrap_or("")
-            ))
+            )))
         },
     ))
     .prompt(Prompt::new(
@@ -538,7 +568,7 @@ fn stateless_tools(b: ServerBuilder) -> ServerBuilder {
                     "Use this context: {}",
                     a["user_context"]["content"]["context"].as_str().unwrap_or("")
                 )))]),
-                Err(e) => Err(format!("Could not ask the client: {e}")),
+                Err(e) => Err(Error::invalid_params(format!("Could not ask the client: {e}"))),
             }
         },
     ))
@@ -577,7 +607,7 @@ fn resources(b: ServerBuilder) -> ServerBuilder {
             "test://template/{id}/data",
             "template-data",
             |_, uri, vars| {
-                let id = vars.get("id").ok_or(ResourceError::NotFound)?;
+                let id = vars.get("id").ok_or(Error::NotFound)?;
                 Ok(vec![ResourceContents::text(
                     uri,
                     "application/json",
@@ -588,12 +618,12 @@ fn resources(b: ServerBuilder) -> ServerBuilder {
         )
         .description("Data by id")
         .mime_type("application/json")
-        .complete(|_, _, prefix, _| {
-            ["1", "2", "123"]
+        .complete(|_, req: &CompletionRequest| {
+            Ok(["1", "2", "123"]
                 .iter()
-                .filter(|v| v.starts_with(prefix))
+                .filter(|v| v.starts_with(req.value.as_str()))
                 .map(|v| v.to_string())
-                .collect()
+                .collect())
         }),
     )
 }
@@ -613,7 +643,7 @@ fn prompts(b: ServerBuilder) -> ServerBuilder {
             "test_prompt_with_arguments",
             "A prompt with two arguments",
             |_, args| {
-                let get = |k: &str| args.get(k).cloned().unwrap_or_default();
+                let get = |k: &str| args.get(k).unwrap_or_default();
                 Ok(vec![PromptMessage::user(Content::text(format!(
                     "Prompt with arguments: arg1='{}', arg2='{}'",
                     get("arg1"),
@@ -623,12 +653,12 @@ fn prompts(b: ServerBuilder) -> ServerBuilder {
         )
         .argument("arg1", "First test argument", true)
         .argument("arg2", "Second test argument", true)
-        .complete(|_, _, prefix, _| {
-            ["paris", "park", "test", "testValue1"]
+        .complete(|_, req: &CompletionRequest| {
+            Ok(["paris", "park", "test", "testValue1"]
                 .iter()
-                .filter(|v| v.starts_with(prefix))
+                .filter(|v| v.starts_with(req.value.as_str()))
                 .map(|v| v.to_string())
-                .collect()
+                .collect())
         }),
     )
     .prompt(
@@ -636,7 +666,7 @@ fn prompts(b: ServerBuilder) -> ServerBuilder {
             "test_prompt_with_embedded_resource",
             "A prompt that embeds a resource",
             |_, args| {
-                let uri = args.get("resourceUri").cloned().unwrap_or_default();
+                let uri = args.get("resourceUri").unwrap_or_default();
                 Ok(vec![
                     PromptMessage::user(Content::resource(ResourceContents::text(
                         uri,

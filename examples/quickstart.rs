@@ -1,9 +1,10 @@
-//! A complete small MCP server: a typed tool, a resource, a resource template and a prompt.
+//! A complete small MCP server: a typed tool, a tool that asks the user through a typed
+//! elicitation, a resource and a typed prompt.
 //! `cargo run --example quickstart`, then point an MCP client at the printed URL.
 //! (The same code is the crate's front-page example, which the tests compile and run.)
 
-use fastmcp_server::{Config, Content, JsonSchema, Prompt, PromptMessage, Resource};
-use fastmcp_server::{ResourceContents, ResourceTemplate, ServerBuilder, Tool, ToolResult};
+use fastmcp_server::{Config, Content, Elicitation, JsonSchema, Prompt, PromptMessage};
+use fastmcp_server::{Resource, ServerBuilder, Tool, ToolResult, schemars};
 use serde::Deserialize;
 
 #[derive(Deserialize, JsonSchema)]
@@ -12,32 +13,49 @@ struct Greet {
     name: String,
 }
 
+/// The form the user fills in before a greeting goes out.
+#[derive(Deserialize, JsonSchema)]
+struct Confirm {
+    /// Send it now?
+    now: bool,
+}
+
+#[derive(Deserialize, JsonSchema)]
+struct Plan {
+    /// Which day
+    day: String,
+    /// How the day should feel (optional)
+    mood: Option<String>,
+}
+
 fn main() -> std::io::Result<()> {
-    let server = ServerBuilder::new(Config::default())
+    let config = Config::default(); // localhost:8085
+    let server = ServerBuilder::new(config)
         .tool(Tool::typed("greet", "Greets someone", |_ctx, a: Greet| {
-            ToolResult::text(format!("Hello, {}!", a.name))
+            Ok(ToolResult::text(format!("Hello, {}!", a.name)))
         }))
+        .tool(Tool::typed(
+            "send",
+            "Greets after asking the user",
+            |ctx, a: Greet| {
+                let question = format!("Send a greeting to {}?", a.name);
+                Ok(match ctx.elicit::<Confirm>(&question)? {
+                    Elicitation::Accept(Confirm { now: true }) => ToolResult::text("Sent."),
+                    _ => ToolResult::text("Not sent."),
+                })
+            },
+        ))
         .resource(Resource::text(
             "memo://today",
             "today",
             "text/plain",
             "Buy milk.",
         ))
-        .resource_template(ResourceTemplate::new(
-            "memo://{day}",
-            "memo",
-            |_ctx, uri, vars| {
-                let text = format!("Nothing planned on {}.", vars["day"]);
-                Ok(vec![ResourceContents::text(uri, "text/plain", text)])
-            },
-        ))
-        .prompt(
-            Prompt::new("plan", "Plans a day", |_ctx, args| {
-                let text = format!("Plan my {} around the memo.", args["day"]);
-                Ok(vec![PromptMessage::user(Content::text(text))])
-            })
-            .argument("day", "Which day", true),
-        )
+        .prompt(Prompt::typed("plan", "Plans a day", |_ctx, a: Plan| {
+            let mood = a.mood.as_deref().unwrap_or("calm");
+            let text = format!("Plan a {mood} {} around the memo.", a.day);
+            Ok(vec![PromptMessage::user(Content::text(text))])
+        }))
         .bind()?;
     println!("MCP server on http://{}/mcp", server.local_addr());
     server.run();

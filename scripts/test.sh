@@ -215,6 +215,27 @@ if [ -n "$static_bin" ]; then
   fi
 fi
 
+echo "== structure and the library as a user sees it"
+if out=$(python3 scripts/layers.py src --check 2>&1); then
+  ok "import graph: no cycle but the allowed one (scripts/layers.py)"
+else
+  fail "import graph" "$(printf '%s\n' "$out" | grep -A3 'cycle:' | head -12)"
+fi
+long=$(find src -name '*.rs' -print0 | xargs -0 wc -l | grep -v ' total$' | awk '$1 > 500 {print $2 " (" $1 " lines)"}')
+[ -z "$long" ] && ok "no file in src/ over 500 lines" || fail "files over 500 lines" "$long"
+# The README's quickstart is examples/quickstart.rs, and it builds as a user's crate whose only
+# dependencies are fastmcp-server and serde (the JsonSchema derive needs no schemars of its own).
+readme_code=$(awk '/^## Library/{lib=1} lib && /^```rust/{on=1; next} on && /^```/{exit} on' README.md)
+example_code=$(grep -v '^//!' examples/quickstart.rs | sed '/./,$!d')
+[ "$readme_code" = "$example_code" ] && ok "README quickstart is examples/quickstart.rs" \
+  || fail "README quickstart matches examples/quickstart.rs" "$(diff <(echo "$readme_code") <(echo "$example_code") | head -5)"
+cp Cargo.lock tests/user-crate/Cargo.lock
+if out=$(cargo build --quiet --manifest-path tests/user-crate/Cargo.toml --target-dir target 2>&1); then
+  ok "quickstart builds with only fastmcp-server and serde as dependencies"
+else
+  fail "user crate (tests/user-crate)" "$(printf '%s\n' "$out" | grep -E '^error' -A3 | head -8)"
+fi
+
 echo "== cargo test"
 cargo test --no-fail-fast 2>&1 | tee "$work/cargo.txt" | grep -E '^test |test result|panicked|error(\[|:)' 
 while read -r p f; do

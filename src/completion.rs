@@ -17,6 +17,23 @@ pub struct CompletionRequest {
     pub context: HashMap<String, String>,
 }
 
+impl CompletionRequest {
+    /// A request to complete `argument` from what the user typed (`value`), with the other
+    /// arguments already chosen: what the server hands a completer, and what a completer's own
+    /// tests build.
+    pub fn new(
+        argument: impl Into<String>,
+        value: impl Into<String>,
+        context: HashMap<String, String>,
+    ) -> CompletionRequest {
+        CompletionRequest {
+            argument: argument.into(),
+            value: value.into(),
+            context,
+        }
+    }
+}
+
 /// At most this many values go in one answer (the protocol's limit); `total`/`hasMore` say the rest.
 const MAX_VALUES: usize = 100;
 

@@ -1,10 +1,11 @@
 #![warn(missing_docs)]
 //! fastmcp-server: a small Model Context Protocol server over HTTP and Server-Sent Events,
-//! built on blocking std threads and its own small HTTP/1.1 layer (`http`).
+//! built on blocking std threads and its own small HTTP/1.1 layer.
 //!
-//! A complete server — a typed tool, a resource, a resource template and a prompt — served on
-//! Streamable HTTP, the legacy HTTP+SSE transport and the seed transport at once (this example
-//! is also `examples/quickstart.rs`; as a doctest it binds a free port, starts and stops):
+//! A complete server — a typed tool, a tool that asks the user (a typed elicitation), a resource
+//! and a typed prompt — served on Streamable HTTP, the legacy HTTP+SSE transport and the seed
+//! transport at once (this example is also `examples/quickstart.rs`; as a doctest it binds a free
+//! port, starts and stops):
 //!
 //! ```
 //! use fastmcp_server::{Config, Content, Elicitation, JsonSchema, Prompt, PromptMessage};

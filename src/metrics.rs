@@ -1,8 +1,9 @@
 //! Counters for `/metrics` (Prometheus text format).
 //!
-//! They are process-wide statics so that every layer can count without threading a handle through
-//! each call; a process runs one server, so there is nothing to tell apart. Label values come from
-//! closed sets (endpoint names, known methods, registered tools) so a client cannot grow them.
+//! Each server instance has its own (two servers in one process report apart); the layers that
+//! count reach them through the runtime, the stream budget or the session registry. Label values
+//! come from closed sets (endpoint names, known methods, registered tools) so a client cannot grow
+//! them.
 
 use std::collections::BTreeMap;
 use std::fmt::Write as _;
@@ -33,8 +34,6 @@ pub struct Metrics {
 
 #[allow(clippy::declare_interior_mutable_const)]
 const ZERO: AtomicU64 = AtomicU64::new(0);
-
-pub static METRICS: Metrics = Metrics::new();
 
 impl Default for Metrics {
     fn default() -> Metrics {

@@ -7,7 +7,7 @@ use crate::context::Context;
 use crate::error::{Error, Subject, invalid_params, unknown_prompt};
 use crate::jsonrpc::ErrorObject;
 use crate::protocol::Revision;
-use crate::schema::schema_of;
+use crate::schema::{field_order, schema_of};
 use serde::Deserialize;
 use serde::de::DeserializeOwned;
 use serde_json::{Map, Value, json};
@@ -132,7 +132,7 @@ impl Prompt {
                 .map_err(|e| Error::invalid_params(e.to_string()))?;
             get(ctx, a)
         });
-        prompt.arguments = arguments_of(&schema_of::<A>());
+        prompt.arguments = arguments_of(&schema_of::<A>(), field_order::<A>());
         prompt
     }
 
@@ -282,15 +282,26 @@ struct PropertySchema {
     description: Option<String>,
 }
 
-/// A typed prompt's arguments, from its struct's schema.
-fn arguments_of(schema: &Value) -> Vec<PromptArgument> {
-    let s = ArgumentSchema::deserialize(schema).unwrap_or_default();
-    s.properties
+/// A typed prompt's arguments, from its struct's schema, in the struct's field order.
+fn arguments_of(schema: &Value, order: &[&str]) -> Vec<PromptArgument> {
+    let mut s = ArgumentSchema::deserialize(schema).unwrap_or_default();
+    let mut names: Vec<String> = order.iter().map(|n| n.to_string()).collect();
+    // Names the struct's serde attributes renamed are in the schema only; they come last.
+    names.extend(
+        s.properties
+            .keys()
+            .filter(|k| !order.contains(&k.as_str()))
+            .cloned(),
+    );
+    names
         .into_iter()
-        .map(|(name, p)| PromptArgument {
-            required: s.required.contains(&name),
-            name,
-            description: p.description,
+        .filter_map(|name| {
+            let p = s.properties.remove(&name)?;
+            Some(PromptArgument {
+                required: s.required.contains(&name),
+                name,
+                description: p.description,
+            })
         })
         .collect()
 }
@@ -301,21 +312,31 @@ mod tests {
 
     #[derive(Deserialize, schemars::JsonSchema)]
     #[allow(dead_code)]
-    struct Plan {
-        /// Which day
-        day: String,
-        mood: Option<String>,
+    struct Review {
+        /// What to review
+        topic: String,
+        /// Declared after `topic` but sorted before it: the struct's order wins.
+        depth: Option<String>,
     }
 
     #[test]
-    fn typed_prompts_declare_their_arguments() {
-        let p = Prompt::typed("plan", "Plans", |_, _: Plan| Ok(vec![]));
-        let day = p.arguments.iter().find(|a| a.name == "day");
-        let mood = p.arguments.iter().find(|a| a.name == "mood");
+    fn typed_prompts_declare_their_arguments_in_order() {
+        let p = Prompt::typed("review", "Reviews", |_, _: Review| Ok(vec![]));
+        let got: Vec<(&str, bool, Option<&str>)> = p
+            .arguments
+            .iter()
+            .map(|a| (a.name.as_str(), a.required, a.description.as_deref()))
+            .collect();
         assert_eq!(
-            day.map(|a| (a.required, a.description.as_deref())),
-            Some((true, Some("Which day")))
+            got,
+            [
+                ("topic", true, Some("What to review")),
+                (
+                    "depth",
+                    false,
+                    Some("Declared after `topic` but sorted before it: the struct's order wins.")
+                )
+            ]
         );
-        assert_eq!(mood.map(|a| a.required), Some(false));
     }
 }

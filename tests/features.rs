@@ -7,9 +7,9 @@ mod common;
 use common::schema::check_message;
 use common::*;
 use fastmcp_server::{
-    Annotations, Config, Content, JsonSchema, LogLevel, Prompt, PromptMessage, Resource,
-    ResourceContents, ResourceError, ResourceTemplate, Role, ServerBuilder, ServerHandle, Tool,
-    ToolResult,
+    Annotations, CompletionRequest, Config, Content, Error, JsonSchema, LogLevel, Prompt,
+    PromptMessage, Resource, ResourceContents, ResourceTemplate, Role, ServerBuilder, ServerHandle,
+    Tool, ToolResult,
 };
 use serde::{Deserialize, Serialize};
 use serde_json::{Value, json};
@@ -44,9 +44,9 @@ fn builder(config: Config) -> ServerBuilder {
     ServerBuilder::new(config)
         .tool(
             Tool::typed("greet", "Greets someone", |_ctx, a: GreetArgs| {
-                ToolResult::text(
+                Ok(ToolResult::text(
                     format!("Hello, {}!", a.name).repeat(a.times.unwrap_or(1) as usize),
-                )
+                ))
             })
             .title("Greeter"),
         )
@@ -60,7 +60,7 @@ fn builder(config: Config) -> ServerBuilder {
             "Audio and a resource link",
             json!({"type":"object"}),
             |_| {
-                ToolResult::content(vec![
+                Ok(ToolResult::content(vec![
                     Content::audio(vec![1, 2, 3], "audio/wav"),
                     Content::resource_link("test://doc", "doc"),
                     Content::text("annotated").with_annotations(Annotations {
@@ -68,7 +68,7 @@ fn builder(config: Config) -> ServerBuilder {
                         priority: Some(0.9),
                         last_modified: Some("2025-01-01T00:00:00Z".into()),
                     }),
-                ])
+                ]))
             },
         ))
         .tool(Tool::new(
@@ -100,22 +100,22 @@ fn builder(config: Config) -> ServerBuilder {
                 "test://users/{id}/profile",
                 "profile",
                 |_, uri, vars| match vars.get("id").map(String::as_str) {
-                    Some("404") => Err(ResourceError::NotFound),
+                    Some("404") => Err(Error::NotFound),
                     Some(id) => Ok(vec![ResourceContents::text(
                         uri,
                         "application/json",
                         json!({"id": id}).to_string(),
                     )]),
-                    None => Err(ResourceError::Failed("no id".into())),
+                    None => Err(Error::failed("no id")),
                 },
             )
-            .complete(|_, var, prefix, _| {
-                assert_eq!(var, "id");
-                ["1", "12", "2"]
+            .complete(|_, req: &CompletionRequest| {
+                assert_eq!(req.argument, "id");
+                Ok(["1", "12", "2"]
                     .iter()
-                    .filter(|v| v.starts_with(prefix))
+                    .filter(|v| v.starts_with(req.value.as_str()))
                     .map(|v| v.to_string())
-                    .collect()
+                    .collect())
             }),
         )
         .prompt(
@@ -123,7 +123,7 @@ fn builder(config: Config) -> ServerBuilder {
                 Ok(vec![
                     PromptMessage::user(Content::text(format!(
                         "Review this {}:",
-                        args["language"]
+                        args.require("language")?
                     ))),
                     PromptMessage::assistant(Content::image(
                         vec![0x89, b'P', b'N', b'G'],
@@ -133,21 +133,21 @@ fn builder(config: Config) -> ServerBuilder {
             })
             .argument("language", "Programming language", true)
             .argument("style", "Review style", false)
-            .complete(|_, arg, prefix, context| {
-                let pool: &[&str] = if arg == "language" {
+            .complete(|_, req: &CompletionRequest| {
+                let pool: &[&str] = if req.argument == "language" {
                     &["rust", "ruby", "python"]
                 } else {
                     &["strict", "kind"]
                 };
                 let mut v: Vec<String> = pool
                     .iter()
-                    .filter(|x| x.starts_with(prefix))
+                    .filter(|x| x.starts_with(req.value.as_str()))
                     .map(|x| x.to_string())
                     .collect();
-                if context.contains_key("language") {
+                if req.context.contains_key("language") {
                     v.push("with-context".into());
                 }
-                v
+                Ok(v)
             }),
         )
         .prompt(Prompt::new(
@@ -423,7 +423,7 @@ fn subscriptions_and_list_changes_reach_the_right_sessions() {
         "late",
         "Added at run time",
         json!({"type":"object"}),
-        |_| ToolResult::text("late"),
+        |_| Ok(ToolResult::text("late")),
     ));
     for s in [&mut sa, &mut sb] {
         let n = s.next_json(T);

@@ -29,12 +29,12 @@ fn start() -> String {
             "Upper-cases text",
             json!({"type":"object","properties":{"text":{"type":"string"}}}),
             |args| {
-                ToolResult::value(json!(
+                Ok(ToolResult::value(json!(
                     args.get("text")
                         .and_then(|t| t.as_str())
                         .unwrap_or("")
                         .to_uppercase()
-                ))
+                )))
             },
         ))
         .tool(Tool::sync(
@@ -157,7 +157,7 @@ fn full_worker_queue_answers_503() {
         json!({"type":"object"}),
         move |_| {
             let _ = release_rx.recv_timeout(Duration::from_secs(10));
-            ToolResult::value(json!("released"))
+            Ok(ToolResult::value(json!("released")))
         },
     ));
     let (addr, mut sse, sid) = serve(builder);

@@ -5,8 +5,8 @@ mod common;
 use common::schema::assert_valid;
 use common::*;
 use fastmcp_server::{
-    Config, Content, InputRequest, Prompt, PromptMessage, Resource, ServerBuilder, ServerHandle,
-    Tool, ToolResult,
+    Config, Content, Elicitation, InputRequest, Prompt, PromptMessage, Resource, ServerBuilder,
+    ServerHandle, Tool, ToolResult,
 };
 use serde_json::{Value, json};
 use std::sync::Arc;
@@ -34,8 +34,11 @@ fn start(config: Config) -> Fixture {
                 std::thread::spawn(move || {
                     let ctx = responder.context().clone();
                     let schema = json!({"type": "object", "properties": {"name": {"type": "string"}}});
-                    let name = match ctx.elicit("Your name?", schema) {
-                        Ok(a) => a["content"]["name"].as_str().unwrap_or("").to_string(),
+                    let name = match ctx.elicit_with_schema("Your name?", schema) {
+                        Ok(Elicitation::Accept(c)) => {
+                            c.get("name").and_then(Value::as_str).unwrap_or("").to_string()
+                        }
+                        Ok(Elicitation::Decline | Elicitation::Cancel) => String::new(),
                         Err(e) => return responder.finish(ToolResult::error(e.to_string())),
                     };
                     let params = json!({"messages": [{"role": "user", "content": {"type": "text", "text": "hi"}}], "maxTokens": 5});
@@ -99,7 +102,7 @@ fn start(config: Config) -> Fixture {
             json!({"type": "object", "properties": {
                 "region": {"type": "string", "x-mcp-header": "Region"},
                 "zone": {"type": "integer", "x-mcp-header": "Zone"}}}),
-            |args| ToolResult::text(format!("{}", args.get("region").cloned().unwrap_or_default())),
+            |args| Ok(ToolResult::text(format!("{}", args.get("region").cloned().unwrap_or_default()))),
         ))
         .resource(Resource::text("memo://a", "a", "text/plain", "A"))
         .prompt(Prompt::new("greet", "Greets", |_, _| {
@@ -764,7 +767,7 @@ fn listen_streams_get_the_changes_they_asked_for() {
     f.handle.remove_prompt("greet");
     f.handle
         .add_tool(Tool::sync("new", "New", json!({"type": "object"}), |_| {
-            ToolResult::text("x")
+            Ok(ToolResult::text("x"))
         }));
     f.handle.resource_updated("memo://other");
     f.handle.resource_updated("memo://a");

@@ -5,7 +5,7 @@
 mod common;
 use common::schema::check_message;
 use common::*;
-use fastmcp_server::{ClientRequestError, Config, ServerBuilder, Tool, ToolResult};
+use fastmcp_server::{ClientRequestError, Config, Elicitation, ServerBuilder, Tool, ToolResult};
 use serde_json::{Value, json};
 use std::time::{Duration, Instant};
 
@@ -91,6 +91,15 @@ fn serve(b: ServerBuilder) -> String {
     addr
 }
 
+/// An elicitation answer as the client sent it: `{"action": ..., "content"?: ...}`.
+fn answer_json(answer: Elicitation<serde_json::Map<String, Value>>) -> Value {
+    match answer {
+        Elicitation::Accept(content) => json!({"action": "accept", "content": content}),
+        Elicitation::Decline => json!({"action": "decline"}),
+        Elicitation::Cancel => json!({"action": "cancel"}),
+    }
+}
+
 fn asking_server(config: Config) -> String {
     let describe = |r: Result<Value, ClientRequestError>| match r {
         Ok(v) => ToolResult::text(format!("ok {v}")),
@@ -102,7 +111,8 @@ fn asking_server(config: Config) -> String {
             // These run on a worker and block it while they wait: the client's answers must still
             // get through with a single worker.
             .tool(Tool::new("elicit", "Elicits a name", json!({"type":"object"}), move |_, r| {
-                let out = describe(r.context().elicit("Your name?", json!({"type":"object","properties":{"name":{"type":"string"}}})));
+                let schema = json!({"type":"object","properties":{"name":{"type":"string"}}});
+                let out = describe(r.context().elicit_with_schema("Your name?", schema).map(answer_json));
                 r.finish(out)
             }))
             .tool(Tool::new("sample", "Samples", json!({"type":"object"}), move |_, r| {

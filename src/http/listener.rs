@@ -83,8 +83,6 @@ impl Listener {
         }
     }
 
-    /// The bound address (with the port the system chose for port 0).
-
     /// The counters `/health` and `/metrics` read.
     pub fn stats(&self) -> Arc<ListenerStats> {
         self.stats.clone()

@@ -135,7 +135,9 @@ impl ServerBuilder {
             },
         );
         let core = Core::new(Parts {
-            sessions: Sessions::new(c.max_sessions, c.outbox_limit).with_replay(c.replay_events),
+            sessions: Sessions::new(c.max_sessions, c.outbox_limit)
+                .with_replay(c.replay_events)
+                .with_metrics(metrics.clone()),
             features: self.features,
             runtime: Arc::new(runtime),
             streams: Arc::new(StreamBudget::new(c.max_streams, metrics)),
