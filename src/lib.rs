@@ -48,11 +48,20 @@
 //!             })
 //!         }))
 //!         .resource(Resource::text("memo://today", "today", "text/plain", "Buy milk."))
-//!         .prompt(Prompt::typed("plan", "Plans a day", |_ctx, a: Plan| {
-//!             let mood = a.mood.as_deref().unwrap_or("calm");
-//!             let text = format!("Plan a {mood} {} around the memo.", a.day);
-//!             Ok(vec![PromptMessage::user(Content::text(text))])
-//!         }))
+//!         .prompt(
+//!             Prompt::typed("plan", "Plans a day", |_ctx, a: Plan| {
+//!                 let mood = a.mood.as_deref().unwrap_or("calm");
+//!                 let text = format!("Plan a {mood} {} around the memo.", a.day);
+//!                 Ok(vec![PromptMessage::user(Content::text(text))])
+//!             })
+//!             .complete(|_ctx, req| {
+//!                 let days = ["today", "tomorrow"].into_iter();
+//!                 Ok(days
+//!                     .filter(|d| d.starts_with(&req.value))
+//!                     .map(String::from)
+//!                     .collect())
+//!             }),
+//!         )
 //!         .bind()?;
 //!     println!("MCP server on http://{}/mcp", server.local_addr());
 //! #   server.stop_handle().stop();
