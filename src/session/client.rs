@@ -2,7 +2,6 @@
 //! asked for since: its log level and its resource subscriptions. Handlers read these to decide
 //! what the client can be sent.
 
-use super::Session;
 use crate::logging::LogLevel;
 use crate::protocol::Revision;
 use serde_json::Value;
@@ -45,77 +44,64 @@ impl ClientFacts {
         }
     }
 
-    fn log_enabled(&self, level: LogLevel) -> bool {
+    pub(super) fn is_initialized(&self) -> bool {
+        self.initialized
+    }
+
+    pub(super) fn revision(&self) -> Option<Revision> {
+        self.revision
+    }
+
+    pub(super) fn mark_initialized(
+        &mut self,
+        rev: Revision,
+        client_info: Option<Value>,
+        capabilities: Option<Value>,
+    ) {
+        self.initialized = true;
+        self.revision = Some(rev);
+        self.client_info = client_info;
+        self.capabilities = capabilities;
+    }
+
+    pub(super) fn client_info(&self) -> Option<Value> {
+        self.client_info.clone()
+    }
+
+    pub(super) fn capabilities(&self) -> Option<Value> {
+        self.capabilities.clone()
+    }
+
+    pub(super) fn log_enabled(&self, level: LogLevel) -> bool {
         !self.muted && level >= self.log_level.unwrap_or(crate::logging::DEFAULT_LEVEL)
     }
 
-    fn client_name(&self) -> Option<String> {
+    /// An explicit level, not the default, is what says the client wants log messages.
+    pub(super) fn wants_logs(&self) -> bool {
+        self.log_level.is_some()
+    }
+
+    pub(super) fn set_log_level(&mut self, level: LogLevel) {
+        self.log_level = Some(level);
+    }
+
+    pub(super) fn subscribe(&mut self, uri: &str) {
+        self.subscriptions.insert(uri.to_string());
+    }
+
+    pub(super) fn unsubscribe(&mut self, uri: &str) {
+        self.subscriptions.remove(uri);
+    }
+
+    pub(super) fn is_subscribed(&self, uri: &str) -> bool {
+        self.subscriptions.contains(uri)
+    }
+
+    pub(super) fn client_name(&self) -> Option<String> {
         self.client_info
             .as_ref()
             .and_then(|c| c.get("name"))
             .and_then(|n| n.as_str())
             .map(str::to_owned)
-    }
-}
-
-impl Session {
-    pub fn is_initialized(&self) -> bool {
-        self.state().client.initialized
-    }
-
-    pub fn revision(&self) -> Option<Revision> {
-        self.state().client.revision
-    }
-
-    pub fn mark_initialized(
-        &self,
-        rev: Revision,
-        client_info: Option<Value>,
-        capabilities: Option<Value>,
-    ) {
-        let c = &mut self.state().client;
-        c.initialized = true;
-        c.revision = Some(rev);
-        c.client_info = client_info;
-        c.capabilities = capabilities;
-    }
-
-    pub fn client_info(&self) -> Option<Value> {
-        self.state().client.client_info.clone()
-    }
-
-    pub fn client_capabilities(&self) -> Option<Value> {
-        self.state().client.capabilities.clone()
-    }
-
-    /// Whether a log message at `level` goes to this client.
-    pub fn log_enabled(&self, level: LogLevel) -> bool {
-        self.state().client.log_enabled(level)
-    }
-
-    /// Whether the client asked for log messages (`logging/setLevel`); its tool calls are then
-    /// answered as SSE streams on Streamable HTTP, so the messages have a way to it.
-    pub fn wants_logs(&self) -> bool {
-        self.state().client.log_level.is_some()
-    }
-
-    pub fn set_log_level(&self, level: LogLevel) {
-        self.state().client.log_level = Some(level);
-    }
-
-    pub fn subscribe(&self, uri: &str) {
-        self.state().client.subscriptions.insert(uri.to_string());
-    }
-
-    pub fn unsubscribe(&self, uri: &str) {
-        self.state().client.subscriptions.remove(uri);
-    }
-
-    pub fn is_subscribed(&self, uri: &str) -> bool {
-        self.state().client.subscriptions.contains(uri)
-    }
-
-    pub fn client_name(&self) -> Option<String> {
-        self.state().client.client_name()
     }
 }

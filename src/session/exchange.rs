@@ -3,7 +3,7 @@
 //! An exchange's stream is the exchange's own; the session keeps it only so that keepalives and
 //! shutdown reach it, and keeps the most recent few resumable so `Last-Event-ID` can find them.
 
-use super::Session;
+use super::outgoing::Outgoing;
 use crate::jsonrpc::RequestId;
 use crate::sse::{Frame, Push, StreamHandle};
 use std::collections::VecDeque;
@@ -13,7 +13,7 @@ use std::sync::Arc;
 /// SSE stream).
 pub trait Exchange: Send + Sync {
     /// Takes one message for this exchange; returns false if the exchange can no longer deliver.
-    fn deliver(&self, msg: &super::Outgoing) -> bool;
+    fn deliver(&self, msg: &Outgoing) -> bool;
     /// The request `id` of this exchange was cancelled: it gets no result. The exchange still
     /// ends properly (an SSE stream ends; a JSON body, which cannot stay silent, says why).
     fn cancelled(&self, id: &RequestId);
@@ -63,27 +63,27 @@ impl ExchangeStreams {
         }
     }
 
-    fn next_number(&mut self) -> u64 {
+    pub(super) fn next_number(&mut self) -> u64 {
         let n = self.next_stream;
         self.next_stream += 1;
         n
     }
 
-    fn keep_resumable(&mut self, stream: u64, x: Arc<dyn Exchange>) {
+    pub(super) fn keep_resumable(&mut self, stream: u64, x: Arc<dyn Exchange>) {
         if self.resumable.len() >= RESUMABLE_STREAMS {
             self.resumable.pop_front();
         }
         self.resumable.push_back((stream, x));
     }
 
-    fn resumable(&self, stream: u64) -> Option<Arc<dyn Exchange>> {
+    pub(super) fn resumable(&self, stream: u64) -> Option<Arc<dyn Exchange>> {
         self.resumable
             .iter()
             .find(|(n, _)| *n == stream)
             .map(|(_, x)| x.clone())
     }
 
-    fn track(&mut self, handle: StreamHandle) {
+    pub(super) fn track(&mut self, handle: StreamHandle) {
         self.streams.retain(|h| !h.is_closed());
         self.streams.push(handle);
     }
@@ -112,25 +112,5 @@ impl ExchangeStreams {
             h.close();
         }
         self.streams.clear();
-    }
-}
-
-impl Session {
-    pub fn next_stream_number(&self) -> u64 {
-        self.state().exchanges.next_number()
-    }
-
-    /// Keeps a resumable stream findable by its number (the most recent few only).
-    pub fn keep_resumable(&self, stream: u64, x: Arc<dyn Exchange>) {
-        self.state().exchanges.keep_resumable(stream, x);
-    }
-
-    pub fn resumable(&self, stream: u64) -> Option<Arc<dyn Exchange>> {
-        self.state().exchanges.resumable(stream)
-    }
-
-    /// Registers the SSE stream of an exchange so it gets keepalives and ends with the session.
-    pub fn track_exchange_stream(&self, handle: StreamHandle) {
-        self.state().exchanges.track(handle);
     }
 }

@@ -1,7 +1,9 @@
 //! All live sessions of a server: the cap on how many may exist, lookup by id, and expiry of the
 //! idle ones. A session's own state lives in the session; this map only owns who exists.
 
-use super::{ClientFacts, Session, StatelessClient, TooManySessions, TransportKind};
+use super::client::{ClientFacts, StatelessClient};
+use super::state::{Session, TooManySessions, TransportKind};
+use crate::metrics::Metrics;
 use std::collections::HashMap;
 use std::sync::atomic::{AtomicUsize, Ordering};
 use std::sync::{Arc, Mutex, MutexGuard};
@@ -15,6 +17,8 @@ pub struct Sessions {
     replay: usize,
     /// Requests running across all sessions (for graceful shutdown); shared with each session.
     active: Arc<AtomicUsize>,
+    /// The server instance's counters, handed to each session it creates.
+    metrics: Arc<Metrics>,
     pub created: AtomicUsize,
     pub expired: AtomicUsize,
 }
@@ -27,6 +31,7 @@ impl Sessions {
             outbox_limit,
             replay: 256,
             active: Arc::new(AtomicUsize::new(0)),
+            metrics: Arc::new(Metrics::new()),
             created: AtomicUsize::new(0),
             expired: AtomicUsize::new(0),
         }
@@ -35,6 +40,13 @@ impl Sessions {
     /// Messages of each session's general channel kept for `Last-Event-ID` (`--replay-events`).
     pub fn with_replay(mut self, events: usize) -> Sessions {
         self.replay = events;
+        self
+    }
+
+    /// The counters of the server instance these sessions belong to; without it they count on
+    /// their own, unseen by `/metrics`.
+    pub fn with_metrics(mut self, metrics: Arc<Metrics>) -> Sessions {
+        self.metrics = metrics;
         self
     }
 
@@ -48,7 +60,13 @@ impl Sessions {
     /// session id reaches the client, nothing expires it), initialized from the request's
     /// `_meta`, and gone when the request is.
     pub fn stateless(&self, client: StatelessClient) -> Arc<Session> {
-        let session = Session::new(TransportKind::Stateless, 0, 0, self.active.clone());
+        let session = Session::new(
+            TransportKind::Stateless,
+            0,
+            0,
+            self.active.clone(),
+            self.metrics.clone(),
+        );
         session.state().client = ClientFacts::stateless(client);
         Arc::new(session)
     }
@@ -69,6 +87,7 @@ impl Sessions {
             self.outbox_limit,
             replay,
             self.active.clone(),
+            self.metrics.clone(),
         ));
         self.created.fetch_add(1, Ordering::Relaxed);
         m.insert(s.id.clone(), s.clone());
@@ -126,6 +145,8 @@ impl Sessions {
 
 #[cfg(test)]
 mod tests {
+    use super::super::outgoing::Outgoing;
+    use super::super::send::Route;
     use super::*;
     use crate::jsonrpc::RequestId;
 
@@ -148,5 +169,24 @@ mod tests {
         assert_eq!(store.expire(Duration::ZERO), 1);
         assert!(store.get(&s.id).is_none());
         assert!(s.is_ended());
+    }
+
+    #[test]
+    fn sessions_count_on_the_instance_metrics() {
+        let metrics = Arc::new(Metrics::new());
+        let store = Sessions::new(10, 3).with_metrics(metrics.clone());
+        let s = store.create(TransportKind::Seed).unwrap();
+        for i in 0..5 {
+            s.send(&Route::Session, Outgoing::message(format!("{i}").into()));
+        }
+        assert_eq!(metrics.events_dropped.load(Ordering::Relaxed), 2);
+        let client = StatelessClient {
+            client_info: None,
+            capabilities: serde_json::json!({}),
+            log_level: None,
+        };
+        let stateless = store.stateless(client);
+        stateless.send(&Route::Session, Outgoing::message("x".into()));
+        assert_eq!(metrics.events_dropped.load(Ordering::Relaxed), 3);
     }
 }

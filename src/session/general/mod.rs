@@ -7,6 +7,7 @@
 
 mod streams;
 
+use crate::metrics::Metrics;
 use crate::sse::{Frame, Msg, Push, StreamHandle};
 use std::collections::{HashSet, VecDeque};
 use std::sync::Arc;
@@ -15,7 +16,7 @@ use std::sync::atomic::Ordering;
 /// The stream number of a session's general channel in event ids (`0-<seq>`).
 pub const GENERAL_STREAM: u64 = 0;
 
-pub(in crate::session) struct GeneralChannel {
+pub(super) struct GeneralChannel {
     outbox_limit: usize,
     /// Messages kept for `Last-Event-ID` (0: none, the legacy transport, whose session dies with
     /// its stream).
@@ -32,10 +33,13 @@ pub(in crate::session) struct GeneralChannel {
     next_seq: u64,
     /// An ended session takes no more messages.
     ended: bool,
+    /// The server instance's counters, not the process's: two servers in one process must not
+    /// merge them.
+    metrics: Arc<Metrics>,
 }
 
 impl GeneralChannel {
-    pub(in crate::session) fn new(outbox_limit: usize, replay: usize) -> GeneralChannel {
+    pub(super) fn new(outbox_limit: usize, replay: usize, metrics: Arc<Metrics>) -> GeneralChannel {
         GeneralChannel {
             outbox_limit,
             replay,
@@ -45,21 +49,22 @@ impl GeneralChannel {
             resumed: HashSet::new(),
             next_seq: 1,
             ended: false,
+            metrics,
         }
     }
 
     /// An open stream keeps its session from expiring.
-    pub(in crate::session) fn has_streams(&self) -> bool {
+    pub(super) fn has_streams(&self) -> bool {
         !self.streams.is_empty()
     }
 
     #[cfg(test)]
-    pub(in crate::session) fn is_ended(&self) -> bool {
+    pub(super) fn is_ended(&self) -> bool {
         self.ended
     }
 
     /// `sid` names the session in log lines.
-    pub(in crate::session) fn send(&mut self, sid: &str, json: Arc<str>) {
+    pub(super) fn send(&mut self, sid: &str, json: Arc<str>) {
         if self.ended {
             return;
         }
@@ -97,9 +102,7 @@ impl GeneralChannel {
     fn enqueue(&mut self, sid: &str, msg: Msg) {
         if self.outbox.len() >= self.outbox_limit {
             self.outbox.pop_front();
-            crate::metrics::METRICS
-                .events_dropped
-                .fetch_add(1, Ordering::Relaxed);
+            self.metrics.events_dropped.fetch_add(1, Ordering::Relaxed);
             log::warn!(
                 "session {sid}: outbox full ({}); oldest message dropped",
                 self.outbox_limit
@@ -126,7 +129,7 @@ impl GeneralChannel {
         if leftovers.is_empty() || self.ended {
             return;
         }
-        crate::metrics::METRICS
+        self.metrics
             .events_replayed
             .fetch_add(leftovers.len() as u64, Ordering::Relaxed);
         let open: Vec<&(StreamHandle, u64)> = self
@@ -156,18 +159,21 @@ impl GeneralChannel {
 
 #[cfg(test)]
 mod tests {
-    use crate::session::{Outgoing, Route, Sessions, TransportKind};
+    use super::*;
+
+    fn sent(ch: &mut GeneralChannel, n: usize) {
+        for i in 0..n {
+            ch.send("s", format!("{i}").into());
+        }
+    }
 
     #[test]
     fn outbox_is_bounded_and_ordered() {
-        let store = Sessions::new(10, 3);
-        let s = store.create(TransportKind::Seed).unwrap();
-        for i in 0..5 {
-            s.send(&Route::Session, Outgoing::message(format!("{i}").into()));
-        }
-        let st = s.state();
-        assert_eq!(st.general.outbox.len(), 3);
-        let v: Vec<&str> = st.general.outbox.iter().map(|m| &*m.json).collect();
+        let metrics = Arc::new(Metrics::new());
+        let mut ch = GeneralChannel::new(3, 0, metrics.clone());
+        sent(&mut ch, 5);
+        let v: Vec<&str> = ch.outbox.iter().map(|m| &*m.json).collect();
         assert_eq!(v, vec!["2", "3", "4"]);
+        assert_eq!(metrics.events_dropped.load(Ordering::Relaxed), 2);
     }
 }

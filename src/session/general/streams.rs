@@ -4,22 +4,20 @@
 
 use super::{GENERAL_STREAM, GeneralChannel};
 use crate::replay::Gap;
-use crate::session::Session;
 use crate::sse::{Frame, Msg, Push, StreamHandle};
 use std::sync::Arc;
-use std::time::Instant;
 
 impl GeneralChannel {
     /// The last event before anything a new stream will be handed (the outbox's oldest message,
     /// else the next one), so a client that resumes after it never misses one.
-    fn position(&self) -> Arc<str> {
+    pub(in super::super) fn position(&self) -> Arc<str> {
         let next = self.outbox.front().map_or(self.next_seq, |m| m.seq);
         crate::replay::event_id(GENERAL_STREAM, next - 1)
     }
 
     /// The outbox is dropped: everything in it either came before `after`, which the client
     /// has, or is in the log.
-    fn resume<E>(
+    pub(in super::super) fn resume<E>(
         &mut self,
         after: u64,
         open: impl FnOnce(Vec<Frame>) -> Result<StreamHandle, E>,
@@ -49,7 +47,7 @@ impl GeneralChannel {
         Ok(Ok((n, id)))
     }
 
-    fn attach(&mut self, handle: StreamHandle) {
+    pub(in super::super) fn attach(&mut self, handle: StreamHandle) {
         self.streams.retain(|(h, _)| !h.is_closed());
         while let Some(m) = self.outbox.pop_front() {
             if handle.push(Frame::Message(m.clone())) != Push::Queued {
@@ -61,7 +59,7 @@ impl GeneralChannel {
         self.streams.push((handle, since));
     }
 
-    fn detach(&mut self, sid: &str, stream_id: u64, leftovers: Vec<Msg>) {
+    pub(in super::super) fn detach(&mut self, sid: &str, stream_id: u64, leftovers: Vec<Msg>) {
         self.streams.retain(|(h, _)| h.id != stream_id);
         self.resumed.remove(&stream_id);
         if !leftovers.is_empty() {
@@ -73,7 +71,7 @@ impl GeneralChannel {
         self.redeliver(sid, leftovers);
     }
 
-    fn close_except(&self, keep: u64) {
+    pub(in super::super) fn close_except(&self, keep: u64) {
         for (h, _) in self.streams.iter().filter(|(h, _)| h.id != keep) {
             h.close();
         }
@@ -81,7 +79,7 @@ impl GeneralChannel {
 
     /// A stream whose queue is full is not reading; it is dropped and its messages go to the
     /// others.
-    pub(in crate::session) fn keepalive(&mut self, sid: &str) {
+    pub(in super::super) fn keepalive(&mut self, sid: &str) {
         let stuck: Vec<u64> = self
             .streams
             .iter()
@@ -94,65 +92,19 @@ impl GeneralChannel {
         }
     }
 
-    pub(in crate::session) fn close_with(&self, last: &Frame) {
+    pub(in super::super) fn close_with(&self, last: &Frame) {
         for (h, _) in &self.streams {
             let _ = h.push(last.clone());
             h.close();
         }
     }
 
-    pub(in crate::session) fn end(&mut self) {
+    pub(in super::super) fn end(&mut self) {
         self.ended = true;
         for (h, _) in &self.streams {
             h.close();
         }
         self.streams.clear();
         self.outbox.clear();
-    }
-}
-
-impl Session {
-    /// What a priming event of a new general stream names (`0-<seq>`).
-    pub fn general_position(&self) -> Arc<str> {
-        self.state().general.position()
-    }
-
-    /// Opens (with `open`) and attaches a general stream that resumes after event `after` of the
-    /// general channel: its first frames are exactly the logged messages that followed (written
-    /// before anything queued, so a long replay is never cut by the stream's queue bound). Under
-    /// the session's lock, so no message slips between replay and attach. A gap (the id is
-    /// unknown, or its successors were evicted) opens nothing.
-    pub fn resume_general<E>(
-        &self,
-        after: u64,
-        open: impl FnOnce(Vec<Frame>) -> Result<StreamHandle, E>,
-    ) -> Result<Result<(usize, u64), E>, Gap> {
-        let mut s = self.state();
-        let resumed = s.general.resume(after, open);
-        if let Ok(Ok(_)) = resumed {
-            s.last_activity = Instant::now();
-        }
-        resumed
-    }
-
-    /// Attaches a general stream and hands it the outbox, oldest first.
-    pub fn attach(&self, handle: StreamHandle) {
-        let mut s = self.state();
-        s.last_activity = Instant::now();
-        s.general.attach(handle);
-    }
-
-    /// Called by a stream's thread when it ends; `leftovers` are messages it may not have
-    /// delivered.
-    pub fn detach(&self, stream_id: u64, leftovers: Vec<Msg>) {
-        let mut s = self.state();
-        s.last_activity = Instant::now();
-        s.general.detach(&self.id, stream_id, leftovers);
-    }
-
-    /// Closes every general stream except `keep`; used when a new Streamable HTTP GET stream
-    /// replaces the old one.
-    pub fn close_streams_except(&self, keep: u64) {
-        self.state().general.close_except(keep);
     }
 }
