@@ -163,8 +163,7 @@ impl Context {
 
     /// Whether the client declared a capability (`"sampling"`, `"elicitation"`, `"roots"`, ...).
     pub fn client_supports(&self, capability: &str) -> bool {
-        self.client_capabilities()
-            .is_some_and(|c| c.get(capability).is_some_and(|v| !v.is_null()))
+        self.session.supports(capability)
     }
 
     /// Sends a log message (`notifications/message`) to the client if `level` is at or above

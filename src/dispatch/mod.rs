@@ -154,11 +154,9 @@ impl Core {
         // roots): such requests travel on the request's own stream.
         // (Never in revision 2026-07-28, where the server asks through input-required results.)
         let may_ask = session.kind != TransportKind::Stateless
-            && ["sampling", "elicitation", "roots"].iter().any(|c| {
-                session
-                    .client_capabilities()
-                    .is_some_and(|caps| caps.get(*c).is_some_and(|v| !v.is_null()))
-            });
+            && ["sampling", "elicitation", "roots"]
+                .iter()
+                .any(|c| session.supports(c));
         has_token || (runs_handler && (session.wants_logs() || may_ask))
     }
 

@@ -76,6 +76,11 @@ impl Session {
     pub fn client_name(&self) -> Option<String> {
         self.state().client.client_name()
     }
+
+    /// Whether the client declared `capability` (in `initialize`, or a stateless request's `_meta`).
+    pub fn supports(&self, capability: &str) -> bool {
+        self.state().client.supports(capability)
+    }
 }
 
 /// The client's running requests, and ours to the client made on their behalf.

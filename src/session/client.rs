@@ -4,6 +4,7 @@
 
 use crate::logging::LogLevel;
 use crate::protocol::Revision;
+use serde::Deserialize as _;
 use serde_json::Value;
 use std::collections::HashSet;
 
@@ -98,10 +99,19 @@ impl ClientFacts {
     }
 
     pub(super) fn client_name(&self) -> Option<String> {
-        self.client_info
-            .as_ref()
-            .and_then(|c| c.get("name"))
-            .and_then(|n| n.as_str())
-            .map(str::to_owned)
+        #[derive(serde::Deserialize)]
+        struct Named {
+            name: String,
+        }
+        Named::deserialize(self.client_info.as_ref()?)
+            .ok()
+            .map(|n| n.name)
+    }
+
+    /// Whether the client declared `capability` (`"sampling"`, `"elicitation"`, `"roots"`, ...);
+    /// a `null` declares nothing.
+    pub(super) fn supports(&self, capability: &str) -> bool {
+        let declared = self.capabilities.as_ref().and_then(Value::as_object);
+        declared.is_some_and(|c| c.get(capability).is_some_and(|v| !v.is_null()))
     }
 }
