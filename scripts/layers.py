@@ -46,6 +46,12 @@ for m, p in files.items():
                 sub = re.match(r'([a-z_][a-z0-9_]*)(?:::([a-z_][a-z0-9_]*))?', item)
                 t = resolve([x for x in sub.groups() if x])
                 if t is not None and t != m: edges[m].add(t)
+    # use crate::a::{b, c::D}: a/b and a/c when they are files, else a
+    for um in re.finditer(r'crate::([a-z_][a-z0-9_]*)::\{([^;]*?)\}', src, re.S):
+        for item in re.split(r',', um.group(2)):
+            sub = re.match(r'\s*([a-z_][a-z0-9_]*)', item)
+            t = resolve([um.group(1)] + ([sub.group(1)] if sub else []))
+            if t is not None and t != m and t != '': edges[m].add(t)
     for mm in re.finditer(r'crate::([a-z_][a-z0-9_]*)(?:::([a-z_][a-z0-9_]*))?', src):
         t = resolve([x for x in mm.groups() if x])
         if t is not None and t != m and t != '': edges[m].add(t)

@@ -156,18 +156,17 @@ impl InputRound {
     pub fn from_params(
         key: &StateKey,
         ttl: Duration,
-        method: &str,
+        binding: Binding,
         params: &Map<String, Value>,
     ) -> Result<InputRound, ErrorObject> {
         let p: RoundParams = crate::params::parse(params)?;
-        let binding = binding(method, &p);
         let mut answers = match &p.request_state {
             None => Map::new(),
-            Some(s) => verify(key, ttl, &binding, s)?,
+            Some(s) => verify(key, ttl, &binding.0, s)?,
         };
         answers.extend(p.input_responses.unwrap_or_default());
         Ok(InputRound {
-            binding,
+            binding: binding.0,
             answers,
             inner: Mutex::new(RoundState::default()),
         })
@@ -239,21 +238,30 @@ fn invalid(why: &str) -> ErrorObject {
     crate::error::invalid_params(why)
 }
 
-/// The params of a request that may run an input round.
+/// The params of a request that may run an input round, as far as the round goes.
 #[derive(Deserialize)]
 #[serde(rename_all = "camelCase")]
 struct RoundParams {
-    /// The tool or prompt (`name`) or the resource (`uri`) the state is bound to.
-    #[serde(default)]
-    name: Option<Value>,
-    #[serde(default)]
-    uri: Option<Value>,
-    #[serde(default)]
-    arguments: Option<Value>,
     #[serde(default)]
     request_state: Option<String>,
     #[serde(default)]
     input_responses: Option<Map<String, Value>>,
+}
+
+/// What a state is good for: one method, one target (tool, prompt or resource) and the same
+/// arguments (hashed), so answers cannot be carried to another call.
+pub struct Binding(String);
+
+impl Binding {
+    /// The binding of `method` on `target` with `arguments` (serialised with sorted keys, so equal
+    /// arguments bind equally).
+    pub fn new(method: &str, target: &str, arguments: Option<&impl serde::Serialize>) -> Binding {
+        let args = arguments
+            .and_then(|a| serde_json::to_string(a).ok())
+            .unwrap_or_default();
+        let digest = Sha256::digest(format!("{method}\n{target}\n{args}").as_bytes());
+        Binding(B64.encode(&digest[..16]))
+    }
 }
 
 /// What a signed state carries.
@@ -265,24 +273,6 @@ struct Payload {
     t: u64,
     /// The answers so far, by key.
     a: Map<String, Value>,
-}
-
-/// What a state is good for: this method, this target and these arguments (hashed).
-fn binding(method: &str, p: &RoundParams) -> String {
-    let target = p
-        .name
-        .as_ref()
-        .or(p.uri.as_ref())
-        .and_then(Value::as_str)
-        .unwrap_or("");
-    // serde_json's maps are sorted, so equal arguments serialise to equal bytes.
-    let args = p
-        .arguments
-        .as_ref()
-        .map(Value::to_string)
-        .unwrap_or_default();
-    let digest = Sha256::digest(format!("{method}\n{target}\n{args}").as_bytes());
-    B64.encode(&digest[..16])
 }
 
 fn now_secs() -> u64 {
@@ -354,12 +344,17 @@ mod tests {
 
     const TTL: Duration = Duration::from_secs(60);
 
+    /// The binding of `tools/call` of tool `t` with arguments `{"x": x}`.
+    fn bound(x: i64) -> Binding {
+        Binding::new("tools/call", "t", Some(&json!({ "x": x })))
+    }
+
     #[test]
     fn state_round_trips_and_rejects_tampering() {
         let key = StateKey::random();
         let p = params(json!({"name": "t", "arguments": {"x": 1}}));
-        let round = InputRound::from_params(&key, TTL, "tools/call", &p)
-            .unwrap_or_else(|e| panic!("{e:?}"));
+        let round =
+            InputRound::from_params(&key, TTL, bound(1), &p).unwrap_or_else(|e| panic!("{e:?}"));
         assert!(matches!(
             round.ask(|_| true, &[("a".into(), elicit())]),
             Ok(None)
@@ -372,7 +367,7 @@ mod tests {
             json!({"name": "t", "arguments": {"x": 1}, "requestState": state,
             "inputResponses": {"a": {"action": "accept", "content": {"n": "x"}}}}),
         );
-        let round = InputRound::from_params(&key, TTL, "tools/call", &retry)
+        let round = InputRound::from_params(&key, TTL, bound(1), &retry)
             .unwrap_or_else(|e| panic!("{e:?}"));
         assert!(matches!(
             round.ask(|_| true, &[("a".into(), elicit())]),
@@ -385,14 +380,14 @@ mod tests {
         bad[i] = if bad[i] == b'A' { b'B' } else { b'A' };
         let forged = params(json!({"name": "t", "arguments": {"x": 1},
             "requestState": String::from_utf8_lossy(&bad)}));
-        assert!(InputRound::from_params(&key, TTL, "tools/call", &forged).is_err());
+        assert!(InputRound::from_params(&key, TTL, bound(1), &forged).is_err());
         let other_args = params(json!({"name": "t", "arguments": {"x": 2}, "requestState": state}));
-        assert!(InputRound::from_params(&key, TTL, "tools/call", &other_args).is_err());
+        assert!(InputRound::from_params(&key, TTL, bound(2), &other_args).is_err());
         assert!(
             InputRound::from_params(
                 &StateKey::random(),
                 TTL,
-                "tools/call",
+                bound(1),
                 &params(json!({"name": "t", "arguments": {"x": 1}, "requestState": state}))
             )
             .is_err()
@@ -403,14 +398,14 @@ mod tests {
     fn malformed_answers_are_asked_again_and_capabilities_checked() {
         let key = StateKey::random();
         let p = params(json!({"name": "t", "inputResponses": {"a": {"nope": 1}}}));
-        let round = InputRound::from_params(&key, TTL, "tools/call", &p)
-            .unwrap_or_else(|e| panic!("{e:?}"));
+        let round =
+            InputRound::from_params(&key, TTL, bound(0), &p).unwrap_or_else(|e| panic!("{e:?}"));
         assert!(matches!(
             round.ask(|_| true, &[("a".into(), elicit())]),
             Ok(None)
         ));
-        let round = InputRound::from_params(&key, TTL, "tools/call", &p)
-            .unwrap_or_else(|e| panic!("{e:?}"));
+        let round =
+            InputRound::from_params(&key, TTL, bound(0), &p).unwrap_or_else(|e| panic!("{e:?}"));
         assert_eq!(
             round
                 .ask(|c| c == "sampling", &[("a".into(), elicit())])
@@ -422,13 +417,8 @@ mod tests {
             Conclusion::MissingCapability("elicitation")
         ));
         assert!(
-            InputRound::from_params(
-                &key,
-                TTL,
-                "tools/call",
-                &params(json!({"inputResponses": 3}))
-            )
-            .is_err()
+            InputRound::from_params(&key, TTL, bound(0), &params(json!({"inputResponses": 3})))
+                .is_err()
         );
     }
 }

@@ -128,8 +128,7 @@ impl Prompt {
                 .iter()
                 .map(|(k, v)| (k.clone(), Value::String(v.clone())))
                 .collect();
-            let a: A = serde_path_to_error::deserialize(&map)
-                .map_err(|e| Error::invalid_params(e.to_string()))?;
+            let a: A = crate::params::from_map(&map).map_err(Error::invalid_params)?;
             get(ctx, a)
         });
         prompt.arguments = arguments_of(&schema_of::<A>(), field_order::<A>());

@@ -6,10 +6,12 @@ use super::{Call, Outcome, read};
 use crate::completion::{CompleteResult, CompletionRequest};
 use crate::error::{Subject, panicked, resource_not_found, unknown_prompt};
 use crate::jsonrpc::{ErrorObject, INVALID_PARAMS};
+use crate::mrtr::Binding;
 use crate::params::{self, CallTool, Complete, GetPrompt, Reference, ResourceUri};
 use crate::prompts::CompleteFn;
 use crate::tools::{Responder, Shape, Tool};
 use serde_json::{Map, Value};
+use std::collections::BTreeMap;
 use std::sync::Arc;
 
 /// Runs a handler that may panic; a panic becomes -32603 and the server goes on.
@@ -21,6 +23,12 @@ fn guarded(what: &str, f: impl FnOnce() -> Outcome) -> Outcome {
 }
 
 impl Call<'_> {
+    /// What a stateless request's `requestState` is bound to; nothing (and no hashing) for a
+    /// session's request, which has no input rounds.
+    fn bind(&self, binding: impl FnOnce() -> Binding) -> Option<Binding> {
+        self.stateless().then(binding)
+    }
+
     /// `tools/call {name, arguments?}`: None once the tool's responder has taken the answer.
     pub(super) fn call_tool(&self) -> Option<Outcome> {
         let p: CallTool = match params::parse(&self.req.params) {
@@ -34,7 +42,8 @@ impl Call<'_> {
             )));
         };
         let args = p.arguments.unwrap_or_default();
-        self.run_tool(&tool, &args, Shape::ToolsCall(self.revision()))
+        let bound = self.bind(|| Binding::new("tools/call", &p.name, Some(&args)));
+        self.run_tool(&tool, &args, Shape::ToolsCall(self.revision()), bound)
     }
 
     /// The seed's `echo`/`add`/`sleep` methods: the tool of that name, `params` as arguments.
@@ -42,11 +51,17 @@ impl Call<'_> {
         let Some(tool) = read(&self.core.features.tools).get(name).cloned() else {
             return Some(Err(super::method_not_found(name)));
         };
-        self.run_tool(&tool, &self.req.params, Shape::Bare)
+        self.run_tool(&tool, &self.req.params, Shape::Bare, None)
     }
 
-    fn run_tool(&self, tool: &Tool, args: &Map<String, Value>, shape: Shape) -> Option<Outcome> {
-        let ctx = match self.context() {
+    fn run_tool(
+        &self,
+        tool: &Tool,
+        args: &Map<String, Value>,
+        shape: Shape,
+        bound: Option<Binding>,
+    ) -> Option<Outcome> {
+        let ctx = match self.context(bound) {
             Ok(c) => c,
             Err(e) => return Some(Err(e)),
         };
@@ -66,7 +81,8 @@ impl Call<'_> {
     pub(super) fn read_resource(&self) -> Outcome {
         let p: ResourceUri = params::parse(&self.req.params)?;
         let registry = read(&self.core.features.resources).clone();
-        let ctx = self.context()?;
+        let ctx =
+            self.context(self.bind(|| Binding::new("resources/read", &p.uri, None::<&()>)))?;
         ctx.conclude(guarded("resource", || registry.read(&ctx, &p.uri)))
     }
 
@@ -74,8 +90,12 @@ impl Call<'_> {
     pub(super) fn get_prompt(&self) -> Outcome {
         let p: GetPrompt = params::parse(&self.req.params)?;
         let registry = read(&self.core.features.prompts).clone();
-        let ctx = self.context()?;
         let args = p.arguments.unwrap_or_default();
+        let ctx = self.context(self.bind(|| {
+            // Sorted, so that equal arguments bind a `requestState` equally.
+            let sorted: BTreeMap<&String, &String> = args.iter().collect();
+            Binding::new("prompts/get", &p.name, Some(&sorted))
+        }))?;
         ctx.conclude(guarded("prompt", || registry.render(&ctx, &p.name, args)))
     }
 
@@ -89,7 +109,7 @@ impl Call<'_> {
             value: p.argument.value,
             context: p.context.and_then(|c| c.arguments).unwrap_or_default(),
         };
-        let ctx = self.context()?;
+        let ctx = self.context(None)?;
         guarded("completion", || {
             let values = match completer {
                 Some(f) => f(&ctx, &request).map_err(|e| e.to_rpc(Subject::Completion))?,

@@ -15,7 +15,7 @@ use crate::jsonrpc::{
     ErrorObject, INVALID_REQUEST, Incoming, METHOD_NOT_FOUND, Notification, OutNotification,
     Request, Response,
 };
-use crate::mrtr::InputRound;
+use crate::mrtr::{Binding, InputRound};
 use crate::params::{self, List, WithMeta};
 use crate::protocol::Revision;
 use crate::runtime::Runtime;
@@ -284,9 +284,10 @@ impl Call<'_> {
         self.session.revision().unwrap_or(Revision::LATEST)
     }
 
-    /// The context a handler of this request gets; in a stateless request that may ask the
-    /// client for input, with the answers it brought.
-    fn context(&self) -> Result<Context, ErrorObject> {
+    /// The context a handler of this request gets. In a stateless request that may ask the
+    /// client for input (`bound`: what its `requestState` is bound to, see [`Call::bind`]), with
+    /// the answers it brought.
+    fn context(&self, bound: Option<Binding>) -> Result<Context, ErrorObject> {
         let meta: WithMeta = params::parse(&self.req.params)?;
         let ctx = Context::new(Origin {
             runtime: self.core.runtime.clone(),
@@ -297,19 +298,14 @@ impl Call<'_> {
             progress_token: meta.meta.and_then(|m| m.progress_token),
             cancel: self.cancel.clone(),
         });
-        // Only these may ask the client for input in a stateless request.
-        let asks = matches!(
-            self.req.method.as_str(),
-            "tools/call" | "prompts/get" | "resources/read"
-        );
-        if !(self.stateless() && asks) {
+        let Some(binding) = bound else {
             return Ok(ctx);
-        }
-        let settings = &self.core.runtime.settings;
+        };
+        let runtime = &self.core.runtime;
         let round = InputRound::from_params(
-            &self.core.runtime.state_key,
-            settings.input_state_ttl,
-            &self.req.method,
+            &runtime.state_key,
+            runtime.settings.input_state_ttl,
+            binding,
             &self.req.params,
         )?;
         Ok(ctx.with_round(Some(Arc::new(round))))

@@ -97,7 +97,7 @@ impl ArgCheck {
                 ));
             }
         }
-        serde_path_to_error::deserialize(args).map_err(|e| format!("invalid arguments: {e}"))
+        crate::params::from_map(args).map_err(|e| format!("invalid arguments: {e}"))
     }
 }
 
