@@ -271,6 +271,12 @@ impl Response {
     }
 }
 
+/// The body of an HTTP refusal that is not an answer to any request (admission, overload,
+/// shutdown): a JSON-RPC error without an id (omitted, never `null`).
+pub fn refusal(code: i64, message: &str) -> String {
+    Response::error(None, ErrorObject::new(code, message)).to_json()
+}
+
 /// A request we send to the client (sampling, elicitation, roots).
 #[derive(Debug, Clone, Serialize)]
 pub struct OutRequest<'a> {

@@ -5,7 +5,7 @@ use crate::config::Config;
 use crate::http::Reply;
 
 use crate::http::Request;
-use crate::jsonrpc::INVALID_REQUEST;
+use crate::jsonrpc::{INVALID_REQUEST, refusal};
 
 pub struct Guard {
     hosts: Vec<String>,
@@ -86,11 +86,14 @@ impl Guard {
                 "refused a request with {what} {:?} (DNS-rebinding protection; see --allowed-host/--allowed-origin)",
                 req.header(what).unwrap_or("")
             );
-            return Err(Reply::rpc_error(
+            return Err(Reply::json(
                 403,
-                None,
-                INVALID_REQUEST,
-                &format!("Forbidden: {what} not allowed (see --allowed-host / --allowed-origin)"),
+                refusal(
+                    INVALID_REQUEST,
+                    &format!(
+                        "Forbidden: {what} not allowed (see --allowed-host / --allowed-origin)"
+                    ),
+                ),
             ));
         }
         if let Some(token) = self.token.as_ref().filter(|_| auth) {
@@ -103,11 +106,12 @@ impl Guard {
                 .map(str::trim)
                 .unwrap_or("");
             if !constant_time_eq(given.as_bytes(), token.as_bytes()) {
-                return Err(Reply::rpc_error(
+                return Err(Reply::json(
                     401,
-                    None,
-                    INVALID_REQUEST,
-                    "Unauthorized: send Authorization: Bearer <token>",
+                    refusal(
+                        INVALID_REQUEST,
+                        "Unauthorized: send Authorization: Bearer <token>",
+                    ),
                 )
                 .header("WWW-Authenticate", "Bearer")
                 .headers(cors));

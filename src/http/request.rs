@@ -6,7 +6,6 @@
 //! all the writing. So a client that stops reading can only ever hold its own connection thread.
 
 use super::handover::Handover;
-use crate::jsonrpc::{ErrorObject, RequestId, Response as RpcResponse};
 use std::sync::{Arc, Condvar, Mutex};
 
 /// The request methods the server routes on; anything else is `Other` and gets 405.
@@ -240,12 +239,6 @@ impl Reply {
         Reply::new(status)
             .header("Content-Type", "application/json")
             .body(body.into_bytes())
-    }
-
-    /// An HTTP error whose body is a JSON-RPC error (id omitted when unknown, never `null`).
-    pub fn rpc_error(status: u16, id: Option<RequestId>, code: i64, message: &str) -> Reply {
-        let r = RpcResponse::error(id, ErrorObject::new(code, message));
-        Reply::json(status, r.to_json())
     }
 
     /// Adds a header field.

@@ -5,7 +5,7 @@ use crate::config::Config;
 use crate::dispatch::{Core, Parts};
 use crate::features::{Features, write};
 use crate::http::{self, Listener, Reply};
-use crate::jsonrpc::INVALID_REQUEST;
+use crate::jsonrpc::{INVALID_REQUEST, refusal};
 use crate::pool::Pool;
 use crate::prompts::Prompt;
 use crate::resources::{Resource, ResourceTemplate};
@@ -113,11 +113,12 @@ impl ServerBuilder {
                 "--max-connections {max_connections} is close to the open-file limit {fds}: new clients may get 503 before it is reached"
             );
         }
-        let refusal = Reply::rpc_error(
+        let refusal = Reply::json(
             503,
-            None,
-            INVALID_REQUEST,
-            "Too many connections (--max-connections, or the open-file limit); retry later",
+            refusal(
+                INVALID_REQUEST,
+                "Too many connections (--max-connections, or the open-file limit); retry later",
+            ),
         )
         .header("Retry-After", "1");
         let listener = Listener::new(socket, c.limits(), max_connections, refusal);

@@ -3,7 +3,7 @@
 
 use crate::dispatch::Core;
 use crate::http::{self, Method, Reply, Request, Service};
-use crate::jsonrpc::INVALID_REQUEST;
+use crate::jsonrpc::{INVALID_REQUEST, refusal};
 use crate::transport::route;
 use std::sync::Arc;
 
@@ -17,7 +17,7 @@ impl Service for Mcp {
         let core = &self.core;
         if core.runtime.shutting_down() || core.http.stopping() {
             return Err(
-                Reply::rpc_error(503, None, INVALID_REQUEST, "Server shutting down")
+                Reply::json(503, refusal(INVALID_REQUEST, "Server shutting down"))
                     .header("Connection", "close")
                     .header("Retry-After", "5"),
             );
@@ -47,11 +47,12 @@ impl Service for Mcp {
         let job = Box::new(move || route(&core, req));
         if self.core.runtime.pool.try_submit(job).is_err() {
             log::warn!("worker queue full; request refused with 503");
-            return Err(Reply::rpc_error(
+            return Err(Reply::json(
                 503,
-                None,
-                INVALID_REQUEST,
-                "Server busy: all workers are occupied (--workers, --queue); retry later",
+                refusal(
+                    INVALID_REQUEST,
+                    "Server busy: all workers are occupied (--workers, --queue); retry later",
+                ),
             )
             .header("Retry-After", "1")
             .headers(&cors));
@@ -61,7 +62,7 @@ impl Service for Mcp {
 
     fn error(&self, req: Option<&Request>, status: u16, message: &str) -> Reply {
         let origin = req.and_then(|r| r.header("Origin"));
-        Reply::rpc_error(status, None, INVALID_REQUEST, message)
+        Reply::json(status, refusal(INVALID_REQUEST, message))
             .headers(&http::cors_headers(origin, &self.core.config.cors_origins))
     }
 
