@@ -502,3 +502,58 @@ fn url_mode_elicitation_needs_2025_11_25_and_the_url_capability() {
         "{v}"
     );
 }
+
+/// The seed transport answers 202 before a request runs; a client that cancels as soon as it has
+/// the 202 must still find its request running (it is registered before the 202 is written), so
+/// none of these calls ever answers. With the request registered after the 202, a cancellation
+/// that overtook it was ignored and the answer arrived anyway: a race that busy workers widen, so
+/// the calls go out while other clients keep the workers and the CPU busy.
+#[test]
+fn a_cancel_sent_right_after_the_202_always_finds_its_request() {
+    let srv = Server::start(&["--workers", "2"]);
+    let (mut stream, sid) = seed_session(&srv.addr);
+    seed_initialize(&srv.addr, &mut stream, &sid);
+    let stop = std::sync::Arc::new(std::sync::atomic::AtomicBool::new(false));
+    let load: Vec<_> = (0..6)
+        .map(|_| {
+            let (addr, stop) = (srv.addr.clone(), stop.clone());
+            std::thread::spawn(move || {
+                let s = Session::new(&addr, json!({}));
+                while !stop.load(std::sync::atomic::Ordering::Relaxed) {
+                    s.post(&json!({"jsonrpc":"2.0","id":1,"method":"ping"}));
+                }
+            })
+        })
+        .collect();
+    for id in 100..200 {
+        seed_post(
+            &srv.addr,
+            &sid,
+            &format!(
+                r#"{{"jsonrpc":"2.0","id":{id},"method":"sleep","params":{{"seconds":0.3}}}}"#
+            ),
+        );
+        seed_post(
+            &srv.addr,
+            &sid,
+            &format!(
+                r#"{{"jsonrpc":"2.0","method":"notifications/cancelled","params":{{"requestId":{id}}}}}"#
+            ),
+        );
+    }
+    stop.store(true, std::sync::atomic::Ordering::Relaxed);
+    for t in load {
+        let _ = t.join();
+    }
+    std::thread::sleep(Duration::from_millis(600));
+    seed_post(
+        &srv.addr,
+        &sid,
+        r#"{"jsonrpc":"2.0","id":1,"method":"ping"}"#,
+    );
+    assert_eq!(
+        stream.next_json(T)["id"],
+        1,
+        "a cancelled call answered after its cancellation"
+    );
+}

@@ -98,18 +98,24 @@ impl Core {
 
     /// Handles one message from a client of `session`; any answer goes to `route`.
     pub fn handle(self: &Arc<Self>, session: &Arc<Session>, msg: Incoming, route: &Route) {
+        self.receive(session, msg).run(route);
+    }
+
+    /// The first half of [`Core::handle`]: a request is registered as running (so a
+    /// cancellation that follows finds it), nothing is answered yet. Transports that acknowledge
+    /// a POST before handling it (202) receive first, then acknowledge, then run: a client that
+    /// cancels as soon as it has the 202 is never ahead of its request.
+    pub fn receive(self: &Arc<Self>, session: &Arc<Session>, msg: Incoming) -> Received {
         session.touch();
-        match msg {
-            Incoming::Request(req) => self.handle_request(session, req, route),
-            Incoming::Notification(n) => self.handle_notification(session, n),
-            Incoming::Response { id, outcome } => {
-                if !session.resolve(&id, outcome) {
-                    log::debug!(
-                        "session {}: response {id} matches no request of ours waiting (unknown, duplicate or timed out); ignored",
-                        session.id
-                    )
-                }
-            }
+        let running = match &msg {
+            Incoming::Request(req) => Some(session.begin_request(&req.id)),
+            _ => None,
+        };
+        Received {
+            core: self.clone(),
+            session: session.clone(),
+            msg: Some(msg),
+            running,
         }
     }
 
@@ -160,10 +166,15 @@ impl Core {
         has_token || (runs_handler && (session.wants_logs() || may_ask))
     }
 
-    fn handle_request(self: &Arc<Self>, session: &Arc<Session>, req: Request, route: &Route) {
+    fn handle_request(
+        self: &Arc<Self>,
+        session: &Arc<Session>,
+        req: Request,
+        cancel: Arc<Cancellation>,
+        route: &Route,
+    ) {
         log::debug!("session {}: request {} {}", session.id, req.id, req.method);
         self.runtime.metrics.rpc(&req.method);
-        let cancel = session.begin_request(&req.id);
         let call = Call {
             core: self,
             session,
@@ -204,6 +215,50 @@ impl Core {
             if s.is_initialized() && wanted {
                 s.send(&Route::Session, Outgoing::message(json.clone()));
             }
+        }
+    }
+}
+
+/// A message received and, if it is a request, registered as running; [`Received::run`]
+/// handles it. Dropped without running, a request still ends (answered with nothing).
+pub struct Received {
+    core: Arc<Core>,
+    session: Arc<Session>,
+    msg: Option<Incoming>,
+    running: Option<Arc<Cancellation>>,
+}
+
+impl Received {
+    /// Handles the message; any answer goes to `route`.
+    pub fn run(mut self, route: &Route) {
+        let (Some(msg), running) = (self.msg.take(), self.running.take()) else {
+            return;
+        };
+        let (core, session) = (&self.core, &self.session);
+        match (msg, running) {
+            (Incoming::Request(req), Some(cancel)) => {
+                core.handle_request(session, req, cancel, route)
+            }
+            (Incoming::Request(req), None) => log::error!("request {} was not registered", req.id),
+            (Incoming::Notification(n), _) => core.handle_notification(session, n),
+            (Incoming::Response { id, outcome }, _) => {
+                if !session.resolve(&id, outcome) {
+                    log::debug!(
+                        "session {}: response {id} matches no request of ours waiting (unknown, duplicate or timed out); ignored",
+                        session.id
+                    )
+                }
+            }
+        }
+    }
+}
+
+impl Drop for Received {
+    /// A request received but never run still ends, so it does not keep its session alive or
+    /// hold up a graceful shutdown.
+    fn drop(&mut self) {
+        if let (Some(_), Some(Incoming::Request(req))) = (self.running.take(), &self.msg) {
+            self.session.end_request(&req.id);
         }
     }
 }

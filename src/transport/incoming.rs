@@ -3,9 +3,11 @@
 //! that goes out before the message is handled.
 
 use super::refusal::{Handled, Outcome, Refusal};
+use crate::dispatch::Received;
 use crate::http::{self, Reply, Request};
 use crate::jsonrpc::{self, Body, ErrorObject, Incoming, RequestId};
 use crate::protocol::Revision;
+use crate::session::Route;
 
 /// Per-request facts every transport needs.
 pub struct Ctx {
@@ -23,10 +25,14 @@ pub(super) fn accepts(req: &Request, types: &[&str], message: &str) -> Result<()
 }
 
 /// Writes a 202 before the messages are handled: their answers travel on a stream, and the
-/// client must not wait for work (a long tool call, say) to learn that its POST arrived.
-pub(super) fn accept_then(req: Request, reply: Reply, handle: impl FnOnce()) -> Outcome {
+/// client must not wait for work (a long tool call, say) to learn that its POST arrived. The
+/// messages are received (requests registered) before the 202, so a cancellation the client
+/// sends once it has the 202 always finds its request.
+pub(super) fn accept_then(req: Request, reply: Reply, received: Vec<Received>) -> Outcome {
     reply.send(req);
-    handle();
+    for r in received {
+        r.run(&Route::Session);
+    }
     Ok(Handled::Done)
 }
 

@@ -6,7 +6,7 @@ use super::incoming::Ctx;
 use super::refusal::{Handled, Outcome, Refusal, checked};
 use crate::dispatch::Core;
 use crate::http::{self, Reply, Request};
-use crate::session::{Route, Session, TransportKind};
+use crate::session::{Session, TransportKind};
 use crate::sse::{self, Frame, StreamSpec};
 use std::sync::Arc;
 
@@ -70,7 +70,7 @@ pub fn post(core: &Arc<Core>, req: Request, body: &[u8], ctx: &Ctx) -> Outcome {
         .header("Content-Type", "text/plain")
         .body(b"Accepted".to_vec())
         .headers(&ctx.cors);
-    super::incoming::accept_then(req, reply, || core.handle(&session, msg, &Route::Session))
+    super::incoming::accept_then(req, reply, vec![core.receive(&session, msg)])
 }
 
 /// The session a POST's query names; it ends with its stream, so a client may name one gone.

@@ -6,7 +6,7 @@ use super::incoming::Ctx;
 use super::refusal::{Outcome, Refusal, checked};
 use crate::dispatch::Core;
 use crate::http::{self, Reply, Request};
-use crate::session::{Route, Session, TransportKind};
+use crate::session::{Session, TransportKind};
 use crate::sse::{Frame, StreamSpec};
 use std::sync::Arc;
 
@@ -62,5 +62,5 @@ pub fn post(
     let reply = Reply::json(202, r#"{"status":"accepted"}"#.into())
         .header("Mcp-Session-Id", session.id.clone())
         .headers(&ctx.cors);
-    super::incoming::accept_then(req, reply, || core.handle(&session, msg, &Route::Session))
+    super::incoming::accept_then(req, reply, vec![core.receive(&session, msg)])
 }

@@ -99,11 +99,8 @@ pub fn post(
     let requests = post.requests();
     if requests == 0 {
         let reply = Reply::new(202).headers(&headers);
-        return super::incoming::accept_then(req, reply, || {
-            for m in post.messages {
-                core.handle(&session, m, &Route::Session);
-            }
-        });
+        let received = post.messages.into_iter().map(|m| core.receive(&session, m));
+        return super::incoming::accept_then(req, reply, received.collect());
     }
     let route = Route::Exchange(post.exchange(core, req, &session, headers, requests)?);
     for m in post.messages {
