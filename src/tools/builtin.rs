@@ -35,21 +35,29 @@ pub fn add() -> Tool {
     Tool::typed(
         "add",
         "Adds two numbers; integers stay integers.",
-        |_, Add { a, b }| {
-            let exact = match (a.as_i64(), b.as_i64()) {
-                (Some(x), Some(y)) => x.checked_add(y).map(Value::from),
-                _ => None,
-            };
-            if let Some(sum) = exact {
-                return Ok(ToolResult::value(sum));
-            }
-            let f = a.as_f64().unwrap_or(f64::NAN) + b.as_f64().unwrap_or(f64::NAN);
-            match Number::from_f64(f) {
-                Some(n) => Ok(ToolResult::value(Value::Number(n))),
-                None => Ok(ToolResult::error("the sum is not a finite number")),
-            }
-        },
+        |_, Add { a, b }| Ok(sum(&a, &b)),
     )
+}
+
+/// Integers add exactly over the whole signed and unsigned 64-bit range; a sum outside it is an
+/// error that says so, never a rounded float. Anything with a fraction adds as floats.
+fn sum(a: &Number, b: &Number) -> ToolResult {
+    let int = |n: &Number| n.as_i64().map(i128::from).or(n.as_u64().map(i128::from));
+    if let (Some(x), Some(y)) = (int(a), int(b)) {
+        let s = x + y;
+        return match (i64::try_from(s), u64::try_from(s)) {
+            (Ok(v), _) => ToolResult::value(Value::from(v)),
+            (_, Ok(v)) => ToolResult::value(Value::from(v)),
+            _ => ToolResult::error(format!(
+                "integer overflow: {a} + {b} = {s} does not fit in 64 bits"
+            )),
+        };
+    }
+    let f = a.as_f64().unwrap_or(f64::NAN) + b.as_f64().unwrap_or(f64::NAN);
+    match Number::from_f64(f) {
+        Some(n) => ToolResult::value(Value::Number(n)),
+        None => ToolResult::error("the sum is not a finite number"),
+    }
 }
 
 #[derive(Deserialize, schemars::JsonSchema)]
@@ -81,4 +89,48 @@ pub fn sleep(max_secs: f64) -> Tool {
         s["maximum"] = max_secs.into();
     }
     tool
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn add(a: Value, b: Value) -> ToolResult {
+        let n = |v: Value| match v {
+            Value::Number(n) => n,
+            _ => Number::from(0),
+        };
+        sum(&n(a), &n(b))
+    }
+
+    #[test]
+    fn integers_are_exact_over_64_bits() {
+        let ok = |a: Value, b: Value, want: Value| {
+            let r = add(a.clone(), b.clone());
+            assert!(!r.is_error, "{a} + {b}: {r:?}");
+            assert_eq!(r.value, Some(want), "{a} + {b}");
+        };
+        ok(
+            i64::MAX.into(),
+            1.into(),
+            Value::from(9_223_372_036_854_775_808u64),
+        );
+        ok(u64::MAX.into(), 0.into(), Value::from(u64::MAX));
+        ok(
+            u64::MAX.into(),
+            Value::from(i64::MIN),
+            Value::from(i64::MAX as u64),
+        );
+        ok(i64::MIN.into(), 0.into(), Value::from(i64::MIN));
+        ok(Value::from(-5), 3.into(), Value::from(-2));
+        ok(Value::from(1.5), 2.into(), Value::from(3.5));
+        for (a, b) in [
+            (Value::from(u64::MAX), Value::from(1)),
+            (Value::from(i64::MIN), Value::from(-1)),
+        ] {
+            let r = add(a, b);
+            assert!(r.is_error, "{r:?}");
+            assert!(format!("{:?}", r.content).contains("overflow"), "{r:?}");
+        }
+    }
 }
