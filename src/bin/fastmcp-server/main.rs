@@ -2,12 +2,15 @@
 //! uses only the library's public API, as any other program would, so the API has to be enough
 //! to ship a server.
 
+mod alloc;
 mod cli;
 
 use cli::{Cli, USAGE, parse_args};
 use fastmcp_server::{ServerBuilder, StopHandle};
 
 fn main() {
+    // Before any thread starts: large buffers go back to the system when freed (see `alloc`).
+    let large_blocks_returned = alloc::return_large_blocks();
     let config = match parse_args(std::env::args_os().skip(1).collect()) {
         Ok(Cli::Run(c)) => *c,
         Ok(Cli::Help) => {
@@ -29,6 +32,9 @@ fn main() {
         log::LevelFilter::Info
     };
     let _ = simple_logger::SimpleLogger::new().with_level(level).init();
+    if !large_blocks_returned {
+        log::debug!("allocator: mmap threshold left as the C library sets it");
+    }
     let server = match ServerBuilder::new(config).builtin_tools().bind() {
         Ok(s) => s,
         Err(e) => {
