@@ -48,11 +48,81 @@ impl std::fmt::Display for RequestId {
     }
 }
 
-#[derive(Debug, Clone, PartialEq, Serialize)]
+/// The longest string id (as written in JSON) a request may carry: every answer echoes its id,
+/// so a longer one would let a client make an error answer as large as it likes.
+pub const ID_LIMIT: usize = 256;
+/// How much of a client's value [`quote`] keeps: enough to recognise it, short enough that the
+/// sentence around it survives the cut of a whole message (`error::MESSAGE_LIMIT`).
+pub const QUOTE_LIMIT: usize = 128;
+
+/// Client text inside an error message, cut to [`QUOTE_LIMIT`] bytes with a marker saying how
+/// much is missing. `{}` writes it bare and `{:?}` quoted, both exactly like the plain string when
+/// it is short enough.
+pub fn quote(s: &str) -> Quoted<'_> {
+    let keep = prefix_len(s, QUOTE_LIMIT, char::len_utf8);
+    Quoted {
+        kept: &s[..keep],
+        cut: s.len() - keep,
+    }
+}
+
+/// See [`quote`].
+#[derive(Clone, Copy)]
+pub struct Quoted<'a> {
+    kept: &'a str,
+    cut: usize,
+}
+
+impl std::fmt::Display for Quoted<'_> {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(self.kept)?;
+        cut_marker(f, self.cut)
+    }
+}
+
+impl std::fmt::Debug for Quoted<'_> {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        write!(f, "{:?}", self.kept)?;
+        cut_marker(f, self.cut)
+    }
+}
+
+/// The one spelling of "`n` bytes were cut here", so a reader learns it once.
+pub(crate) fn cut_marker(f: &mut impl std::fmt::Write, n: usize) -> std::fmt::Result {
+    match n {
+        0 => Ok(()),
+        n => write!(f, "…[{n} bytes cut]"),
+    }
+}
+
+/// Bytes `c` takes inside a JSON string as serde_json writes it: limits on what we write must
+/// count escapes, or 512 control characters would be 3 KiB.
+pub(crate) fn json_len(c: char) -> usize {
+    match c {
+        '"' | '\\' | '\u{8}' | '\u{c}' | '\n' | '\r' | '\t' => 2,
+        c if (c as u32) < 0x20 => 6,
+        c => c.len_utf8(),
+    }
+}
+
+/// The length of the longest prefix of `s` that costs at most `budget`: a char boundary.
+pub(crate) fn prefix_len(s: &str, budget: usize, cost: impl Fn(char) -> usize) -> usize {
+    let mut used = 0;
+    for (i, c) in s.char_indices() {
+        used += cost(c);
+        if used > budget {
+            return i;
+        }
+    }
+    s.len()
+}
+
+/// A JSON-RPC error object. Every path that writes one goes through its `Serialize` (in `error`),
+/// which bounds what it carries; the fields keep what the server built.
+#[derive(Debug, Clone, PartialEq)]
 pub struct ErrorObject {
     pub code: i64,
     pub message: String,
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub data: Option<Value>,
 }
 
@@ -164,6 +234,13 @@ pub fn parse_message(value: Value) -> Result<Incoming, Rejection> {
     let id = match &raw_id {
         None => None,
         Some(v) => match RequestId::from_value(v) {
+            Some(RequestId::String(s)) if s.chars().map(json_len).sum::<usize>() > ID_LIMIT => {
+                return Err(Rejection::new(
+                    None,
+                    INVALID_REQUEST,
+                    format!("Invalid Request: \"id\" is longer than {ID_LIMIT} bytes"),
+                ));
+            }
             Some(id) => Some(id),
             None => {
                 return Err(Rejection::new(
@@ -354,5 +431,37 @@ mod tests {
             Ok(Body::Batch(v)) if v.len() == 2
         ));
         assert_eq!(parse_body(b"[]").unwrap_err().error.code, INVALID_REQUEST);
+    }
+
+    #[test]
+    fn quotes_keep_a_prefix_on_a_char_boundary() {
+        assert_eq!(format!("{}", quote("tools/list")), "tools/list");
+        assert_eq!(format!("{:?}", quote("a\"b")), format!("{:?}", "a\"b"));
+        let long = format!("{}é{}", "a".repeat(QUOTE_LIMIT - 1), "b".repeat(3000));
+        // 'é' straddles the limit: it goes whole, with the rest.
+        let q = format!("{}", quote(&long));
+        assert_eq!(
+            q,
+            format!("{}…[3002 bytes cut]", "a".repeat(QUOTE_LIMIT - 1))
+        );
+        assert_eq!(
+            format!("{:?}", quote(&"x".repeat(200))),
+            format!("\"{}\"…[72 bytes cut]", "x".repeat(128))
+        );
+    }
+
+    #[test]
+    fn long_ids_are_refused_without_being_echoed() {
+        let ok = format!(
+            r#"{{"jsonrpc":"2.0","id":"{}","method":"ping"}}"#,
+            "i".repeat(ID_LIMIT)
+        );
+        assert!(parse_body(ok.as_bytes()).is_ok());
+        // Escapes count: 200 newlines are 400 bytes as written.
+        for id in ["i".repeat(ID_LIMIT + 1), "\\n".repeat(200)] {
+            let body = format!(r#"{{"jsonrpc":"2.0","id":"{id}","method":"ping"}}"#);
+            let err = parse_body(body.as_bytes()).unwrap_err();
+            assert_eq!((err.id, err.error.code), (None, INVALID_REQUEST));
+        }
     }
 }

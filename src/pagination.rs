@@ -1,7 +1,7 @@
 //! Pagination of every list (`tools/list`, `resources/list`, `resources/templates/list`,
 //! `prompts/list`): opaque cursors, `--page-size` items a page.
 
-use crate::jsonrpc::{ErrorObject, INVALID_PARAMS};
+use crate::jsonrpc::{ErrorObject, INVALID_PARAMS, quote};
 use base64::Engine as _;
 use serde_json::{Map, Value};
 
@@ -20,7 +20,7 @@ pub(crate) fn page<T: Clone>(
         Some(c) => decode(c).filter(|&o| o <= items.len()).ok_or_else(|| {
             ErrorObject::new(
                 INVALID_PARAMS,
-                format!("Invalid params: unknown cursor {c:?}"),
+                format!("Invalid params: unknown cursor {:?}", quote(c)),
             )
         })?,
     };

@@ -5,7 +5,7 @@ use crate::config::Config;
 use crate::http::Reply;
 
 use crate::http::Request;
-use crate::jsonrpc::{INVALID_REQUEST, refusal};
+use crate::jsonrpc::{INVALID_REQUEST, quote, refusal};
 
 pub struct Guard {
     hosts: Vec<String>,
@@ -84,7 +84,7 @@ impl Guard {
             let what = if host_ok { "Origin" } else { "Host" };
             log::warn!(
                 "refused a request with {what} {:?} (DNS-rebinding protection; see --allowed-host/--allowed-origin)",
-                req.header(what).unwrap_or("")
+                quote(req.header(what).unwrap_or(""))
             );
             return Err(Reply::json(
                 403,

@@ -8,7 +8,7 @@
 //! HTTP side (which requests are stateless, the order of checks, the answer) is in
 //! `transport::stateless`.
 
-use crate::jsonrpc::{ErrorObject, INVALID_PARAMS, METHOD_NOT_FOUND, Request};
+use crate::jsonrpc::{ErrorObject, INVALID_PARAMS, METHOD_NOT_FOUND, Request, quote};
 use crate::logging::LogLevel;
 use crate::protocol::{Implementation, Revision, ServerCapabilities};
 use base64::Engine;
@@ -117,7 +117,8 @@ pub fn unsupported_version(requested: &str) -> ErrorObject {
     ErrorObject {
         code: UNSUPPORTED_VERSION,
         message: format!(
-            "Unsupported protocol version: {requested} (supported: {})",
+            "Unsupported protocol version: {} (supported: {})",
+            quote(requested),
             Revision::SUPPORTED.map(Revision::as_str).join(", ")
         ),
         data: Some(json!({
@@ -142,11 +143,12 @@ pub fn unknown_method(method: &str) -> ErrorObject {
         METHOD_NOT_FOUND,
         if removed {
             format!(
-                "Method not found: {method} (not part of revision 2026-07-28; supported versions: {})",
+                "Method not found: {} (not part of revision 2026-07-28; supported versions: {})",
+                quote(method),
                 Revision::SUPPORTED.map(Revision::as_str).join(", ")
             )
         } else {
-            format!("Method not found: {method}")
+            format!("Method not found: {}", quote(method))
         },
     )
 }
@@ -179,7 +181,7 @@ pub fn header_value(raw: &str) -> Result<String, String> {
             .decode(encoded)
             .ok()
             .and_then(|b| String::from_utf8(b).ok())
-            .ok_or_else(|| format!("invalid base64 value {v:?}")),
+            .ok_or_else(|| format!("invalid base64 value {:?}", quote(v))),
         None => Ok(v.to_string()),
     }
 }
@@ -194,18 +196,22 @@ pub fn check_header(
     match (values, expected) {
         ([], None) => Ok(()),
         ([], Some(e)) => Err(header_mismatch(format!(
-            "missing {name} header (the body says {e:?})"
+            "missing {name} header (the body says {:?})",
+            quote(e)
         ))),
         ([_, _, ..], _) => Err(header_mismatch(format!(
             "{name} header sent more than once"
         ))),
         ([v], None) => Err(header_mismatch(format!(
-            "{name} header {v:?} but the body has no such value"
+            "{name} header {:?} but the body has no such value",
+            quote(v)
         ))),
         ([v], Some(e)) => match header_value(v) {
             Ok(got) if got == e => Ok(()),
             Ok(got) => Err(header_mismatch(format!(
-                "{name} {got:?} does not match the body's {e:?}"
+                "{name} {:?} does not match the body's {:?}",
+                quote(&got),
+                quote(e)
             ))),
             Err(why) => Err(header_mismatch(format!("{name}: {why}"))),
         },

@@ -5,7 +5,7 @@
 use super::{Call, Outcome, read};
 use crate::completion::{CompleteResult, CompletionRequest};
 use crate::error::{Subject, panicked, resource_not_found, unknown_prompt};
-use crate::jsonrpc::{ErrorObject, INVALID_PARAMS};
+use crate::jsonrpc::{ErrorObject, INVALID_PARAMS, quote};
 use crate::mrtr::Binding;
 use crate::params::{self, CallTool, Complete, GetPrompt, Reference, ResourceUri};
 use crate::prompts::CompleteFn;
@@ -38,7 +38,7 @@ impl Call<'_> {
         let Some(tool) = read(&self.core.features.tools).get(&p.name).cloned() else {
             return Some(Err(ErrorObject::new(
                 INVALID_PARAMS,
-                format!("Unknown tool: {}", p.name),
+                format!("Unknown tool: {}", quote(&p.name)),
             )));
         };
         let args = p.arguments.unwrap_or_default();

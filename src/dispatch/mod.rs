@@ -13,7 +13,7 @@ use crate::context::{Context, Origin};
 use crate::features::{Announce, Change, Features, ServerHandle};
 use crate::jsonrpc::{
     ErrorObject, INVALID_REQUEST, Incoming, METHOD_NOT_FOUND, Notification, OutNotification,
-    Request, Response,
+    Request, Response, quote,
 };
 use crate::mrtr::{Binding, InputRound};
 use crate::params::{self, List, WithMeta};
@@ -296,7 +296,10 @@ impl Call<'_> {
             _ if !self.session.is_initialized() => {
                 return Some(Err(ErrorObject::new(
                     NOT_INITIALIZED,
-                    format!("Session not initialized: send \"initialize\" before \"{method}\""),
+                    format!(
+                        "Session not initialized: send \"initialize\" before \"{}\"",
+                        quote(method)
+                    ),
                 )));
             }
             _ => {}
@@ -386,5 +389,8 @@ impl Call<'_> {
 }
 
 fn method_not_found(method: &str) -> ErrorObject {
-    ErrorObject::new(METHOD_NOT_FOUND, format!("Method not found: {method}"))
+    ErrorObject::new(
+        METHOD_NOT_FOUND,
+        format!("Method not found: {}", quote(method)),
+    )
 }
