@@ -97,7 +97,10 @@ impl ArgCheck {
                 ));
             }
         }
-        crate::params::from_map(args).map_err(|e| format!("invalid arguments: {e}"))
+        // serde's message quotes the offending value, which the client chose: a tool error (a
+        // result, not an error object) is not cut centrally, so it is cut here.
+        crate::params::from_map(args)
+            .map_err(|e| format!("invalid arguments: {}", crate::jsonrpc::quote(&e)))
     }
 }
 
