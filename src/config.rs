@@ -23,8 +23,20 @@ pub struct Config {
     pub session_ttl: Duration,
     /// Largest request body; larger gets 413 before any of it is read.
     pub max_body_bytes: usize,
-    /// Live sessions before new ones get 503.
+    /// Live sessions before new ones get 503, once no pending session is left to evict (see
+    /// `pending_session_ttl`).
     pub max_sessions: usize,
+    /// A *pending* session (never initialized, or initialized and never used since: no request,
+    /// no stream opened) is removed after this idle time instead of `session_ttl`, and is the
+    /// first evicted when a cap is reached. Such a session costs an attacker one POST, so a flood
+    /// of them must neither fill the table for long nor keep anyone out. A session that never
+    /// initialized is also ended this long after it opened even with its stream open.
+    pub pending_session_ttl: Duration,
+    /// Live sessions per client address (the TCP peer's IP; IPv6 per /64); 0 = no cap. Over it,
+    /// that client's own oldest pending session is evicted, else 503. Behind a reverse proxy
+    /// every client has the proxy's address: raise it or set 0 there (no forwarded header is
+    /// trusted).
+    pub max_sessions_per_client: usize,
     /// Open SSE streams before new ones get 503.
     pub max_streams: usize,
     /// Longest `sleep` a client may ask for.
@@ -88,6 +100,8 @@ impl Default for Config {
             session_ttl: Duration::from_secs(1800),
             max_body_bytes: 4 * 1024 * 1024,
             max_sessions: 10_000,
+            pending_session_ttl: Duration::from_secs(60),
+            max_sessions_per_client: 1000,
             max_streams: 10_000,
             max_sleep_secs: 300.0,
             outbox_limit: 1024,

@@ -79,6 +79,11 @@ fn metrics_text(core: &Core) -> String {
         ],
         &[
             (
+                "fastmcp_sessions_evicted_total",
+                "Pending sessions (never used) ended to admit new ones at --max-sessions or --max-sessions-per-client.",
+                core.sessions.evicted.load(Ordering::Relaxed) as u64,
+            ),
+            (
                 "fastmcp_connections_accepted_total",
                 "Connections accepted since start.",
                 counter(&h.accepted),

@@ -276,7 +276,10 @@ fn rejected_initialize_leaves_no_session_behind() {
         );
         assert_eq!(post_json(&srv.addr, "/mcp", &[ACCEPT], "{").status, 400);
     }
-    let _only = Mcp::init(&srv.addr, "2025-06-18");
+    let only = Mcp::init(&srv.addr, "2025-06-18");
+    // Used (a request after initialize): a pending session would be evicted to admit a new one.
+    let ping = r#"{"jsonrpc":"2.0","id":1,"method":"ping"}"#;
+    assert_eq!(only.post(ping, &[]).status, 200);
     let r = post_json(&srv.addr, "/mcp", &[ACCEPT], &init_body("2025-06-18"));
     assert_eq!(
         r.status, 503,

@@ -11,7 +11,7 @@ use super::request::{AnswerSlot, AnswerTx, Method, Outcome, Reply, Request, reas
 use super::service::{ListenerStats, Service};
 use super::target;
 use std::io::{Read, Write};
-use std::net::{Shutdown, TcpStream};
+use std::net::{Shutdown, SocketAddr, TcpStream};
 use std::sync::atomic::Ordering;
 use std::time::{Duration, Instant, SystemTime};
 
@@ -55,6 +55,7 @@ const LINGER_BYTES: usize = 256 * 1024;
 
 pub(crate) fn serve(
     stream: TcpStream,
+    peer: SocketAddr,
     service: &dyn Service,
     limits: &Limits,
     stats: &ListenerStats,
@@ -106,6 +107,7 @@ pub(crate) fn serve(
             target: head.target,
             headers: head.headers,
             body: Vec::new(),
+            peer: Some(peer),
             answer: None,
         };
         let framing = match framing {

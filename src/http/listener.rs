@@ -171,10 +171,10 @@ impl Listener {
             .stack_size(CONN_STACK)
             .spawn(move || {
                 let mut conn = Some(first);
-                while let Some((stream, _peer)) = conn.take() {
+                while let Some((stream, peer)) = conn.take() {
                     let _open = OpenGuard(stats.clone());
                     let run = std::panic::AssertUnwindSafe(|| {
-                        conn::serve(stream, &*svc, &limits, &stats)
+                        conn::serve(stream, peer, &*svc, &limits, &stats)
                     });
                     if std::panic::catch_unwind(run).is_err() {
                         log::error!("a connection thread panicked; the connection is closed");

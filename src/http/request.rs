@@ -6,6 +6,7 @@
 //! all the writing. So a client that stops reading can only ever hold its own connection thread.
 
 use super::handover::Handover;
+use std::net::SocketAddr;
 use std::sync::{Arc, Condvar, Mutex};
 
 /// The request methods the server routes on; anything else is `Other` and gets 405.
@@ -143,6 +144,8 @@ pub struct Request {
     pub(crate) target: String,
     pub(crate) headers: Vec<(String, String)>,
     pub(crate) body: Vec<u8>,
+    /// The TCP peer, from `accept()`: what the per-client session cap counts by.
+    pub(crate) peer: Option<SocketAddr>,
     pub(crate) answer: Option<AnswerTx>,
 }
 
@@ -195,6 +198,12 @@ impl Request {
     /// Takes the body out (a parked request does not keep it).
     pub fn take_body(&mut self) -> Vec<u8> {
         std::mem::take(&mut self.body)
+    }
+
+    /// The client's address as the socket saw it (a reverse proxy's own, behind one); no
+    /// forwarded header is read.
+    pub fn peer(&self) -> Option<SocketAddr> {
+        self.peer
     }
 
     /// Answers with a complete reply.

@@ -138,7 +138,8 @@ impl ServerBuilder {
         let core = Core::new(Parts {
             sessions: Sessions::new(c.max_sessions, c.outbox_limit)
                 .with_replay(c.replay_events)
-                .with_metrics(metrics.clone()),
+                .with_metrics(metrics.clone())
+                .with_flood_limits(c.pending_session_ttl, c.max_sessions_per_client),
             features: self.features,
             runtime: Arc::new(runtime),
             streams: Arc::new(StreamBudget::new(c.max_streams, metrics)),

@@ -57,7 +57,9 @@ impl Server {
         });
         let core = self.core.clone();
         let ttl = self.core.config.session_ttl;
-        let period = (ttl / 4).clamp(Duration::from_millis(100), Duration::from_secs(30));
+        // Often enough for the shorter of the two TTLs (pending sessions expire first).
+        let shortest = ttl.min(self.core.config.pending_session_ttl);
+        let period = (shortest / 4).clamp(Duration::from_millis(100), Duration::from_secs(30));
         timer.every(period, move || {
             core.sessions.expire(ttl);
             true

@@ -92,6 +92,7 @@ impl Session {
         let cancel = Arc::new(Cancellation::default());
         let mut s = self.state();
         s.last_activity = Instant::now();
+        s.client.mark_used();
         s.requests.begin(id, cancel.clone());
         cancel
     }
@@ -161,6 +162,7 @@ impl Session {
         let resumed = s.general.resume(after, open);
         if let Ok(Ok(_)) = resumed {
             s.last_activity = Instant::now();
+            s.client.mark_used();
         }
         resumed
     }
@@ -169,6 +171,7 @@ impl Session {
     pub fn attach(&self, handle: StreamHandle) {
         let mut s = self.state();
         s.last_activity = Instant::now();
+        s.client.mark_used();
         s.general.attach(handle);
     }
 

@@ -20,6 +20,10 @@ pub struct StatelessClient {
 #[derive(Default)]
 pub(super) struct ClientFacts {
     initialized: bool,
+    /// The client did something after its handshake (a request, or opening a stream). Until
+    /// then the session is *pending*: it costs an attacker one POST, so it gets the short
+    /// `--pending-session-ttl-secs` and is the first evicted when the table is full.
+    used: bool,
     revision: Option<Revision>,
     client_info: Option<Value>,
     capabilities: Option<Value>,
@@ -36,6 +40,7 @@ impl ClientFacts {
     pub(super) fn stateless(client: StatelessClient) -> ClientFacts {
         ClientFacts {
             initialized: true,
+            used: true,
             revision: Some(Revision::V2026_07_28),
             client_info: client.client_info,
             capabilities: Some(client.capabilities),
@@ -47,6 +52,19 @@ impl ClientFacts {
 
     pub(super) fn is_initialized(&self) -> bool {
         self.initialized
+    }
+
+    /// Never initialized, or initialized and never used since (see `used`).
+    pub(super) fn is_pending(&self) -> bool {
+        !self.initialized || !self.used
+    }
+
+    /// Something happened after the handshake: a request, or a stream opened. Before it
+    /// (`initialize` itself, a seed stream opened first) nothing counts.
+    pub(super) fn mark_used(&mut self) {
+        if self.initialized {
+            self.used = true;
+        }
     }
 
     pub(super) fn revision(&self) -> Option<Revision> {

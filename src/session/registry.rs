@@ -1,18 +1,118 @@
-//! All live sessions of a server: the cap on how many may exist, lookup by id, and expiry of the
-//! idle ones. A session's own state lives in the session; this map only owns who exists.
+//! All live sessions of a server: the caps on how many may exist (in all, and per client
+//! address), lookup by id, expiry of the idle ones, and eviction of pending ones to make room.
+//!
+//! A session is *pending* until its client has used it after the handshake (see
+//! `ClientFacts::is_pending`). Creating one costs an attacker a single POST, so a flood of them
+//! must never lock legitimate clients out: a full table evicts its oldest pending session (with no
+//! request running and no stream open) to admit a new one, and answers 503 only when every session
+//! is in use. The per-client cap does the same within one address's sessions, so one address can
+//! neither fill the table with used sessions nor push out others' pending ones faster than its own.
 
 use super::client::{ClientFacts, StatelessClient};
-use super::state::{Session, TooManySessions, TransportKind};
+use super::state::{Session, TooManySessions, TransportKind, Ttls};
 use crate::metrics::Metrics;
-use std::collections::HashMap;
+use std::collections::{HashMap, VecDeque};
+use std::net::{IpAddr, SocketAddr};
 use std::sync::atomic::{AtomicUsize, Ordering};
-use std::sync::{Arc, Mutex, MutexGuard};
+use std::sync::{Arc, Mutex, MutexGuard, Weak};
 use std::time::{Duration, Instant};
+
+/// The registry's one lock: who exists, and in which order they may be evicted.
+#[derive(Default)]
+struct Table {
+    map: HashMap<String, Arc<Session>>,
+    /// Sessions that were pending when created, oldest first. Weak, and pruned lazily (entries
+    /// whose session is gone or got used are dropped when met, and in bulk when the queue grows
+    /// past twice the table), so a removed session's state is freed at once.
+    pending: VecDeque<Weak<Session>>,
+    /// Each counted address's live sessions, oldest first (only with a per-client cap).
+    clients: HashMap<IpAddr, VecDeque<Weak<Session>>>,
+}
+
+impl Table {
+    fn is_live(&self, s: &Arc<Session>) -> bool {
+        self.map.get(&s.id).is_some_and(|m| Arc::ptr_eq(m, s))
+    }
+
+    /// Removes a session from the map and from its address's list; the caller ends it, outside
+    /// the lock.
+    fn take(&mut self, id: &str) -> Option<Arc<Session>> {
+        let s = self.map.remove(id)?;
+        if let Some(key) = s.client_key
+            && let Some(list) = self.clients.get_mut(&key)
+        {
+            list.retain(|w| !std::ptr::eq(w.as_ptr(), Arc::as_ptr(&s)));
+            if list.is_empty() {
+                self.clients.remove(&key);
+            }
+        }
+        Some(s)
+    }
+
+    /// Evicts the oldest evictable session of `key`, if it has one.
+    fn evict_own(&mut self, key: IpAddr) -> Option<Arc<Session>> {
+        let victim = self
+            .clients
+            .get(&key)?
+            .iter()
+            .filter_map(Weak::upgrade)
+            .find(|s| s.evictable())?;
+        self.take(&victim.id)
+    }
+
+    /// Evicts the oldest evictable session of the table, dropping the queue's dead and used
+    /// entries on the way. Pending sessions that are busy (a request running, a stream open) are
+    /// stepped over and kept: they may become evictable later.
+    fn evict_oldest(&mut self) -> Option<Arc<Session>> {
+        let mut i = 0;
+        while i < self.pending.len() {
+            let Some(s) = self.pending[i].upgrade().filter(|s| self.is_live(s)) else {
+                self.pending.remove(i);
+                continue;
+            };
+            if !s.is_pending() {
+                self.pending.remove(i);
+            } else if s.evictable() {
+                self.pending.remove(i);
+                return self.take(&s.id);
+            } else {
+                i += 1;
+            }
+        }
+        None
+    }
+
+    fn prune_pending(&mut self) {
+        let mut queue = std::mem::take(&mut self.pending);
+        queue.retain(|w| {
+            w.upgrade()
+                .is_some_and(|s| self.is_live(&s) && s.is_pending())
+        });
+        self.pending = queue;
+    }
+}
+
+/// The address the per-client cap counts a peer under. IPv4-mapped IPv6 is its IPv4 address (a
+/// dual-stack socket reports IPv4 clients so); other IPv6 addresses count per /64, the block one
+/// host or site is usually given whole, so rotating through it gains nothing.
+fn client_key(peer: SocketAddr) -> IpAddr {
+    match peer.ip().to_canonical() {
+        IpAddr::V6(v6) => {
+            let bits = u128::from(v6) & !((1u128 << 64) - 1);
+            IpAddr::V6(bits.into())
+        }
+        v4 => v4,
+    }
+}
 
 /// All live sessions.
 pub struct Sessions {
-    map: Mutex<HashMap<String, Arc<Session>>>,
+    table: Mutex<Table>,
     max: usize,
+    /// Live sessions per client address; 0 = no cap (`--max-sessions-per-client`).
+    per_client: usize,
+    /// Idle time before a pending session expires (`--pending-session-ttl-secs`).
+    pending_ttl: Duration,
     outbox_limit: usize,
     replay: usize,
     /// Requests running across all sessions (for graceful shutdown); shared with each session.
@@ -21,19 +121,24 @@ pub struct Sessions {
     metrics: Arc<Metrics>,
     pub created: AtomicUsize,
     pub expired: AtomicUsize,
+    /// Pending sessions ended to admit new ones (a cap was reached).
+    pub evicted: AtomicUsize,
 }
 
 impl Sessions {
     pub fn new(max: usize, outbox_limit: usize) -> Sessions {
         Sessions {
-            map: Mutex::new(HashMap::new()),
+            table: Mutex::new(Table::default()),
             max,
+            per_client: 0,
+            pending_ttl: Duration::from_secs(60),
             outbox_limit,
             replay: 256,
             active: Arc::new(AtomicUsize::new(0)),
             metrics: Arc::new(Metrics::new()),
             created: AtomicUsize::new(0),
             expired: AtomicUsize::new(0),
+            evicted: AtomicUsize::new(0),
         }
     }
 
@@ -50,10 +155,18 @@ impl Sessions {
         self
     }
 
-    /// A poisoned lock only means another thread panicked mid-update of plain data; the map is
+    /// How long a pending session may stay idle (`--pending-session-ttl-secs`), and how many live
+    /// sessions one client address may have (`--max-sessions-per-client`, 0 = no cap).
+    pub fn with_flood_limits(mut self, pending_ttl: Duration, per_client: usize) -> Sessions {
+        self.pending_ttl = pending_ttl;
+        self.per_client = per_client;
+        self
+    }
+
+    /// A poisoned lock only means another thread panicked mid-update of plain data; the table is
     /// still usable.
-    fn map(&self) -> MutexGuard<'_, HashMap<String, Arc<Session>>> {
-        self.map.lock().unwrap_or_else(|p| p.into_inner())
+    fn table(&self) -> MutexGuard<'_, Table> {
+        self.table.lock().unwrap_or_else(|p| p.into_inner())
     }
 
     /// The stand-in session of one stateless request (revision 2026-07-28): not registered (no
@@ -62,6 +175,7 @@ impl Sessions {
     pub fn stateless(&self, client: StatelessClient) -> Arc<Session> {
         let session = Session::new(
             TransportKind::Stateless,
+            None,
             0,
             0,
             self.active.clone(),
@@ -71,36 +185,76 @@ impl Sessions {
         Arc::new(session)
     }
 
-    pub fn create(&self, kind: TransportKind) -> Result<Arc<Session>, TooManySessions> {
-        let mut m = self.map();
-        if m.len() >= self.max {
-            return Err(TooManySessions);
-        }
-        // The legacy transport's session dies with its stream: nothing to resume.
-        let replay = if kind == TransportKind::Legacy {
-            0
-        } else {
-            self.replay
+    /// A new session for a client at `peer` (`None`: not counted per client). At a cap, the
+    /// oldest evictable pending session (of that client for its own cap, of anyone for
+    /// `--max-sessions`) is ended to make room; 503 only when there is none.
+    pub fn create(
+        &self,
+        kind: TransportKind,
+        peer: Option<SocketAddr>,
+    ) -> Result<Arc<Session>, TooManySessions> {
+        let key = peer.map(client_key).filter(|_| self.per_client > 0);
+        let (s, evicted) = {
+            let mut t = self.table();
+            let mut evicted = None;
+            if let Some(key) = key
+                && t.clients
+                    .get(&key)
+                    .is_some_and(|l| l.len() >= self.per_client)
+            {
+                let own = t
+                    .evict_own(key)
+                    .ok_or(TooManySessions::Client(self.per_client))?;
+                evicted = Some((own, "--max-sessions-per-client"));
+            }
+            if t.map.len() >= self.max {
+                let any = t.evict_oldest().ok_or(TooManySessions::Table)?;
+                evicted = Some((any, "--max-sessions"));
+            }
+            // The legacy transport's session dies with its stream: nothing to resume.
+            let replay = if kind == TransportKind::Legacy {
+                0
+            } else {
+                self.replay
+            };
+            let s = Arc::new(Session::new(
+                kind,
+                key,
+                self.outbox_limit,
+                replay,
+                self.active.clone(),
+                self.metrics.clone(),
+            ));
+            t.map.insert(s.id.clone(), s.clone());
+            t.pending.push_back(Arc::downgrade(&s));
+            if let Some(key) = key {
+                t.clients
+                    .entry(key)
+                    .or_default()
+                    .push_back(Arc::downgrade(&s));
+            }
+            if t.pending.len() > 2 * t.map.len() + 64 {
+                t.prune_pending();
+            }
+            (s, evicted)
         };
-        let s = Arc::new(Session::new(
-            kind,
-            self.outbox_limit,
-            replay,
-            self.active.clone(),
-            self.metrics.clone(),
-        ));
         self.created.fetch_add(1, Ordering::Relaxed);
-        m.insert(s.id.clone(), s.clone());
         log::info!("session {} opened ({kind:?})", s.id);
+        // Outside the lock: ending a session closes its streams.
+        if let Some((old, cap)) = evicted {
+            self.evicted.fetch_add(1, Ordering::Relaxed);
+            old.end();
+            log::info!("session {} evicted, never used ({cap} reached)", old.id);
+        }
         Ok(s)
     }
 
     pub fn get(&self, id: &str) -> Option<Arc<Session>> {
-        self.map().get(id).cloned()
+        self.table().map.get(id).cloned()
     }
 
     pub fn remove(&self, id: &str) -> Option<Arc<Session>> {
-        let s = self.map().remove(id);
+        let s = self.table().take(id);
         if let Some(s) = &s {
             s.end();
         }
@@ -113,25 +267,32 @@ impl Sessions {
     }
 
     pub fn len(&self) -> usize {
-        self.map().len()
+        self.table().map.len()
     }
 
     pub fn all(&self) -> Vec<Arc<Session>> {
-        self.map().values().cloned().collect()
+        self.table().map.values().cloned().collect()
     }
 
-    /// Removes sessions with no open stream and no running request that have been idle for
-    /// `ttl`; returns how many.
+    /// Removes the sessions over their time (`ttl` for used ones, the pending TTL for pending
+    /// ones; see `Session::expired`); returns how many.
     pub fn expire(&self, ttl: Duration) -> usize {
         let now = Instant::now();
+        let ttls = Ttls {
+            used: ttl,
+            pending: self.pending_ttl,
+        };
         let expired: Vec<Arc<Session>> = {
-            let mut m = self.map();
-            let ids: Vec<String> = m
+            let mut t = self.table();
+            let ids: Vec<String> = t
+                .map
                 .values()
-                .filter(|s| s.expired(now, ttl))
+                .filter(|s| s.expired(now, ttls))
                 .map(|s| s.id.clone())
                 .collect();
-            ids.iter().filter_map(|id| m.remove(id)).collect()
+            let gone = ids.iter().filter_map(|id| t.take(id)).collect();
+            t.prune_pending();
+            gone
         };
         self.expired.fetch_add(expired.len(), Ordering::Relaxed);
         // Outside the map's lock: ending a session closes its streams.
@@ -150,13 +311,28 @@ mod tests {
     use super::*;
     use crate::jsonrpc::RequestId;
 
+    use crate::protocol::Revision;
+
+    fn used(s: &Session) {
+        s.mark_initialized(Revision::V2025_06_18, None, None);
+        let id = RequestId::Number(7.into());
+        s.begin_request(&id);
+        s.end_request(&id);
+    }
+
+    fn peer(ip: &str) -> Option<SocketAddr> {
+        Some(SocketAddr::new(ip.parse().unwrap(), 1234))
+    }
+
     #[test]
     fn session_cap_and_expiry() {
         let store = Sessions::new(1, 8);
-        let s = store.create(TransportKind::Seed).unwrap();
+        let s = store.create(TransportKind::Seed, None).unwrap();
+        used(&s);
         assert_eq!(
-            store.create(TransportKind::Seed).err(),
-            Some(TooManySessions)
+            store.create(TransportKind::Seed, None).err(),
+            Some(TooManySessions::Table),
+            "a used session is never evicted"
         );
         let id = RequestId::Number(1.into());
         s.begin_request(&id);
@@ -172,10 +348,92 @@ mod tests {
     }
 
     #[test]
+    fn a_full_table_evicts_its_oldest_pending_session() {
+        let store = Sessions::new(3, 8);
+        let create = || store.create(TransportKind::Streamable, None).unwrap();
+        let (a, b, c) = (create(), create(), create());
+        used(&b);
+        c.mark_initialized(Revision::V2025_06_18, None, None);
+        // a: never initialized; b: used; c: initialized, never used since.
+        let d = create();
+        assert!(
+            store.get(&a.id).is_none() && a.is_ended(),
+            "the oldest pending"
+        );
+        let e = create();
+        assert!(store.get(&c.id).is_none(), "b is used: c is next");
+        assert!(store.get(&b.id).is_some());
+        // d is busy (its initialize is running): stepped over, e goes.
+        let id = RequestId::Number(1.into());
+        d.begin_request(&id);
+        let f = create();
+        assert!(store.get(&e.id).is_none() && store.get(&d.id).is_some());
+        used(&f);
+        assert_eq!(
+            store.create(TransportKind::Streamable, None).err(),
+            Some(TooManySessions::Table),
+            "nothing left to evict"
+        );
+        d.end_request(&id);
+        let _g = create();
+        assert!(store.get(&d.id).is_none(), "d idle again: evictable");
+        assert_eq!(store.evicted.load(Ordering::Relaxed), 4);
+        assert_eq!(store.len(), 3);
+    }
+
+    #[test]
+    fn the_per_client_cap_evicts_that_clients_own_pending_sessions_first() {
+        let store = Sessions::new(100, 8).with_flood_limits(Duration::from_secs(60), 2);
+        let create = |ip| store.create(TransportKind::Streamable, peer(ip));
+        let a1 = create("192.0.2.1").unwrap();
+        let a2 = create("192.0.2.1").unwrap();
+        let b1 = create("198.51.100.7").unwrap();
+        used(&a1);
+        let a3 = create("192.0.2.1").unwrap();
+        assert!(store.get(&a2.id).is_none(), "its own oldest pending one");
+        assert!(store.get(&b1.id).is_some(), "never another client's");
+        used(&a3);
+        let refused = create("192.0.2.1").err();
+        assert_eq!(refused, Some(TooManySessions::Client(2)));
+        assert!(
+            refused
+                .and_then(|e| e.per_client())
+                .is_some_and(|m| m.contains("--max-sessions-per-client 2"))
+        );
+        // IPv4-mapped IPv6 is the IPv4 address; IPv6 counts per /64.
+        assert_eq!(
+            create("::ffff:192.0.2.1").err(),
+            Some(TooManySessions::Client(2))
+        );
+        used(&create("2001:db8:1:2::1").unwrap());
+        used(&create("2001:db8:1:2:ffff::9").unwrap());
+        assert!(create("2001:db8:1:2::3").is_err(), "the same /64");
+        assert!(create("2001:db8:1:3::1").is_ok(), "another /64");
+        // A removed session frees its address's slot.
+        store.remove(&a3.id);
+        assert!(create("192.0.2.1").is_ok());
+    }
+
+    #[test]
+    fn pending_sessions_expire_after_the_pending_ttl() {
+        let store = Sessions::new(10, 8).with_flood_limits(Duration::ZERO, 0);
+        let never = store.create(TransportKind::Streamable, None).unwrap();
+        let unused = store.create(TransportKind::Streamable, None).unwrap();
+        unused.mark_initialized(Revision::V2025_06_18, None, None);
+        let busy = store.create(TransportKind::Streamable, None).unwrap();
+        busy.begin_request(&RequestId::Number(1.into()));
+        let s = store.create(TransportKind::Streamable, None).unwrap();
+        used(&s);
+        assert_eq!(store.expire(Duration::from_secs(1800)), 2);
+        assert!(store.get(&never.id).is_none() && store.get(&unused.id).is_none());
+        assert!(store.get(&busy.id).is_some() && store.get(&s.id).is_some());
+    }
+
+    #[test]
     fn sessions_count_on_the_instance_metrics() {
         let metrics = Arc::new(Metrics::new());
         let store = Sessions::new(10, 3).with_metrics(metrics.clone());
-        let s = store.create(TransportKind::Seed).unwrap();
+        let s = store.create(TransportKind::Seed, None).unwrap();
         for i in 0..5 {
             s.send(&Route::Session, Outgoing::message(format!("{i}").into()));
         }

@@ -14,6 +14,7 @@ use super::general::GeneralChannel;
 use super::requests::Requests;
 use crate::metrics::Metrics;
 use crate::sse::Frame;
+use std::net::IpAddr;
 use std::sync::atomic::AtomicUsize;
 use std::sync::{Arc, Mutex, MutexGuard};
 use std::time::{Duration, Instant};
@@ -33,9 +34,37 @@ pub enum TransportKind {
     Stateless,
 }
 
-/// Why a session could not be created: the registry is at its cap.
+/// Why a session could not be created: a cap is reached and no pending session could make room.
 #[derive(Debug, PartialEq, Eq)]
-pub struct TooManySessions;
+pub enum TooManySessions {
+    /// `--max-sessions`, every session in use.
+    Table,
+    /// `--max-sessions-per-client` (the cap given), every session of that address in use.
+    Client(usize),
+}
+
+impl TooManySessions {
+    /// What the client is told over the per-client cap; `None` for the table's own cap (the
+    /// transports' usual `--max-sessions` refusal).
+    pub fn per_client(&self) -> Option<String> {
+        match self {
+            TooManySessions::Table => None,
+            TooManySessions::Client(cap) => Some(format!(
+                "Too many sessions from your address (--max-sessions-per-client {cap}), all in use; end one (DELETE) or retry later"
+            )),
+        }
+    }
+}
+
+/// How long a session may live idle, by what it has done (see [`Session::expired`]).
+#[derive(Debug, Clone, Copy)]
+pub struct Ttls {
+    /// A used session with no stream open (`--session-ttl-secs`).
+    pub used: Duration,
+    /// A pending one (`--pending-session-ttl-secs`); also the handshake deadline of a session
+    /// whose stream is open but which never initialized.
+    pub pending: Duration,
+}
 
 pub(super) struct State {
     /// Expiry measures idleness from here.
@@ -51,6 +80,11 @@ pub(super) struct State {
 pub struct Session {
     pub id: String,
     pub kind: TransportKind,
+    /// The address the per-client cap counts this session under (see `registry::client_key`);
+    /// `None` when not counted.
+    pub(super) client_key: Option<IpAddr>,
+    /// The handshake deadline runs from here.
+    pub(super) born: Instant,
     /// Requests running across all sessions (for graceful shutdown).
     pub(super) active: Arc<AtomicUsize>,
     state: Mutex<State>,
@@ -61,6 +95,7 @@ impl Session {
     /// them.
     pub(super) fn new(
         kind: TransportKind,
+        client_key: Option<IpAddr>,
         outbox_limit: usize,
         replay: usize,
         active: Arc<AtomicUsize>,
@@ -75,6 +110,8 @@ impl Session {
         Session {
             id,
             kind,
+            client_key,
+            born: Instant::now(),
             active,
             state: Mutex::new(State {
                 last_activity: Instant::now(),
@@ -125,10 +162,42 @@ impl Session {
         s.exchanges.end();
     }
 
-    pub(super) fn expired(&self, now: Instant, ttl: Duration) -> bool {
+    /// Whether the session is over its time. Nothing running is ever expired. A used session
+    /// (or an initialized one whose client holds a stream open) lives while a stream is open and
+    /// `ttls.used` after; a pending one without a stream `ttls.pending` (or `ttls.used` if
+    /// shorter). A session that never initialized is ended `ttls.pending` after it was opened
+    /// even with its stream open: a handshake deadline, so held-open seed or legacy streams that
+    /// never say hello do not keep their slots (the HTTP layer likewise closes an idle
+    /// connection).
+    pub(super) fn expired(&self, now: Instant, ttls: Ttls) -> bool {
         let s = self.state();
-        !s.general.has_streams()
-            && s.requests.is_idle()
-            && now.saturating_duration_since(s.last_activity) >= ttl
+        if !s.requests.is_idle() {
+            return false;
+        }
+        let idle = now.saturating_duration_since(s.last_activity);
+        if s.general.has_streams() {
+            return !s.client.is_initialized()
+                && now.saturating_duration_since(self.born) >= ttls.pending;
+        }
+        let ttl = if s.client.is_pending() {
+            ttls.pending.min(ttls.used)
+        } else {
+            ttls.used
+        };
+        idle >= ttl
+    }
+
+    /// Never initialized, or never used since (see `ClientFacts::is_pending`). Once false, never
+    /// true again.
+    pub(super) fn is_pending(&self) -> bool {
+        self.state().client.is_pending()
+    }
+
+    /// Whether ending the session to make room harms no one: pending, nothing running, and no
+    /// stream open (a client holding one is there; holding it costs a connection, bounded by
+    /// `--max-streams` and `--max-connections`, and the handshake deadline ends it).
+    pub(super) fn evictable(&self) -> bool {
+        let s = self.state();
+        s.client.is_pending() && s.requests.is_idle() && !s.general.has_streams()
     }
 }

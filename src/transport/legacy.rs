@@ -19,8 +19,8 @@ pub fn open_stream(core: &Arc<Core>, req: Request, ctx: &Ctx) -> Outcome {
             "Not Acceptable: Accept must allow text/event-stream",
         )?;
         core.sessions
-            .create(TransportKind::Legacy)
-            .map_err(|_| Refusal::too_many_sessions())
+            .create(TransportKind::Legacy, req.peer())
+            .map_err(|e| super::streamable::sessions_full(e.per_client()))
     })?;
     let spec = StreamSpec {
         message_event: Some("message"),

@@ -36,8 +36,8 @@ fn stream_session(core: &Core, req: &Request) -> Result<Arc<Session>, Refusal> {
     let Some(id) = http::query_param(req.url(), "session_id") else {
         return core
             .sessions
-            .create(TransportKind::Seed)
-            .map_err(|_| Refusal::too_many_sessions());
+            .create(TransportKind::Seed, req.peer())
+            .map_err(|e| super::streamable::sessions_full(e.per_client()));
     };
     match core.sessions.get(&id) {
         Some(s) if s.kind == TransportKind::Seed => Ok(s),

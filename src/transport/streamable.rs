@@ -54,6 +54,16 @@ fn lookup(
     }
 }
 
+/// A session the registry would not create, every session at the cap being in use: 503 naming
+/// `--max-sessions`, or with `per_client` (the message) `--max-sessions-per-client`. Shared by the
+/// three transports that create sessions.
+pub(super) fn sessions_full(per_client: Option<String>) -> Refusal {
+    match per_client {
+        Some(message) => Refusal::invalid(503, message).header("Retry-After", "5"),
+        None => Refusal::too_many_sessions(),
+    }
+}
+
 /// From 2025-06-18 every request after initialize carries `MCP-Protocol-Version`; an unsupported
 /// value is refused, an absent one means the negotiated revision.
 fn protocol_header(req: &Request, session: &Session) -> Result<(), Refusal> {
@@ -167,8 +177,8 @@ impl Post {
             // Only a successful initialize creates a session.
             return core
                 .sessions
-                .create(TransportKind::Streamable)
-                .map_err(|_| Refusal::too_many_sessions());
+                .create(TransportKind::Streamable, req.peer())
+                .map_err(|e| sessions_full(e.per_client()));
         }
         let rpc_id = self.rpc_id();
         let s = lookup(core, sid, rpc_id.clone())?;

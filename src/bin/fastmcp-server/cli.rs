@@ -22,7 +22,15 @@ OPTIONS:
     --keepalive-secs S        keepalive comment interval on SSE streams (default 30)
     --session-ttl-secs S      idle time before a session without streams is removed (default 1800)
     --max-body-bytes B        largest request body accepted, else 413 (default 4194304)
-    --max-sessions N          live sessions before new ones get 503 (default 10000)
+    --max-sessions N          live sessions before new ones get 503; when reached, the oldest
+                              pending session is evicted first (default 10000)
+    --pending-session-ttl-secs S  idle time before a pending session (never initialized, or
+                              never used after initialize) is removed; also how long a session
+                              may stay uninitialized with its stream open (default 60)
+    --max-sessions-per-client N  live sessions per client address (TCP peer IP, IPv6 per /64);
+                              over it the client's oldest pending session is evicted, else 503.
+                              Behind a reverse proxy all clients share its address: raise it or
+                              use 0 = no cap (default 1000)
     --max-streams N           open SSE streams before new ones get 503 (default 10000)
     --max-sleep-secs S        longest `sleep` a client may ask for (default 300)
     --outbox-limit N          messages kept per session while it has no stream (default 1024)
@@ -116,6 +124,18 @@ pub(crate) fn parse_args(args: Vec<std::ffi::OsString>) -> Result<Cli, String> {
     }
     if let Some(v) = a.opt_value_from_str("--max-sessions").map_err(e)? {
         c.max_sessions = positive("--max-sessions", v)?;
+    }
+    if let Some(v) = a
+        .opt_value_from_str("--pending-session-ttl-secs")
+        .map_err(e)?
+    {
+        c.pending_session_ttl = secs("--pending-session-ttl-secs", v)?;
+    }
+    if let Some(v) = a
+        .opt_value_from_str("--max-sessions-per-client")
+        .map_err(e)?
+    {
+        c.max_sessions_per_client = v;
     }
     if let Some(v) = a.opt_value_from_str("--max-streams").map_err(e)? {
         c.max_streams = positive("--max-streams", v)?;
@@ -230,6 +250,18 @@ mod tests {
         };
         assert_eq!((c.port, c.debug, c.workers), (9, true, 2));
         assert_eq!(c.cors_origins, vec!["a", "*"]);
+        assert_eq!(
+            (c.pending_session_ttl, c.max_sessions_per_client),
+            (Duration::from_secs(60), 1000)
+        );
+        let Ok(Cli::Run(c)) = parse("--pending-session-ttl-secs 2.5 --max-sessions-per-client 0")
+        else {
+            panic!()
+        };
+        assert_eq!(
+            (c.pending_session_ttl, c.max_sessions_per_client),
+            (Duration::from_millis(2500), 0)
+        );
     }
 
     #[test]
@@ -241,6 +273,8 @@ mod tests {
             "--workers 0",
             "--keepalive-secs -1",
             "--max-sleep-secs nan",
+            "--pending-session-ttl-secs 0",
+            "--max-sessions-per-client -1",
         ] {
             let e = parse(bad).expect_err(bad);
             assert!(!e.contains('\n'), "{e}");
