@@ -11,7 +11,7 @@ use crate::prompts::Prompt;
 use crate::resources::{Resource, ResourceTemplate};
 use crate::runtime::{Runtime, Settings};
 use crate::session::Sessions;
-use crate::sse::StreamBudget;
+use crate::sse::{PeerWatch, StreamBudget};
 use crate::timer::Timer;
 use crate::tools::{Tool, builtin};
 use std::net::{SocketAddr, TcpListener, ToSocketAddrs};
@@ -94,7 +94,7 @@ impl ServerBuilder {
         self
     }
 
-    /// Binds the listening socket and starts the worker pool and timer.
+    /// Binds the listening socket and starts the worker pool, the timer and the peer watcher.
     pub fn bind(self) -> std::io::Result<Server> {
         let c = &self.config;
         let addr = resolve(&c.host, c.port)?;
@@ -142,7 +142,9 @@ impl ServerBuilder {
                 .with_flood_limits(c.pending_session_ttl, c.max_sessions_per_client),
             features: self.features,
             runtime: Arc::new(runtime),
-            streams: Arc::new(StreamBudget::new(c.max_streams, metrics)),
+            streams: Arc::new(
+                StreamBudget::new(c.max_streams, metrics).watching(PeerWatch::start()?),
+            ),
             instructions: self.instructions,
             guard: crate::security::Guard::new(&self.config),
             http: listener.stats(),

@@ -98,4 +98,5 @@ fn graceful_shutdown(core: &Arc<Core>) {
         std::thread::sleep(Duration::from_millis(10));
     }
     core.runtime.timer.stop();
+    core.streams.stop_watching();
 }

@@ -1,7 +1,9 @@
 //! The server-wide cap on open streams (`--max-streams`), and where the streams of one server
 //! count what they write.
 
+use super::watch::{PeerWatch, Watched};
 use crate::metrics::Metrics;
+use std::net::TcpStream;
 use std::sync::Arc;
 use std::sync::atomic::{AtomicUsize, Ordering};
 
@@ -10,6 +12,9 @@ pub struct StreamBudget {
     open: AtomicUsize,
     max: usize,
     metrics: Arc<Metrics>,
+    /// Notices the clients of open streams that went away; without one (a budget built for a
+    /// test), a dead client is noticed at its stream's next write.
+    watch: Option<PeerWatch>,
 }
 
 impl StreamBudget {
@@ -18,6 +23,28 @@ impl StreamBudget {
             open: AtomicUsize::new(0),
             max,
             metrics,
+            watch: None,
+        }
+    }
+
+    /// Watches the sockets of this budget's streams with `watch` (see `sse::watch`).
+    pub fn watching(mut self, watch: PeerWatch) -> StreamBudget {
+        self.watch = Some(watch);
+        self
+    }
+
+    /// Ends the watcher thread, once the server has stopped.
+    pub fn stop_watching(&self) {
+        if let Some(w) = &self.watch {
+            w.stop();
+        }
+    }
+
+    /// Registers the socket of stream `id` with the watcher while the returned guard lives.
+    pub(super) fn watch<'a>(&'a self, socket: &'a TcpStream, id: u64) -> Watched<'a> {
+        match &self.watch {
+            Some(w) => w.watch(socket, id),
+            None => Watched::unwatched(),
         }
     }
 

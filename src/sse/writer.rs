@@ -3,8 +3,9 @@
 
 use super::budget::BudgetGuard;
 use super::frame::{Frame, Msg, append_frame};
+use super::watch::{PeerState, peer_state};
 use crate::http::Handover;
-use crossbeam_channel::Receiver;
+use crossbeam_channel::{Receiver, select};
 use std::io::Write;
 use std::net::TcpStream;
 use std::sync::Arc;
@@ -29,14 +30,7 @@ pub struct StreamSpec {
     /// stream, whose client is waiting for that first message anyway; a general stream (GET)
     /// sends its head at once, so the client knows the stream is open.
     pub lazy_head: bool,
-    /// Notice a client that closed the stream while nothing is being written, by checking the
-    /// socket every [`PEER_CHECK`]. For the answer streams of stateless requests, where closing
-    /// the stream is the client's way to cancel; other streams find out at their next write.
-    pub watch_peer: bool,
 }
-
-/// How often a stream that watches its peer checks whether the client closed it.
-pub const PEER_CHECK: Duration = Duration::from_millis(500);
 
 /// Most frames coalesced into one write when several are already queued; each stays its own
 /// chunk, so every event still reaches the client as soon as it was ready.
@@ -66,9 +60,18 @@ impl Handover for StreamJob {
             w: &mut socket,
             chunked,
         };
-        let peer = job.spec.watch_peer.then_some(w);
-        let sent = &job._guard.budget().metrics().events_sent;
+        let budget = job._guard.budget();
+        // While registered, the watcher nudges this thread when the client closes or resets the
+        // connection, so a stream with nothing to write still ends (and frees its slot, and
+        // cancels a stateless request) within moments, not at the next keepalive.
+        let watched = budget.watch(w, job.id);
+        let peer = Peer {
+            socket: w,
+            nudge: watched.nudge.clone(),
+        };
+        let sent = &budget.metrics().events_sent;
         let (clean, leftovers) = serve(&mut out, &job.spec, &job.rx, &job.closed, peer, sent);
+        drop(watched);
         job.finish(leftovers);
         clean
     }
@@ -104,20 +107,43 @@ struct Out<'a> {
     chunked: bool,
 }
 
-/// Whether the client closed its side of the connection (end of stream or an error on a peek);
-/// bytes it sent ahead (a pipelined request) mean it is still there.
-fn peer_closed(socket: &TcpStream) -> bool {
-    if socket.set_nonblocking(true).is_err() {
-        return false;
-    }
-    let mut byte = [0u8; 1];
-    let closed = match socket.peek(&mut byte) {
-        Ok(0) => true,
-        Ok(_) => false,
-        Err(e) => e.kind() != std::io::ErrorKind::WouldBlock,
+/// The stream's client: its socket, and the watcher's nudge when that socket changed.
+struct Peer<'a> {
+    socket: &'a TcpStream,
+    nudge: Receiver<()>,
+}
+
+/// What the writer waits for between writes.
+enum Next {
+    Frame(Frame),
+    /// The probe after messages is due.
+    Probe,
+    /// The watcher saw the socket change: the client may be gone.
+    Nudged,
+    /// Every sender is gone (the session ended).
+    Ended,
+}
+
+/// Waits for the next frame, the probe's deadline, or a nudge from the watcher; the queue and
+/// the nudge are separate channels, so a nudge gets through even when the queue is full.
+fn next(rx: &Receiver<Frame>, nudge: &mut Receiver<()>, probe_at: Option<Instant>) -> Next {
+    let nudged = match probe_at {
+        Some(at) => select! {
+            recv(rx) -> f => return f.map_or(Next::Ended, Next::Frame),
+            recv(nudge) -> r => r,
+            default(at.saturating_duration_since(Instant::now())) => return Next::Probe,
+        },
+        None => select! {
+            recv(rx) -> f => return f.map_or(Next::Ended, Next::Frame),
+            recv(nudge) -> r => r,
+        },
     };
-    let _ = socket.set_nonblocking(false);
-    closed
+    // The watcher is gone (it never drops a registered stream's nudge, so this is only a
+    // safeguard against a busy loop): no more nudges, the client is noticed at the next write.
+    if nudged.is_err() {
+        *nudge = crossbeam_channel::never();
+    }
+    Next::Nudged
 }
 
 /// Writes the stream until it is closed or the client goes away. Returns whether it ended cleanly,
@@ -127,7 +153,7 @@ fn serve(
     spec: &StreamSpec,
     rx: &Receiver<Frame>,
     closed: &AtomicBool,
-    peer: Option<&TcpStream>,
+    mut peer: Peer<'_>,
     sent: &AtomicU64,
 ) -> (bool, Vec<Msg>) {
     let mut buf = head(out.chunked, &spec.headers).into_bytes();
@@ -150,25 +176,17 @@ fn serve(
     let mut probe_at: Option<Instant> = None;
     let mut batch: Vec<Frame> = Vec::with_capacity(4);
     loop {
-        let frame = match probe_at {
-            Some(at) => match rx.recv_timeout(at.saturating_duration_since(Instant::now())) {
-                Ok(f) => f,
-                Err(crossbeam_channel::RecvTimeoutError::Timeout) => Frame::Comment("probe"),
-                Err(crossbeam_channel::RecvTimeoutError::Disconnected) => break,
-            },
-            None => match peer {
-                Some(socket) => match rx.recv_timeout(PEER_CHECK) {
-                    Ok(f) => f,
-                    Err(crossbeam_channel::RecvTimeoutError::Timeout) if peer_closed(socket) => {
-                        return (false, unconfirmed);
-                    }
-                    Err(crossbeam_channel::RecvTimeoutError::Timeout) => continue,
-                    Err(crossbeam_channel::RecvTimeoutError::Disconnected) => break,
-                },
-                None => match rx.recv() {
-                    Ok(f) => f,
-                    Err(_) => break,
-                },
+        let frame = match next(rx, &mut peer.nudge, probe_at) {
+            Next::Frame(f) => f,
+            Next::Probe => Frame::Comment("probe"),
+            Next::Ended => break,
+            // Gone: what was written since the last confirmed write (unless the last probe
+            // confirms it) and what is still queued (taken by `finish`) go back to the owner.
+            Next::Nudged => match peer_state(peer.socket) {
+                // Bytes sent ahead: the client is still there.
+                PeerState::There => continue,
+                PeerState::Reset => return (false, unconfirmed),
+                PeerState::Closed => return (false, settle(out, unconfirmed, probe_at)),
             },
         };
         batch.push(frame);
@@ -229,6 +247,28 @@ fn serve(
         return (ended, Vec::new());
     }
     (true, Vec::new())
+}
+
+/// What a client that closed its connection in order (no reset) received of the messages not
+/// yet confirmed. A client that closes with unread data resets the connection instead, and one
+/// that closed before a message arrived answers it with a reset, so the probe that would have
+/// been written anyway, written when due, still tells: if it fails they are handed back; if it
+/// succeeds the client read them, and they must not be delivered twice. Nothing queued after
+/// them is written: the client cannot read it.
+fn settle(out: &mut Out<'_>, unconfirmed: Vec<Msg>, probe_at: Option<Instant>) -> Vec<Msg> {
+    if unconfirmed.is_empty() {
+        return unconfirmed;
+    }
+    if let Some(at) = probe_at {
+        // At most PROBE_DELAY, once per stream.
+        std::thread::sleep(at.saturating_duration_since(Instant::now()));
+    }
+    let mut buf = Vec::new();
+    append_frame(&mut buf, out.chunked, &Frame::Comment("probe"), None);
+    match out.w.write_all(&buf).and_then(|_| out.w.flush()) {
+        Ok(()) => Vec::new(),
+        Err(_) => unconfirmed,
+    }
 }
 
 /// The response head of an event stream.

@@ -32,7 +32,6 @@ pub fn open_stream(core: &Arc<Core>, req: Request, ctx: &Ctx) -> Outcome {
         }],
         queue: core.config.stream_queue,
         lazy_head: false,
-        watch_peer: false,
     };
     let core2 = core.clone();
     let sid = session.id.clone();

@@ -24,7 +24,6 @@ pub fn open_stream(core: &Arc<Core>, req: Request, ctx: &Ctx) -> Outcome {
         }],
         queue: core.config.stream_queue,
         lazy_head: false,
-        watch_peer: false,
     };
     // `Last-Event-ID` on a reconnect resumes exactly after the last message the client saw.
     super::general::open(core, req, &session, spec, false)

@@ -121,7 +121,6 @@ fn open_stream_answer(
         first: Vec::new(),
         queue: core.config.stream_queue,
         lazy_head: true,
-        watch_peer: true,
     };
     // The client closing the stream before the answer is the revision's cancellation.
     let on_end: sse::OnEnd = {
@@ -219,7 +218,6 @@ fn listen(core: &Arc<Core>, req: Request, r: jsonrpc::Request, ctx: &Ctx) -> Out
         first,
         queue: core.config.stream_queue,
         lazy_head: false,
-        watch_peer: false,
     };
     let handle = sse::open(req, spec, &core.streams, Box::new(|_, _| {}))?;
     core.subscriptions.listen(r.id, honoured, handle);

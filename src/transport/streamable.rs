@@ -248,7 +248,6 @@ fn open_sse_exchange(
         },
         queue: core.config.stream_queue,
         lazy_head: !priming,
-        watch_peer: false,
     };
     // Findable before the stream's first byte (the priming event) can reach the client.
     let x = Arc::new(SseExchange::new(
@@ -289,7 +288,6 @@ pub fn open_stream(core: &Arc<Core>, req: Request, sid: Option<String>, ctx: &Ct
         first,
         queue: core.config.stream_queue,
         lazy_head: false,
-        watch_peer: false,
     };
     match resume_post_stream(core, req, &session, &spec)? {
         Some(req) => super::general::open(core, req, &session, spec, true),
@@ -371,7 +369,6 @@ fn replay_spec(spec: &StreamSpec) -> StreamSpec {
         first: Vec::new(),
         queue: spec.queue,
         lazy_head: false,
-        watch_peer: false,
     }
 }
 
