@@ -49,6 +49,12 @@ pub struct Config {
     pub progress_interval: Duration,
     /// Events kept per resumable stream for `Last-Event-ID`.
     pub replay_events: usize,
+    /// Bytes of messages one session keeps (its outbox, its general channel's replay log and its
+    /// POST streams' logs together); the oldest are evicted beyond, and counted.
+    pub session_buffer_bytes: usize,
+    /// Bytes of messages the whole server keeps across sessions; a session over it makes room from
+    /// its own oldest, and a message that still does not fit is not kept (counted).
+    pub buffer_bytes: usize,
     /// Items per page of `tools/list`, `resources/list`, `resources/templates/list`, `prompts/list`.
     pub page_size: usize,
     /// Frames a stream may have queued before its client counts as stuck.
@@ -107,6 +113,8 @@ impl Default for Config {
             outbox_limit: 1024,
             page_size: 100,
             replay_events: 256,
+            session_buffer_bytes: crate::metrics::DEFAULT_SESSION_BUFFER_BYTES,
+            buffer_bytes: crate::metrics::DEFAULT_BUFFER_BYTES,
             client_request_timeout: Duration::from_secs(60),
             progress_interval: Duration::from_millis(1000),
             stream_queue: 64,

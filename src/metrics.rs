@@ -8,7 +8,7 @@
 use std::collections::BTreeMap;
 use std::fmt::Write as _;
 use std::sync::Mutex;
-use std::sync::atomic::{AtomicU64, Ordering};
+use std::sync::atomic::{AtomicU64, AtomicUsize, Ordering};
 use std::time::Duration;
 
 const BUCKETS: [f64; 14] = [
@@ -20,8 +20,18 @@ pub struct Metrics {
     rpc: Mutex<BTreeMap<&'static str, u64>>,
     tools: Mutex<BTreeMap<(String, &'static str), u64>>,
     pub events_sent: AtomicU64,
+    /// Messages no client will receive: evicted from an outbox or a POST stream's log before
+    /// they were handed to a stream, kept nowhere because they did not fit, or redelivered to a
+    /// stream with no room.
     pub events_dropped: AtomicU64,
+    /// Events evicted from a replay log (general channel or POST stream), delivered or not: a
+    /// resume after them is a gap.
+    pub events_evicted: AtomicU64,
     pub events_replayed: AtomicU64,
+    /// The bytes of messages kept for clients (outboxes, replay logs) and their budgets. Here
+    /// because every session already holds its server's counters: the budget reaches each one
+    /// without another handle threaded through session creation.
+    pub buffers: Buffers,
     /// Requests cancelled by their client (`notifications/cancelled`).
     pub cancelled: AtomicU64,
     /// Streams resumed with `Last-Event-ID`.
@@ -50,13 +60,76 @@ impl Metrics {
             tools: Mutex::new(BTreeMap::new()),
             events_sent: AtomicU64::new(0),
             events_dropped: AtomicU64::new(0),
+            events_evicted: AtomicU64::new(0),
             events_replayed: AtomicU64::new(0),
             cancelled: AtomicU64::new(0),
             streams_resumed: AtomicU64::new(0),
             resume_gaps: AtomicU64::new(0),
             latency: [ZERO; BUCKETS.len() + 1],
             latency_sum_us: AtomicU64::new(0),
+            buffers: Buffers::new(DEFAULT_SESSION_BUFFER_BYTES, DEFAULT_BUFFER_BYTES),
         }
+    }
+
+    /// The byte budgets of kept messages: `session` per session (`--session-buffer-bytes`),
+    /// `process` for the whole server (`--buffer-bytes`).
+    pub fn with_buffer_limits(mut self, session: usize, process: usize) -> Metrics {
+        self.buffers = Buffers::new(session, process);
+        self
+    }
+}
+
+/// Default of `--session-buffer-bytes`: room for one burst of large answers (200 of 150 KB) that
+/// a client cut off mid-burst can still resume.
+pub const DEFAULT_SESSION_BUFFER_BYTES: usize = 32 * 1024 * 1024;
+/// Default of `--buffer-bytes`.
+pub const DEFAULT_BUFFER_BYTES: usize = 256 * 1024 * 1024;
+
+/// The bytes of messages one server keeps for its clients (every session's outbox and replay
+/// logs) against the process-wide budget, and the per-session budget each session is held to.
+/// Only the whole-server count lives here; each session counts its own share
+/// (`replay::SessionBuffers`).
+pub struct Buffers {
+    used: AtomicUsize,
+    session_limit: usize,
+    process_limit: usize,
+}
+
+impl Buffers {
+    pub const fn new(session_limit: usize, process_limit: usize) -> Buffers {
+        Buffers {
+            used: AtomicUsize::new(0),
+            session_limit,
+            process_limit,
+        }
+    }
+
+    /// Bytes kept now, across sessions (the `fastmcp_buffered_bytes` gauge).
+    pub fn used(&self) -> usize {
+        self.used.load(Ordering::Relaxed)
+    }
+
+    pub fn session_limit(&self) -> usize {
+        self.session_limit
+    }
+
+    /// Whether a message of `bytes` could ever be kept (it fits both budgets when they are empty).
+    pub fn could_fit(&self, bytes: usize) -> bool {
+        bytes <= self.session_limit && bytes <= self.process_limit
+    }
+
+    /// Takes `bytes` from the process-wide budget; false (and nothing taken) if they do not fit.
+    pub fn try_reserve(&self, bytes: usize) -> bool {
+        let before = self.used.fetch_add(bytes, Ordering::AcqRel);
+        if before.saturating_add(bytes) > self.process_limit {
+            self.used.fetch_sub(bytes, Ordering::AcqRel);
+            return false;
+        }
+        true
+    }
+
+    pub fn release(&self, bytes: usize) {
+        self.used.fetch_sub(bytes, Ordering::AcqRel);
     }
 }
 
@@ -177,8 +250,13 @@ impl Metrics {
             ),
             (
                 "fastmcp_events_dropped_total",
-                "Messages dropped (full outbox, stuck stream).",
+                "Messages no client will receive: evicted before any stream took them (--outbox-limit, --replay-events of a POST stream, --session-buffer-bytes, --buffer-bytes), too large to keep, or redelivered to a full stream.",
                 &self.events_dropped,
+            ),
+            (
+                "fastmcp_events_evicted_total",
+                "Events evicted from replay logs (--replay-events or a byte budget), delivered or not: a resume after them is a gap.",
+                &self.events_evicted,
             ),
             (
                 "fastmcp_events_replayed_total",

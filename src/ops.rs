@@ -22,6 +22,7 @@ pub fn health(core: &Core) -> Reply {
         "streams": core.streams.open(),
         "listeners": core.subscriptions.listeners(),
         "connections": core.http.open.load(Ordering::Relaxed),
+        "buffered_bytes": core.runtime.metrics.buffers.used(),
     });
     if let Some(reason) = degraded.filter(|_| !down) {
         body["reason"] = reason.into();
@@ -60,6 +61,11 @@ fn metrics_text(core: &Core) -> String {
                 "fastmcp_streams_open",
                 "Open SSE streams.",
                 core.streams.open() as u64,
+            ),
+            (
+                "fastmcp_buffered_bytes",
+                "Bytes of messages kept for clients (outboxes and replay logs), against --buffer-bytes.",
+                core.runtime.metrics.buffers.used() as u64,
             ),
             (
                 "fastmcp_requests_running",

@@ -4,10 +4,106 @@
 //! (2025-11-25 SSE polling), reconnects with `GET` + `Last-Event-ID` and receives exactly the
 //! events of that stream after that id, then the rest as it comes: never events of another
 //! stream, never one twice.
+//!
+//! What is kept for a client (these logs, and the general channel's log and outbox) is held to
+//! byte budgets as well as counts: each session's (`--session-buffer-bytes`, [`SessionBuffers`])
+//! and the whole server's (`--buffer-bytes`). Every kept message carries a [`Charge`] that gives
+//! its bytes back when it is dropped, whatever drops it (eviction, delivery, the session ending),
+//! so the accounting cannot drift from what is actually held.
 
+use crate::metrics::Metrics;
 use crate::sse::{Frame, Msg, Push, StreamHandle};
 use std::collections::VecDeque;
 use std::sync::Arc;
+use std::sync::atomic::{AtomicUsize, Ordering};
+
+/// One session's share of its server's budget for kept messages, and where its losses are
+/// counted and logged (with the session's id, which the logs of its POST streams do not know).
+pub(crate) struct SessionBuffers {
+    sid: String,
+    used: AtomicUsize,
+    metrics: Arc<Metrics>,
+}
+
+impl SessionBuffers {
+    pub(crate) fn new(sid: String, metrics: Arc<Metrics>) -> Arc<SessionBuffers> {
+        Arc::new(SessionBuffers {
+            sid,
+            used: AtomicUsize::new(0),
+            metrics,
+        })
+    }
+
+    pub(crate) fn metrics(&self) -> &Metrics {
+        &self.metrics
+    }
+
+    /// Bytes this session keeps now.
+    #[cfg(test)]
+    pub(crate) fn used(&self) -> usize {
+        self.used.load(Ordering::Relaxed)
+    }
+
+    /// Whether `bytes` could be kept at all: a message larger than a budget is never kept, and
+    /// must not evict everything older on its way to failing.
+    pub(crate) fn could_fit(&self, bytes: usize) -> bool {
+        self.metrics.buffers.could_fit(bytes)
+    }
+
+    /// Takes `bytes` from this session's budget and the server's; `None` (nothing taken) when
+    /// either is full, and the caller evicts its oldest and tries again.
+    pub(crate) fn charge(self: &Arc<Self>, bytes: usize) -> Option<Charge> {
+        let limit = self.metrics.buffers.session_limit();
+        let before = self.used.fetch_add(bytes, Ordering::AcqRel);
+        if before.saturating_add(bytes) > limit || !self.metrics.buffers.try_reserve(bytes) {
+            self.used.fetch_sub(bytes, Ordering::AcqRel);
+            return None;
+        }
+        Some(Charge {
+            owner: self.clone(),
+            bytes,
+        })
+    }
+
+    /// `n` messages no client will receive: counted and logged with the session.
+    pub(crate) fn dropped(&self, n: usize, why: &str) {
+        if n == 0 {
+            return;
+        }
+        self.metrics
+            .events_dropped
+            .fetch_add(n as u64, Ordering::Relaxed);
+        log::warn!("session {}: {n} message(s) dropped ({why})", self.sid);
+    }
+
+    /// `n` events evicted from a replay log: a resume after them becomes a gap.
+    pub(crate) fn evicted(&self, n: usize, why: &str) {
+        if n == 0 {
+            return;
+        }
+        self.metrics
+            .events_evicted
+            .fetch_add(n as u64, Ordering::Relaxed);
+        log::debug!(
+            "session {}: {n} event(s) evicted from a replay log ({why})",
+            self.sid
+        );
+    }
+}
+
+/// The bytes of one kept message, given back to its session's and its server's budgets when
+/// dropped.
+pub(crate) struct Charge {
+    owner: Arc<SessionBuffers>,
+    bytes: usize,
+}
+
+impl Drop for Charge {
+    fn drop(&mut self) {
+        self.owner.used.fetch_sub(self.bytes, Ordering::AcqRel);
+        self.owner.metrics.buffers.release(self.bytes);
+    }
+}
 
 /// The event id of event `seq` of stream `stream`.
 pub(crate) fn event_id(stream: u64, seq: u64) -> Arc<str> {
@@ -41,10 +137,23 @@ pub(crate) fn can_resume(after: u64, first_kept: u64, next_seq: u64) -> Result<(
     }
 }
 
+/// One logged event of a POST stream.
+struct Logged {
+    seq: u64,
+    json: Arc<str>,
+    /// Handed to a stream already; evicting one that was not loses it (a drop, not only an
+    /// eviction).
+    delivered: bool,
+    /// `None` while the log is not yet held to a session's budget.
+    _charge: Option<Charge>,
+}
+
 /// One resumable stream: its log, and the SSE stream it is being written to now, if any.
 pub(crate) struct StreamLog {
     cap: usize,
-    events: VecDeque<(u64, Arc<str>)>,
+    events: VecDeque<Logged>,
+    /// The session budget the log is held to, once its session keeps it resumable.
+    buffers: Option<Arc<SessionBuffers>>,
     next_seq: u64,
     /// Whether the final event (the last answer) has been logged.
     done: bool,
@@ -61,6 +170,7 @@ impl StreamLog {
         StreamLog {
             cap: cap.max(1),
             events: VecDeque::new(),
+            buffers: None,
             // 0 is the priming event's id.
             next_seq: 1,
             done: false,
@@ -78,19 +188,47 @@ impl StreamLog {
         }
     }
 
+    /// Holds the log to its session's byte budget (and counts its losses there); nothing is
+    /// logged before, since the session binds it before the stream's first event.
+    pub fn keep_within(&mut self, buffers: Arc<SessionBuffers>) {
+        self.buffers = Some(buffers);
+    }
+
+    /// Lets go of every logged event (the session ended, or no longer keeps this stream
+    /// resumable); `counted` counts them as evicted, and those never delivered as dropped.
+    pub fn release(&mut self, counted: bool) {
+        if counted {
+            while self.evict_oldest("the session keeps newer streams") {}
+        } else {
+            self.events.clear();
+        }
+    }
+
+    /// Evicts the oldest logged event, counting it; false if the log is empty.
+    fn evict_oldest(&mut self, why: &str) -> bool {
+        let Some(old) = self.events.pop_front() else {
+            return false;
+        };
+        if let Some(b) = &self.buffers {
+            b.evicted(1, why);
+            if !old.delivered {
+                b.dropped(1, why);
+            }
+        }
+        true
+    }
+
     /// Logs an event of stream `stream` and writes it to the current target; `last` ends the
-    /// stream after it. False if no client received it now (it waits in the log).
+    /// stream after it. False if no client received it now (it waits in the log). The oldest
+    /// events make room for it (`--replay-events`, the byte budgets); one that cannot fit even
+    /// then is not logged, and is lost if no client took it now.
     pub fn push(&mut self, stream: u64, json: Arc<str>, last: bool) -> bool {
         let seq = self.next_seq;
         self.next_seq += 1;
-        if self.events.len() >= self.cap {
-            self.events.pop_front();
-        }
-        self.events.push_back((seq, json.clone()));
         self.done |= last;
         let msg = Msg {
             seq,
-            json,
+            json: json.clone(),
             id: Some(event_id(stream, seq)),
         };
         let frame = if last {
@@ -98,7 +236,7 @@ impl StreamLog {
         } else {
             Frame::Message(msg)
         };
-        match &self.target {
+        let delivered = match &self.target {
             Some(t) if t.push(frame) == Push::Queued => true,
             Some(t) => {
                 t.close();
@@ -106,7 +244,42 @@ impl StreamLog {
                 false
             }
             None => false,
+        };
+        if self.events.len() >= self.cap {
+            self.evict_oldest("--replay-events");
         }
+        let charge = match self.buffers.clone() {
+            None => None,
+            Some(b) => {
+                let charge = b.could_fit(json.len()).then(|| {
+                    loop {
+                        if let Some(c) = b.charge(json.len()) {
+                            break Some(c);
+                        }
+                        if !self.evict_oldest("byte budget") {
+                            break None;
+                        }
+                    }
+                });
+                match charge.flatten() {
+                    Some(c) => Some(c),
+                    None => {
+                        b.evicted(1, "larger than the byte budget");
+                        if !delivered {
+                            b.dropped(1, "larger than the byte budget");
+                        }
+                        return delivered;
+                    }
+                }
+            }
+        };
+        self.events.push_back(Logged {
+            seq,
+            json,
+            delivered,
+            _charge: charge,
+        });
+        delivered
     }
 
     /// Ends the current SSE stream without ending the request (the client resumes later).
@@ -138,20 +311,20 @@ impl StreamLog {
         after: u64,
         open: &mut dyn FnMut(Vec<Frame>) -> Option<StreamHandle>,
     ) -> Result<usize, Gap> {
-        let first_kept = self.events.front().map_or(self.next_seq, |(s, _)| *s);
+        let first_kept = self.events.front().map_or(self.next_seq, |e| e.seq);
         can_resume(after, first_kept, self.next_seq)?;
         let last_seq = self.next_seq - 1;
         let replay: Vec<Frame> = self
             .events
             .iter()
-            .filter(|(s, _)| *s > after)
-            .map(|(seq, json)| {
+            .filter(|e| e.seq > after)
+            .map(|e| {
                 let msg = Msg {
-                    seq: *seq,
-                    json: json.clone(),
-                    id: Some(event_id(stream, *seq)),
+                    seq: e.seq,
+                    json: e.json.clone(),
+                    id: Some(event_id(stream, e.seq)),
                 };
-                if self.done && *seq == last_seq {
+                if self.done && e.seq == last_seq {
                     Frame::Final(msg)
                 } else {
                     Frame::Message(msg)
@@ -166,6 +339,10 @@ impl StreamLog {
         let Some(target) = open(replay) else {
             return Ok(n);
         };
+        self.events
+            .iter_mut()
+            .filter(|e| e.seq > after)
+            .for_each(|e| e.delivered = true);
         if self.done {
             target.close();
         } else {
@@ -178,6 +355,7 @@ impl StreamLog {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use std::sync::atomic::Ordering;
 
     #[test]
     fn resume_rule() {
@@ -187,6 +365,30 @@ mod tests {
         assert_eq!(can_resume(3, 5, 10), Err(Gap::Evicted), "4 is gone");
         assert_eq!(can_resume(10, 5, 10), Err(Gap::Unknown), "never sent");
         assert_eq!(can_resume(0, 1, 1), Ok(()), "nothing logged yet");
+    }
+
+    #[test]
+    fn a_stream_log_is_held_to_its_session_budget() {
+        let metrics = Arc::new(Metrics::new().with_buffer_limits(20, 1 << 20));
+        let buffers = SessionBuffers::new("s".into(), metrics.clone());
+        let mut log = StreamLog::new(100);
+        log.keep_within(buffers.clone());
+        // No client attached: every event waits in the log, and an evicted one is lost.
+        for i in 0..4 {
+            assert!(!log.push(1, format!("event-{i}-").into(), false));
+        }
+        let kept: Vec<u64> = log.events.iter().map(|e| e.seq).collect();
+        assert_eq!(kept, [3, 4], "the oldest went first");
+        assert_eq!(buffers.used(), 16);
+        assert_eq!(metrics.events_evicted.load(Ordering::Relaxed), 2);
+        assert_eq!(metrics.events_dropped.load(Ordering::Relaxed), 2);
+        assert_eq!(
+            log.resume(1, 1, &mut |_| None),
+            Err(Gap::Evicted),
+            "a resume before them is a gap"
+        );
+        log.release(false);
+        assert_eq!((buffers.used(), metrics.buffers.used()), (0, 0));
     }
 
     #[test]

@@ -122,7 +122,10 @@ impl ServerBuilder {
         )
         .header("Retry-After", "1");
         let listener = Listener::new(socket, c.limits(), max_connections, refusal);
-        let metrics = Arc::new(crate::metrics::Metrics::new());
+        let metrics = Arc::new(
+            crate::metrics::Metrics::new()
+                .with_buffer_limits(c.session_buffer_bytes, c.buffer_bytes),
+        );
         let runtime = Runtime::new(
             Timer::start(1024)?,
             Pool::start(c.workers, c.queue)?,

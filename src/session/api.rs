@@ -175,6 +175,13 @@ impl Session {
         s.general.attach(handle);
     }
 
+    /// Called by a general stream's writer when it has made room in its queue after being told
+    /// there is more: hands it the next of what it lacks. Pacing a reconnect by the client's
+    /// reading rather than by the queue's bound is what lets it receive the whole outbox.
+    pub fn refill(&self, stream_id: u64) {
+        self.state().general.refill(stream_id);
+    }
+
     /// Called by a stream's thread when it ends; `leftovers` are messages it may not have
     /// delivered.
     pub fn detach(&self, stream_id: u64, leftovers: Vec<Msg>) {

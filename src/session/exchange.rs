@@ -5,6 +5,7 @@
 
 use super::outgoing::Outgoing;
 use crate::jsonrpc::RequestId;
+use crate::replay::SessionBuffers;
 use crate::sse::{Frame, Push, StreamHandle};
 use std::collections::VecDeque;
 use std::sync::Arc;
@@ -38,6 +39,13 @@ pub trait Exchange: Send + Sync {
     ) -> Result<usize, crate::replay::Gap> {
         Err(crate::replay::Gap::Unknown)
     }
+    /// Holds what the exchange keeps for resuming to its session's byte budget; called once,
+    /// when the session starts keeping it resumable (before its first event).
+    fn keep_within(&self, _buffers: Arc<SessionBuffers>) {}
+    /// Lets go of what the exchange keeps for resuming, at once, even while a running request
+    /// still holds the exchange: the session ended (`counted` false) or keeps newer streams
+    /// instead (`counted` true: its events count as evicted, undelivered ones as dropped).
+    fn release(&self, _counted: bool) {}
 }
 
 /// How many recent POST streams of a session can be resumed.
@@ -52,14 +60,17 @@ pub(super) struct ExchangeStreams {
     next_stream: u64,
     /// The most recent resumable streams, oldest first.
     resumable: VecDeque<(u64, Arc<dyn Exchange>)>,
+    /// The session's byte budget, which every resumable stream's log is held to.
+    buffers: Arc<SessionBuffers>,
 }
 
 impl ExchangeStreams {
-    pub(super) fn new() -> ExchangeStreams {
+    pub(super) fn new(buffers: Arc<SessionBuffers>) -> ExchangeStreams {
         ExchangeStreams {
             streams: Vec::new(),
             next_stream: 1,
             resumable: VecDeque::new(),
+            buffers,
         }
     }
 
@@ -69,10 +80,15 @@ impl ExchangeStreams {
         n
     }
 
+    /// The oldest stream kept makes room; its log is let go at once (a request still running
+    /// on it keeps writing to its client, but can no longer be resumed).
     pub(super) fn keep_resumable(&mut self, stream: u64, x: Arc<dyn Exchange>) {
-        if self.resumable.len() >= RESUMABLE_STREAMS {
-            self.resumable.pop_front();
+        if self.resumable.len() >= RESUMABLE_STREAMS
+            && let Some((_, old)) = self.resumable.pop_front()
+        {
+            old.release(true);
         }
+        x.keep_within(self.buffers.clone());
         self.resumable.push_back((stream, x));
     }
 
@@ -105,9 +121,14 @@ impl ExchangeStreams {
         }
     }
 
-    /// Nothing of an ended session can be resumed; its exchanges' streams end with it.
+    /// Nothing of an ended session can be resumed; its exchanges' streams end with it. Their
+    /// logs are emptied here rather than when the last `Arc` goes: a request still running, or a
+    /// stream still writing, may hold an exchange for a while, and the session's memory must
+    /// come back when it is deleted.
     pub(super) fn end(&mut self) {
-        self.resumable.clear();
+        for (_, x) in self.resumable.drain(..) {
+            x.release(false);
+        }
         for h in &self.streams {
             h.close();
         }

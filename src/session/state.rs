@@ -107,6 +107,8 @@ impl Session {
         } else {
             uuid::Uuid::new_v4().to_string()
         };
+        // One budget for everything the session keeps: its outbox, its log and its POST streams'.
+        let buffers = crate::replay::SessionBuffers::new(id.clone(), metrics);
         Session {
             id,
             kind,
@@ -116,8 +118,8 @@ impl Session {
             state: Mutex::new(State {
                 last_activity: Instant::now(),
                 client: ClientFacts::default(),
-                general: GeneralChannel::new(outbox_limit, replay, metrics),
-                exchanges: ExchangeStreams::new(),
+                general: GeneralChannel::new(outbox_limit, replay, buffers.clone()),
+                exchanges: ExchangeStreams::new(buffers),
                 requests: Requests::default(),
                 ours: ClientRequests::new(),
             }),
@@ -139,11 +141,13 @@ impl Session {
         self.state().general.is_ended()
     }
 
-    /// Sends a keepalive comment on every stream; a stream whose queue is full is closed.
+    /// Sends a keepalive comment on every stream; an exchange's stream whose queue is full is
+    /// closed (its client resumes from the log), a general stream's is left to its write timeout
+    /// (it is being paced from the backlog).
     pub fn keepalive(&self) {
         let mut s = self.state();
         s.exchanges.keepalive();
-        s.general.keepalive(&self.id);
+        s.general.keepalive();
     }
 
     /// Server shutdown: every stream gets `last` after what it already has queued, then ends.
@@ -153,8 +157,10 @@ impl Session {
         s.exchanges.close_with(&last);
     }
 
-    /// Ends the session: closes its streams and drops its outbox; requests of ours still waiting
-    /// for the client are abandoned.
+    /// Ends the session: closes its streams and lets go of everything it kept (outbox, logs,
+    /// its POST streams' logs), so its memory comes back now, not when the last holder of the
+    /// session or of an exchange lets go; requests of ours still waiting for the client are
+    /// abandoned.
     pub fn end(&self) {
         let mut s = self.state();
         s.ours.abandon_all();

@@ -1,10 +1,10 @@
 //! Opening a stream, and the handle its owner queues frames on.
 
 use super::budget::StreamBudget;
-use super::frame::{Frame, Msg};
-use super::writer::{OnEnd, StreamJob, StreamSpec};
+use super::frame::Frame;
+use super::writer::{OnEnd, Refill, StreamJob, StreamSpec};
 use crate::http::Request;
-use crossbeam_channel::{Receiver, Sender, TrySendError, bounded};
+use crossbeam_channel::{Sender, TrySendError, bounded};
 use std::sync::Arc;
 use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
 
@@ -22,10 +22,11 @@ static NEXT_STREAM_ID: AtomicU64 = AtomicU64::new(1);
 pub struct StreamHandle {
     pub id: u64,
     tx: Sender<Frame>,
-    /// A second receiver so that a session can take back frames a dead or stuck stream never
-    /// wrote, and deliver them on the next stream instead of losing them.
-    reclaim: Receiver<Frame>,
     closed: Arc<AtomicBool>,
+    /// Set by the owner when it has more for this stream than the queue holds; the writer then
+    /// asks for more (its refill) once it has made room, so the owner's backlog reaches the
+    /// client at the client's pace instead of the queue's bound cutting it off.
+    wants_refill: Arc<AtomicBool>,
 }
 
 /// Outcome of queueing a frame on a stream.
@@ -57,20 +58,27 @@ impl StreamHandle {
         }
     }
 
-    /// Closes the stream at once and returns the messages it had not yet written, oldest first.
-    pub fn abandon(&self) -> Vec<Msg> {
-        self.closed.store(true, Ordering::Release);
-        self.reclaim
-            .try_iter()
-            .filter_map(|f| match f {
-                Frame::Message(m) | Frame::Final(m) => Some(m),
-                _ => None,
-            })
-            .collect()
-    }
-
     pub fn is_closed(&self) -> bool {
         self.closed.load(Ordering::Acquire)
+    }
+
+    /// The owner found the queue full with more to send: the writer calls the stream's refill
+    /// after its next write. An owner must try its push once more after this: the writer may have
+    /// drained the queue between the failed push and the flag, and would then wait for nothing.
+    pub fn want_refill(&self) {
+        self.wants_refill.store(true, Ordering::Release);
+    }
+
+    /// Like [`open`], for an owner that keeps a backlog for the stream: `refill` is called on the
+    /// writer's thread whenever the writer has made room after [`StreamHandle::want_refill`].
+    pub fn open_paced(
+        request: Request,
+        spec: StreamSpec,
+        budget: &Arc<StreamBudget>,
+        on_end: OnEnd,
+        refill: Refill,
+    ) -> Result<StreamHandle, OpenError> {
+        open_with(request, spec, budget, on_end, Some(refill))
     }
 }
 
@@ -81,6 +89,16 @@ pub fn open(
     budget: &Arc<StreamBudget>,
     on_end: OnEnd,
 ) -> Result<StreamHandle, OpenError> {
+    open_with(request, spec, budget, on_end, None)
+}
+
+fn open_with(
+    request: Request,
+    spec: StreamSpec,
+    budget: &Arc<StreamBudget>,
+    on_end: OnEnd,
+    refill: Option<Refill>,
+) -> Result<StreamHandle, OpenError> {
     let Some(guard) = budget.try_acquire() else {
         return Err(OpenError::Busy(Box::new(request)));
     };
@@ -88,8 +106,8 @@ pub fn open(
     let handle = StreamHandle {
         id: NEXT_STREAM_ID.fetch_add(1, Ordering::Relaxed),
         tx,
-        reclaim: rx.clone(),
         closed: Arc::new(AtomicBool::new(false)),
+        wants_refill: Arc::new(AtomicBool::new(false)),
     };
     request.hand_over(StreamJob {
         id: handle.id,
@@ -98,6 +116,7 @@ pub fn open(
         closed: handle.closed.clone(),
         _guard: guard,
         on_end: Some(on_end),
+        refill: refill.map(|r| (handle.wants_refill.clone(), r)),
     });
     Ok(handle)
 }

@@ -17,4 +17,4 @@ pub use budget::StreamBudget;
 pub use frame::{Frame, Msg};
 pub use handle::{OpenError, Push, StreamHandle, open};
 pub use watch::PeerWatch;
-pub use writer::{OnEnd, StreamSpec};
+pub use writer::{OnEnd, Refill, StreamSpec};

@@ -41,6 +41,10 @@ const BATCH: usize = 64;
 /// first, so the owner can redeliver them.
 pub type OnEnd = Box<dyn FnOnce(u64, Vec<Msg>) + Send>;
 
+/// What a stream's writer calls (with the stream's id) when it has made room in its queue after
+/// its owner said it has more (`StreamHandle::want_refill`).
+pub type Refill = Box<dyn Fn(u64) + Send>;
+
 /// Everything the connection thread needs to write a stream; handed over through the request.
 pub struct StreamJob {
     pub(super) id: u64,
@@ -49,6 +53,8 @@ pub struct StreamJob {
     pub(super) closed: Arc<AtomicBool>,
     pub(super) _guard: BudgetGuard,
     pub(super) on_end: Option<OnEnd>,
+    /// The owner's "more for you" flag and what to call when it is set and there is room.
+    pub(super) refill: Option<(Arc<AtomicBool>, Refill)>,
 }
 
 impl Handover for StreamJob {
@@ -70,7 +76,23 @@ impl Handover for StreamJob {
             nudge: watched.nudge.clone(),
         };
         let sent = &budget.metrics().events_sent;
-        let (clean, leftovers) = serve(&mut out, &job.spec, &job.rx, &job.closed, peer, sent);
+        let id = job.id;
+        let refill = || {
+            if let Some((wants, f)) = &job.refill
+                && wants.swap(false, Ordering::AcqRel)
+            {
+                f(id);
+            }
+        };
+        let (clean, leftovers) = serve(
+            &mut out,
+            &job.spec,
+            &job.rx,
+            &job.closed,
+            peer,
+            sent,
+            &refill,
+        );
         drop(watched);
         job.finish(leftovers);
         clean
@@ -155,6 +177,7 @@ fn serve(
     closed: &AtomicBool,
     mut peer: Peer<'_>,
     sent: &AtomicU64,
+    refill: &dyn Fn(),
 ) -> (bool, Vec<Msg>) {
     let mut buf = head(out.chunked, &spec.headers).into_bytes();
     if !spec.lazy_head {
@@ -236,6 +259,8 @@ fn serve(
         if closing {
             return (true, Vec::new());
         }
+        // The batch is written, so the queue has room: the owner's backlog, if any, comes next.
+        refill();
     }
     // Every sender is gone (the session ended): end the response properly.
     if out.chunked {

@@ -3,7 +3,7 @@
 
 use crate::http::{Reply, Request};
 use crate::jsonrpc::{ErrorObject, RequestId, Response};
-use crate::replay::{Gap, StreamLog};
+use crate::replay::{Gap, SessionBuffers, StreamLog};
 use crate::session::{Exchange, Outgoing};
 use crate::sse::{self, StreamHandle};
 use std::sync::atomic::{AtomicUsize, Ordering};
@@ -143,6 +143,14 @@ impl Exchange for SseExchange {
 
     fn can_resume(&self) -> bool {
         true
+    }
+
+    fn keep_within(&self, buffers: Arc<SessionBuffers>) {
+        self.log().keep_within(buffers);
+    }
+
+    fn release(&self, counted: bool) {
+        self.log().release(counted);
     }
 
     /// Every message is logged, so one the client could not take now is not lost: it gets it

@@ -6,7 +6,7 @@ use super::refusal::{Handled, Outcome};
 use crate::dispatch::Core;
 use crate::http::Request;
 use crate::session::{GENERAL_STREAM, Session};
-use crate::sse::{self, StreamSpec};
+use crate::sse::{self, StreamHandle, StreamSpec};
 use std::sync::Arc;
 use std::sync::atomic::Ordering;
 
@@ -25,15 +25,34 @@ pub fn open(
     let resume_after = resume_point(core, &req, session);
     let s2 = session.clone();
     let on_end: sse::OnEnd = Box::new(move |id, left| s2.detach(id, left));
+    // The writer asks for the rest of the backlog as it drains its queue.
+    let s3 = session.clone();
+    let refill: sse::Refill = Box::new(move |id| s3.refill(id));
     let target = Target {
         core,
         session,
         replace,
     };
+    let hooks = Hooks { on_end, refill };
     match resume_after {
-        Some(after) => target.resume(req, spec, on_end, after),
-        None => target.attach_fresh(req, spec, on_end),
+        Some(after) => target.resume(req, spec, hooks, after),
+        None => target.attach_fresh(req, spec, hooks),
     }
+}
+
+/// What a general stream's writer calls back: when it ends, and when it has room for more.
+struct Hooks {
+    on_end: sse::OnEnd,
+    refill: sse::Refill,
+}
+
+fn open_paced(
+    core: &Core,
+    req: Request,
+    spec: StreamSpec,
+    hooks: Hooks,
+) -> Result<StreamHandle, sse::OpenError> {
+    StreamHandle::open_paced(req, spec, &core.streams, hooks.on_end, hooks.refill)
 }
 
 /// The general-channel event a request's `Last-Event-ID` names; an id of anything else is a gap.
@@ -56,7 +75,7 @@ struct Target<'a> {
 }
 
 impl Target<'_> {
-    fn resume(self, req: Request, spec: StreamSpec, on_end: sse::OnEnd, after: u64) -> Outcome {
+    fn resume(self, req: Request, spec: StreamSpec, hooks: Hooks, after: u64) -> Outcome {
         // The resumed stream's priming event names where the client said it was; the replayed
         // messages follow it as the stream's first frames.
         let mut spec = spec;
@@ -66,13 +85,13 @@ impl Target<'_> {
             }
         }
         // Moved into the opener only when the resume goes ahead; a gap hands them back.
-        let mut parts = Some((req, spec, on_end));
+        let mut parts = Some((req, spec, hooks));
         let resumed = self.session.resume_general(after, |replay| {
-            let Some((req, mut spec, on_end)) = parts.take() else {
+            let Some((req, mut spec, hooks)) = parts.take() else {
                 return Err(None);
             };
             spec.first.extend(replay);
-            sse::open(req, spec, &self.core.streams, on_end).map_err(Some)
+            open_paced(self.core, req, spec, hooks).map_err(Some)
         });
         match resumed {
             Ok(Ok((n, id))) => {
@@ -98,7 +117,7 @@ impl Target<'_> {
                     "the events after it are no longer kept",
                 );
                 match parts.take() {
-                    Some((req, spec, on_end)) => self.attach_fresh(req, spec, on_end),
+                    Some((req, spec, hooks)) => self.attach_fresh(req, spec, hooks),
                     None => Ok(Handled::Done),
                 }
             }
@@ -106,8 +125,8 @@ impl Target<'_> {
     }
 
     /// Opens a general stream that starts fresh with the session's outbox.
-    fn attach_fresh(self, req: Request, spec: StreamSpec, on_end: sse::OnEnd) -> Outcome {
-        let handle = sse::open(req, spec, &self.core.streams, on_end)?;
+    fn attach_fresh(self, req: Request, spec: StreamSpec, hooks: Hooks) -> Outcome {
+        let handle = open_paced(self.core, req, spec, hooks)?;
         let id = handle.id;
         self.session.attach(handle);
         log::debug!("session {}: stream {id} opened", self.session.id);

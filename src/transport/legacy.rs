@@ -7,7 +7,7 @@ use super::refusal::{Handled, Outcome, Refusal, checked};
 use crate::dispatch::Core;
 use crate::http::{self, Reply, Request};
 use crate::session::{Session, TransportKind};
-use crate::sse::{self, Frame, StreamSpec};
+use crate::sse::{self, Frame, StreamHandle, StreamSpec};
 use std::sync::Arc;
 
 /// `GET /sse`.
@@ -40,7 +40,10 @@ pub fn open_stream(core: &Arc<Core>, req: Request, ctx: &Ctx) -> Outcome {
             log::info!("session {sid} closed (its SSE stream ended)");
         }
     });
-    match sse::open(req, spec, &core.streams, on_end) {
+    // Paced like the other general streams: the writer takes the rest of the backlog as it drains.
+    let s = session.clone();
+    let refill: sse::Refill = Box::new(move |id| s.refill(id));
+    match StreamHandle::open_paced(req, spec, &core.streams, on_end, refill) {
         Ok(handle) => {
             session.attach(handle);
             Ok(Handled::Done)

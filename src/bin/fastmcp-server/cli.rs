@@ -38,6 +38,9 @@ OPTIONS:
                               elicitation or roots request of a tool (default 60)
     --progress-interval-ms MS progress notifications of a parked call (sleep) (default 1000)
     --replay-events N         events kept per resumable SSE stream for Last-Event-ID (default 256)
+    --session-buffer-bytes B  bytes of messages a session keeps (outbox and replay logs; oldest
+                              evicted beyond, counted) (default 33554432)
+    --buffer-bytes B          bytes of messages the whole server keeps (default 268435456)
     --page-size N             items per page of every list (tools, resources, prompts; default 100)
     --stream-queue N          messages queued per stream before its client counts as stuck (default 64)
     --max-connections N       open connections before new ones get 503 (default: the open-file
@@ -167,6 +170,12 @@ pub(crate) fn parse_args(args: Vec<std::ffi::OsString>) -> Result<Cli, String> {
     if let Some(v) = a.opt_value_from_str("--replay-events").map_err(e)? {
         c.replay_events = positive("--replay-events", v)?;
     }
+    if let Some(v) = a.opt_value_from_str("--session-buffer-bytes").map_err(e)? {
+        c.session_buffer_bytes = positive("--session-buffer-bytes", v)?;
+    }
+    if let Some(v) = a.opt_value_from_str("--buffer-bytes").map_err(e)? {
+        c.buffer_bytes = positive("--buffer-bytes", v)?;
+    }
     if let Some(v) = a.opt_value_from_str("--page-size").map_err(e)? {
         c.page_size = positive("--page-size", v)?;
     }
@@ -275,6 +284,8 @@ mod tests {
             "--max-sleep-secs nan",
             "--pending-session-ttl-secs 0",
             "--max-sessions-per-client -1",
+            "--session-buffer-bytes 0",
+            "--buffer-bytes -1",
         ] {
             let e = parse(bad).expect_err(bad);
             assert!(!e.contains('\n'), "{e}");
