@@ -1,5 +1,6 @@
 //! Memory comes back: after bursts of large bodies (answered, and malformed), the server's RSS
-//! returns to within 16 MiB of what it was before, within 10 s, and rounds do not ratchet. Before
+//! returns to within 16 MiB of what it was before, within 10 s, rounds do not ratchet, and the
+//! connection threads the burst started are gone again. Before
 //! the binary fixed glibc's mmap threshold (src/bin/fastmcp-server/alloc.rs) the first burst of
 //! 64 bodies left it 256 MiB up and the second 328 MiB.
 
@@ -54,6 +55,7 @@ fn rss_returns_after_bursts_of_large_bodies() {
     let bad = good[..good.len() - 10].to_string();
     std::thread::sleep(Duration::from_millis(300));
     let base = rss_mib(srv.pid());
+    let threads0 = srv.threads();
     for (round, (body, status)) in [(&good, 200), (&bad, 400), (&good, 200)]
         .into_iter()
         .enumerate()
@@ -78,6 +80,15 @@ fn rss_returns_after_bursts_of_large_bodies() {
         assert!(
             settled <= base + 16,
             "round {round}: RSS {settled} MiB, {base} MiB before the bursts"
+        );
+        let deadline = Instant::now() + Duration::from_secs(10);
+        while srv.threads() > threads0 && Instant::now() < deadline {
+            std::thread::sleep(Duration::from_millis(100));
+        }
+        assert!(
+            srv.threads() <= threads0,
+            "round {round}: {} threads, {threads0} before the bursts",
+            srv.threads()
         );
     }
 }
