@@ -59,6 +59,9 @@ pub struct Config {
     pub page_size: usize,
     /// Frames a stream may have queued before its client counts as stuck.
     pub stream_queue: usize,
+    /// The `retry:` a seed stream (`/notifications`) sends: how long a browser's `EventSource`
+    /// waits before it reconnects (with `Last-Event-ID`) after the stream is cut.
+    pub seed_retry_ms: u64,
     /// Open connections (each one thread) before new ones get 503; `None` derives it from the
     /// open-file limit (see `http::listener::default_max_connections`).
     pub max_connections: Option<usize>,
@@ -118,6 +121,7 @@ impl Default for Config {
             client_request_timeout: Duration::from_secs(60),
             progress_interval: Duration::from_millis(1000),
             stream_queue: 64,
+            seed_retry_ms: 3000,
             max_connections: None,
             max_header_bytes: 16 * 1024,
             max_url_bytes: 8 * 1024,

@@ -110,6 +110,28 @@ pub(crate) fn event_id(stream: u64, seq: u64) -> Arc<str> {
     format!("{stream}-{seq}").into()
 }
 
+/// The event id of event `seq` of stream `stream`, after `prefix` (a seed session's general
+/// channel: `<session id>.<secret>.`).
+pub(crate) fn event_id_in(prefix: &str, stream: u64, seq: u64) -> Arc<str> {
+    format!("{prefix}{stream}-{seq}").into()
+}
+
+/// A seed event id's parts: the session id, its secret and the `<stream>-<seq>` rest; `None`
+/// for an id of another form (`0-5`).
+pub(crate) fn split_seed_event_id(id: &str) -> Option<(&str, &str, &str)> {
+    let mut parts = id.trim().splitn(3, '.');
+    let (sid, secret, rest) = (parts.next()?, parts.next()?, parts.next()?);
+    (!sid.is_empty() && !secret.is_empty()).then_some((sid, secret, rest))
+}
+
+/// An event id fit for a log line: a seed id's secret is left out.
+pub(crate) fn redacted_event_id(id: &str) -> String {
+    match split_seed_event_id(id) {
+        Some((sid, _, rest)) => format!("{sid}.<secret>.{rest}"),
+        None => id.to_string(),
+    }
+}
+
 /// The (stream, seq) an event id names.
 pub(crate) fn parse_event_id(id: &str) -> Option<(u64, u64)> {
     let (stream, seq) = id.trim().split_once('-')?;

@@ -10,6 +10,9 @@ use crate::jsonrpc::{INVALID_REQUEST, quote, refusal};
 pub struct Guard {
     hosts: Vec<String>,
     origins: Vec<String>,
+    /// `--cors-origin` was given: then only the listed origins (and the server's own) pass, not
+    /// every loopback origin, so another local page cannot reach in.
+    listed_only: bool,
     token: Option<String>,
 }
 
@@ -54,6 +57,7 @@ impl Guard {
         Guard {
             hosts,
             origins,
+            listed_only: !c.cors_origins.is_empty(),
             token: c.auth_token.clone(),
         }
     }
@@ -62,12 +66,16 @@ impl Guard {
         self.hosts.iter().any(|h| *h == host_only(host))
     }
 
-    fn origin_allowed(&self, origin: &str) -> bool {
+    /// `host` is the request's `Host`: a page of the server's own origin always passes.
+    fn origin_allowed(&self, origin: &str, host: Option<&str>) -> bool {
         let o = origin.trim_end_matches('/').to_ascii_lowercase();
         if self.origins.iter().any(|a| a == "*" || *a == o) {
             return true;
         }
         match o.split_once("://") {
+            Some(("http" | "https", rest)) if self.listed_only => {
+                host.is_some_and(|h| h.trim().eq_ignore_ascii_case(rest))
+            }
             Some(("http" | "https", rest)) => self.host_allowed(rest),
             _ => false,
         }
@@ -79,7 +87,9 @@ impl Guard {
     pub fn check(&self, req: &Request, cors: &[(String, String)], auth: bool) -> Result<(), Reply> {
         // Every copy of the header must pass: a second Origin must not smuggle a foreign name.
         let host_ok = req.header_all("Host").all(|h| self.host_allowed(h));
-        let origin_ok = req.header_all("Origin").all(|o| self.origin_allowed(o));
+        let origin_ok = req
+            .header_all("Origin")
+            .all(|o| self.origin_allowed(o, req.header("Host")));
         if !host_ok || !origin_ok {
             let what = if host_ok { "Origin" } else { "Host" };
             log::warn!(
@@ -155,11 +165,27 @@ mod tests {
         for bad in ["evil.example.com", "localhost.evil.com:80", "127.0.0.2"] {
             assert!(!g.host_allowed(bad), "{bad}");
         }
-        assert!(g.origin_allowed("http://localhost:3000"));
-        assert!(g.origin_allowed("https://app.example.com"));
-        assert!(!g.origin_allowed("http://evil.example.com"));
-        assert!(!g.origin_allowed("null"));
-        assert!(!g.origin_allowed("file://localhost"));
+        assert!(g.origin_allowed("http://localhost:3000", None));
+        assert!(g.origin_allowed("https://app.example.com", None));
+        assert!(!g.origin_allowed("http://evil.example.com", None));
+        assert!(!g.origin_allowed("null", None));
+        assert!(!g.origin_allowed("file://localhost", None));
+    }
+
+    #[test]
+    fn cors_origins_list_every_origin_let_in() {
+        let c = Config {
+            host: "127.0.0.1".into(),
+            cors_origins: vec!["http://127.0.0.1:3000".into()],
+            ..Config::default()
+        };
+        let g = Guard::new(&c);
+        assert!(g.origin_allowed("http://127.0.0.1:3000", Some("127.0.0.1:8085")));
+        // Another loopback page is refused once origins are listed...
+        assert!(!g.origin_allowed("http://127.0.0.1:4000", Some("127.0.0.1:8085")));
+        assert!(!g.origin_allowed("http://localhost:3000", Some("127.0.0.1:8085")));
+        // ...but the server's own origin is its own.
+        assert!(g.origin_allowed("http://127.0.0.1:8085", Some("127.0.0.1:8085")));
     }
 
     #[test]

@@ -34,9 +34,11 @@ fn echo(id: u64, message: &str) -> String {
     json!({"jsonrpc":"2.0","id":id,"method":"echo","params":{"message":message}}).to_string()
 }
 
-/// The sequence number of a general-channel event id (`0-<seq>`).
+/// The sequence number of a general-channel event id (`0-<seq>`, after a seed session's
+/// `<session id>.<secret>.`).
 fn seq(ev: &Event) -> u64 {
     let id = ev.id.as_deref().expect("an event id");
+    let id = id.rsplit('.').next().unwrap_or(id);
     let (stream, seq) = id.split_once('-').expect("<stream>-<seq>");
     assert_eq!(stream, "0", "a general-channel event");
     seq.parse().unwrap()

@@ -489,7 +489,7 @@ fn a_stuck_client_is_cut_and_resumes_from_the_log() {
             ev.id
                 .as_deref()
                 .unwrap()
-                .split_once('-')
+                .rsplit_once('-')
                 .unwrap()
                 .1
                 .parse::<u64>()

@@ -87,6 +87,10 @@ pub struct Session {
     pub(super) born: Instant,
     /// Requests running across all sessions (for graceful shutdown).
     pub(super) active: Arc<AtomicUsize>,
+    /// A seed session's resume secret (random, 128 bits, never logged): its general channel's
+    /// event ids carry it, so a browser's bare reconnect (`Last-Event-ID` only) finds the
+    /// session. Empty for other transports.
+    resume_secret: String,
     state: Mutex<State>,
 }
 
@@ -109,21 +113,58 @@ impl Session {
         };
         // One budget for everything the session keeps: its outbox, its log and its POST streams'.
         let buffers = crate::replay::SessionBuffers::new(id.clone(), metrics);
+        let resume_secret = if kind == TransportKind::Seed {
+            uuid::Uuid::new_v4().simple().to_string()
+        } else {
+            String::new()
+        };
+        let id_prefix: Arc<str> = if resume_secret.is_empty() {
+            Arc::from("")
+        } else {
+            format!("{id}.{resume_secret}.").into()
+        };
         Session {
             id,
             kind,
             client_key,
             born: Instant::now(),
             active,
+            resume_secret,
             state: Mutex::new(State {
                 last_activity: Instant::now(),
                 client: ClientFacts::default(),
-                general: GeneralChannel::new(outbox_limit, replay, buffers.clone()),
+                general: GeneralChannel::new(outbox_limit, replay, buffers.clone())
+                    .with_id_prefix(id_prefix),
                 exchanges: ExchangeStreams::new(buffers),
                 requests: Requests::default(),
                 ours: ClientRequests::new(),
             }),
         }
+    }
+
+    /// Whether `secret` is this seed session's resume secret (compared without an early exit).
+    pub fn resume_secret_is(&self, secret: &str) -> bool {
+        let (a, b) = (self.resume_secret.as_bytes(), secret.as_bytes());
+        !a.is_empty()
+            && a.len() == b.len()
+            && a.iter().zip(b).fold(0u8, |acc, (x, y)| acc | (x ^ y)) == 0
+    }
+
+    /// The general channel's `<stream>-<seq>` part of an event id this session issued: the id
+    /// itself, or for a seed session the id after its `<session id>.<secret>.` prefix (a seed
+    /// id naming another session, or with the wrong secret, is `None`).
+    pub fn own_event_id<'a>(&self, id: &'a str) -> Option<&'a str> {
+        match crate::replay::split_seed_event_id(id) {
+            Some((sid, secret, rest)) => {
+                (sid == self.id && self.resume_secret_is(secret)).then_some(rest)
+            }
+            None => Some(id),
+        }
+    }
+
+    /// The id of event `seq` of the general channel.
+    pub fn general_event_id(&self, seq: u64) -> Arc<str> {
+        self.state().general.event_id(seq)
     }
 
     /// A poisoned lock only means another thread panicked mid-update of plain data; the state is

@@ -6,6 +6,7 @@ use super::refusal::{Handled, Outcome};
 use crate::dispatch::Core;
 use crate::http::Request;
 use crate::session::{GENERAL_STREAM, Session};
+
 use crate::sse::{self, StreamHandle, StreamSpec};
 use std::sync::Arc;
 use std::sync::atomic::Ordering;
@@ -58,7 +59,8 @@ fn open_paced(
 /// The general-channel event a request's `Last-Event-ID` names; an id of anything else is a gap.
 fn resume_point(core: &Core, req: &Request, session: &Session) -> Option<u64> {
     let last = req.header("Last-Event-ID")?;
-    match crate::replay::parse_event_id(last) {
+    let own = session.own_event_id(last);
+    match own.and_then(crate::replay::parse_event_id) {
         Some((GENERAL_STREAM, after)) => Some(after),
         _ => {
             gap(core, session, last, "unknown, or no longer kept");
@@ -81,9 +83,10 @@ impl Target<'_> {
         let mut spec = spec;
         for f in &mut spec.first {
             if let sse::Frame::Priming { id, .. } = f {
-                *id = crate::replay::event_id(GENERAL_STREAM, after);
+                *id = self.session.general_event_id(after);
             }
         }
+        let last = req.header("Last-Event-ID").unwrap_or("").to_string();
         // Moved into the opener only when the resume goes ahead; a gap hands them back.
         let mut parts = Some((req, spec, hooks));
         let resumed = self.session.resume_general(after, |replay| {
@@ -113,7 +116,7 @@ impl Target<'_> {
                 gap(
                     self.core,
                     self.session,
-                    "",
+                    &last,
                     "the events after it are no longer kept",
                 );
                 match parts.take() {
@@ -148,7 +151,8 @@ fn gap(core: &Core, session: &Session, last: &str, why: &str) {
         .resume_gaps
         .fetch_add(1, Ordering::Relaxed);
     log::info!(
-        "session {}: cannot resume after event {last:?} ({why}); a fresh stream starts",
-        session.id
+        "session {}: cannot resume after event {:?} ({why}); a fresh stream starts",
+        session.id,
+        crate::replay::redacted_event_id(last)
     );
 }

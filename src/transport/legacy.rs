@@ -60,10 +60,12 @@ pub fn open_stream(core: &Arc<Core>, req: Request, ctx: &Ctx) -> Outcome {
 pub fn post(core: &Arc<Core>, req: Request, body: &[u8], ctx: &Ctx) -> Outcome {
     let (req, (session, msg)) = checked(req, |req| {
         let session = post_session(core, req)?;
-        if !http::is_json_body(req, true) {
+        // Required, not assumed: a browser sends a cross-origin POST of any other type (a
+        // form, `text/plain`) without asking first; this one it must preflight.
+        if !http::is_json_body(req, false) {
             return Err(Refusal::invalid(
-                400,
-                "Bad Request: Content-Type must be application/json",
+                415,
+                "Unsupported Media Type: Content-Type must be application/json",
             ));
         }
         Ok((session, super::incoming::single_message(body)?))

@@ -43,6 +43,8 @@ OPTIONS:
     --buffer-bytes B          bytes of messages the whole server keeps (default 268435456)
     --page-size N             items per page of every list (tools, resources, prompts; default 100)
     --stream-queue N          messages queued per stream before its client counts as stuck (default 64)
+    --seed-retry-ms MS        `retry:` of the seed stream (/notifications): how long a browser
+                              waits to reconnect after it is cut (default 3000)
     --max-connections N       open connections before new ones get 503 (default: the open-file
                               limit less 64, at most 10000)
     --max-header-bytes B      largest request head, else 431 (default 16384)
@@ -181,6 +183,9 @@ pub(crate) fn parse_args(args: Vec<std::ffi::OsString>) -> Result<Cli, String> {
     }
     if let Some(v) = a.opt_value_from_str("--stream-queue").map_err(e)? {
         c.stream_queue = positive("--stream-queue", v)?;
+    }
+    if let Some(v) = a.opt_value_from_str("--seed-retry-ms").map_err(e)? {
+        c.seed_retry_ms = positive("--seed-retry-ms", v)?;
     }
     if let Some(v) = a.opt_value_from_str("--max-connections").map_err(e)? {
         c.max_connections = Some(positive("--max-connections", v)?);

@@ -64,6 +64,9 @@ pub(super) struct GeneralChannel {
     /// The session's byte budget, and where its losses are counted (the server instance's
     /// counters, not the process's: two servers in one process must not merge them).
     buffers: Arc<SessionBuffers>,
+    /// What every event id of this channel starts with: empty (`0-<seq>`), or for a seed
+    /// session `<session id>.<secret>.` so that the id alone finds, and grants, the session.
+    id_prefix: Arc<str>,
 }
 
 impl GeneralChannel {
@@ -81,7 +84,19 @@ impl GeneralChannel {
             next_seq: 1,
             ended: false,
             buffers,
+            id_prefix: Arc::from(""),
         }
+    }
+
+    /// Event ids of this channel start with `prefix` (see [`crate::replay::event_id_in`]).
+    pub(super) fn with_id_prefix(mut self, prefix: Arc<str>) -> GeneralChannel {
+        self.id_prefix = prefix;
+        self
+    }
+
+    /// The id of event `seq` of this channel.
+    pub(in super::super) fn event_id(&self, seq: u64) -> Arc<str> {
+        crate::replay::event_id_in(&self.id_prefix, GENERAL_STREAM, seq)
     }
 
     /// An open stream keeps its session from expiring.
@@ -106,7 +121,7 @@ impl GeneralChannel {
         let msg = Msg {
             seq,
             json,
-            id: (self.replay > 0).then(|| crate::replay::event_id(GENERAL_STREAM, seq)),
+            id: (self.replay > 0).then(|| self.event_id(seq)),
         };
         let charge = self.make_room(msg.json.len());
         let kept = Kept { msg, charge };

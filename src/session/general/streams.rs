@@ -2,7 +2,7 @@
 //! resuming one after a `Last-Event-ID` (handed the log), a stream ending (its unwritten
 //! messages go to the others), keepalives, and closing them all.
 
-use super::{Attached, GENERAL_STREAM, GeneralChannel};
+use super::{Attached, GeneralChannel};
 use crate::replay::Gap;
 use crate::sse::{Frame, Msg, StreamHandle};
 use std::sync::Arc;
@@ -23,7 +23,7 @@ impl GeneralChannel {
     /// The last event before anything a new stream will be handed, so a client that resumes
     /// after it never misses one.
     pub(in super::super) fn position(&self) -> Arc<str> {
-        crate::replay::event_id(GENERAL_STREAM, self.fresh_start() - 1)
+        self.event_id(self.fresh_start() - 1)
     }
 
     /// The outbox is let go once the resumed stream is attached: everything in it either came
