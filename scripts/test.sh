@@ -72,7 +72,9 @@ expect "sleep result after ~2 s" '"id":5,"result":"Slept for 2 seconds"' 6
 [ $((SECONDS - start)) -ge 1 ] && ok "sleep took its time" || fail "sleep took its time"
 post '{"jsonrpc":"2.0","id":6,"method":"tools/call","params":{"name":"add","arguments":{"a":1,"b":2}}}' && ok "POST tools/call -> 202" || fail "POST tools/call"
 expect "tools/call result" '"id":6,"result":{"content":[{"text":"3","type":"text"}]}'
-code=$(curl -s -o "$work/err.json" -w '%{http_code}' -X POST "$base/mcp?session_id=$sid" -d '{oops')
+code=$(curl -s -o "$work/err.json" -w '%{http_code}' -X POST "$base/mcp?session_id=$sid" -d '{"jsonrpc":"2.0","id":7,"method":"ping"}')
+[ "$code" = 415 ] && ok "POST without Content-Type: application/json -> 415" || fail "POST without JSON Content-Type -> 415" "$code $(cat "$work/err.json")"
+code=$(curl -s -o "$work/err.json" -w '%{http_code}' -X POST "$base/mcp?session_id=$sid" -H 'Content-Type: application/json' -d '{oops')
 [ "$code" = 400 ] && grep -q '"code":-32700' "$work/err.json" && ok "malformed JSON -> 400 -32700" || fail "malformed JSON" "$code $(cat "$work/err.json")"
 code=$(curl -s -o /dev/null -w '%{http_code}' -X POST "$base/mcp?session_id=nope" -d '{}')
 [ "$code" = 404 ] && ok "unknown session -> 404" || fail "unknown session -> 404" "$code"
@@ -234,6 +236,12 @@ if out=$(cargo build --quiet --manifest-path tests/user-crate/Cargo.toml --targe
   ok "quickstart builds with only fastmcp-server and serde as dependencies"
 else
   fail "user crate (tests/user-crate)" "$(printf '%s\n' "$out" | grep -E '^error' -A3 | head -8)"
+fi
+
+echo "== browser: headless Chromium through examples/browser.html (tests/browser.rs, in cargo test)"
+if need chromium chromium && need chromedriver chromium-driver; then
+  ok "chromium: $(chromium --version 2>/dev/null | head -1)"
+  export FASTMCP_BROWSER_REQUIRED=1
 fi
 
 echo "== cargo test"

@@ -569,3 +569,161 @@ fn a_browser_resumes_by_itself_and_other_origins_cannot_call_tools() {
     drop(b);
     drop(server);
 }
+
+// What the browser test relies on, checked without a browser.
+
+const T: Duration = Duration::from_secs(5);
+
+/// The `id:` of the seed stream's `retry:` event, and that `retry:` is sent.
+fn stream_position(sse: &mut common::Sse) -> String {
+    let ev = sse.next_raw(T).expect("the id/retry event");
+    assert!(ev.data.is_empty(), "{ev:?}");
+    ev.id.expect("an id")
+}
+
+#[test]
+fn a_bare_reconnect_with_a_seed_event_id_resumes_that_session_once() {
+    let log = std::env::temp_dir().join(format!("fastmcp-bare-{}.log", std::process::id()));
+    let srv = Server::start_logging(&["--seed-retry-ms", "1234"], &log);
+    let mut raw = common::Sse::open(&srv.addr, "/notifications", &[]);
+    let greeting = raw.next_raw(T).unwrap();
+    let sid = greeting
+        .data
+        .strip_prefix("Connected to session ")
+        .unwrap()
+        .to_string();
+    let first = stream_position(&mut raw);
+    assert!(first.starts_with(&format!("{sid}.")), "{first}");
+    common::seed_initialize(&srv.addr, &mut raw, &sid);
+    // The answer to initialize carries the id a browser would send back.
+    raw.disconnect();
+    for i in 1..=3 {
+        common::seed_post(
+            &srv.addr,
+            &sid,
+            &json!({"jsonrpc":"2.0","id":i,"method":"ping"}).to_string(),
+        );
+    }
+    // Resume after the initialize answer (event 1): the three pings follow, once.
+    let prefix = &first[..first.len() - first.rsplit('.').next().unwrap().len()];
+    let last = format!("{prefix}0-1");
+    let mut back = common::Sse::open(&srv.addr, "/notifications", &[("Last-Event-ID", &last)]);
+    assert_eq!(back.status, 200);
+    assert_eq!(back.header("Mcp-Session-Id"), Some(sid.as_str()));
+    let hello = back.next_event(T).unwrap();
+    assert_eq!(hello.data, format!("Resumed session {sid}"));
+    // Three workers answer the pings: in any order, each once.
+    let mut ids: Vec<u64> = (0..3)
+        .map(|_| back.next_json(T)["id"].as_u64().unwrap())
+        .collect();
+    ids.sort();
+    assert_eq!(ids, [1, 2, 3]);
+    assert!(
+        back.next_event(Duration::from_millis(300)).is_none(),
+        "nothing twice"
+    );
+
+    // The session id alone, or a wrong secret, is a new session, and the log names the id.
+    let forged = format!("{sid}.{}.0-1", "0".repeat(32));
+    let mut other = common::Sse::open(&srv.addr, "/notifications", &[("Last-Event-ID", &forged)]);
+    let hello = other.next_event(T).unwrap();
+    assert!(hello.data.starts_with("Connected to session "), "{hello:?}");
+    assert!(!hello.data.ends_with(&sid));
+    thread::sleep(Duration::from_millis(200));
+    let text = std::fs::read_to_string(&log).unwrap_or_default();
+    assert!(
+        text.contains(&format!("cannot resume after event \"{sid}.<secret>.0-1\"")),
+        "{text}"
+    );
+    assert!(!text.contains(&last), "the secret is never logged");
+    let _ = std::fs::remove_file(&log);
+}
+
+#[test]
+fn the_seed_stream_sends_retry() {
+    let srv = Server::start(&["--seed-retry-ms", "1234"]);
+    let mut s = TcpStream::connect(&srv.addr).unwrap();
+    s.write_all(b"GET /notifications HTTP/1.1\r\nHost: localhost\r\n\r\n")
+        .unwrap();
+    s.set_read_timeout(Some(T)).unwrap();
+    let mut got = String::new();
+    let mut b = [0u8; 4096];
+    while !got.contains("retry:") {
+        let n = s.read(&mut b).expect("the stream");
+        assert!(n > 0, "{got}");
+        got.push_str(&String::from_utf8_lossy(&b[..n]));
+    }
+    assert!(got.contains("retry: 1234\n"), "{got}");
+}
+
+#[test]
+fn posts_must_be_json_on_every_transport() {
+    let srv = Server::start(&[]);
+    let (_sse, sid) = common::seed_session(&srv.addr);
+    let ping = r#"{"jsonrpc":"2.0","id":1,"method":"ping"}"#;
+    for ct in [
+        None,
+        Some("text/plain"),
+        Some("application/x-www-form-urlencoded"),
+    ] {
+        let h: Vec<(&str, &str)> = ct.map(|c| ("Content-Type", c)).into_iter().collect();
+        let seed = common::request(
+            &srv.addr,
+            "POST",
+            &format!("/mcp?session_id={sid}"),
+            &h,
+            ping,
+        );
+        assert_eq!(seed.status, 415, "seed, {ct:?}: {}", seed.body);
+        let mut h2 = h.clone();
+        h2.push(("Accept", "application/json, text/event-stream"));
+        let streamable = common::request(&srv.addr, "POST", "/mcp", &h2, ping);
+        assert_eq!(streamable.status, 415, "streamable, {ct:?}");
+    }
+}
+
+#[test]
+fn with_cors_origins_other_loopback_origins_are_refused() {
+    let srv = Server::start(&["--cors-origin", "http://127.0.0.1:3000"]);
+    let port = srv.addr.rsplit(':').next().unwrap().to_string();
+    let own = format!("http://127.0.0.1:{port}");
+    let host = format!("127.0.0.1:{port}");
+    for (origin, want) in [
+        ("http://127.0.0.1:3000", 200),
+        ("http://127.0.0.1:3001", 403),
+        ("http://localhost:3000", 403),
+        (own.as_str(), 200),
+    ] {
+        let r = common::request(
+            &srv.addr,
+            "GET",
+            "/health",
+            &[("Origin", origin), ("Host", host.as_str())],
+            "",
+        );
+        assert_eq!(r.status, want, "{origin}");
+        let pre = common::request(
+            &srv.addr,
+            "OPTIONS",
+            "/mcp",
+            &[
+                ("Origin", origin),
+                ("Host", host.as_str()),
+                ("Access-Control-Request-Method", "POST"),
+                ("Access-Control-Request-Headers", "content-type"),
+            ],
+            "",
+        );
+        assert_eq!(pre.status == 403, want == 403, "preflight from {origin}");
+    }
+    // Without --cors-origin, loopback origins pass as before (DNS-rebinding rules unchanged).
+    let open = Server::start(&[]);
+    let r = common::request(
+        &open.addr,
+        "GET",
+        "/health",
+        &[("Origin", "http://127.0.0.1:3001")],
+        "",
+    );
+    assert_eq!(r.status, 200);
+}

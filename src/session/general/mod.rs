@@ -95,7 +95,7 @@ impl GeneralChannel {
     }
 
     /// The id of event `seq` of this channel.
-    pub(in super::super) fn event_id(&self, seq: u64) -> Arc<str> {
+    pub(super) fn event_id(&self, seq: u64) -> Arc<str> {
         crate::replay::event_id_in(&self.id_prefix, GENERAL_STREAM, seq)
     }
 
