@@ -100,7 +100,8 @@ pub(crate) fn read(
         Framing::None => Ok(Vec::new()),
         Framing::Length(n) if *n > max as u64 => Err(BodyError::TooLarge),
         Framing::Length(n) => {
-            let n = *n as usize;
+            // `n <= max` here, so it fits a usize; refuse rather than truncate if it ever did not.
+            let n = usize::try_from(*n).map_err(|_| BodyError::TooLarge)?;
             let mut out = Vec::with_capacity(n);
             input.take_exact(&mut out, n, deadline)?;
             Ok(out)
@@ -119,6 +120,9 @@ fn chunked(input: &mut Input, max: usize, deadline: Instant) -> Result<Vec<u8>, 
             .map_err(|_| BodyError::Bad("bad chunk size"))?
             .trim_end_matches(['\r', '\n'])
             .trim_end_matches([' ', '\t']);
+        // At most 15 hex digits (< 2^60): a size that could not be added to the running total is
+        // malformed (400), whatever the limit. The total itself is also added with `checked_add`,
+        // so no build profile can wrap it past `--max-body-bytes`.
         if size_text.is_empty()
             || size_text.len() > 15
             || !size_text.bytes().all(|b| b.is_ascii_hexdigit())
@@ -130,12 +134,14 @@ fn chunked(input: &mut Input, max: usize, deadline: Instant) -> Result<Vec<u8>, 
         input.consume(n);
         if size == 0 {
             // Trailer fields up to the empty line; read and ignored.
-            let mut seen = 0;
+            let mut seen: usize = 0;
             loop {
                 let n = input.line(deadline, MAX_CHUNK_LINE)?;
                 let empty = matches!(&input.buffered()[..n], b"\r\n" | b"\n");
                 input.consume(n);
-                seen += n;
+                seen = seen
+                    .checked_add(n)
+                    .ok_or(BodyError::Bad("trailer section too large"))?;
                 if empty {
                     return Ok(out);
                 }
@@ -144,7 +150,8 @@ fn chunked(input: &mut Input, max: usize, deadline: Instant) -> Result<Vec<u8>, 
                 }
             }
         }
-        if out.len() + size > max {
+        // Checked: a total that does not fit a usize is over any limit, never a small number.
+        if out.len().checked_add(size).is_none_or(|total| total > max) {
             return Err(BodyError::TooLarge);
         }
         input.take_exact(&mut out, size, deadline)?;
