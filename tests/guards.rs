@@ -267,3 +267,75 @@ fn blank_lines_before_a_request_are_skipped() {
     c.send(b"\r\n\r\nGET /health HTTP/1.1\r\nHost: localhost\r\n\r\n");
     assert_eq!(c.status(), Some(200));
 }
+
+#[test]
+fn foreign_hosts_and_origins_are_403() {
+    let srv = Server::start(&["--allowed-host", "mcp.example.com"]);
+    let port = srv.addr.rsplit(':').next().unwrap().to_string();
+    let get = |h: &[(&str, &str)]| request(&srv.addr, "GET", "/health", h, "").status;
+    let r = request(
+        &srv.addr,
+        "GET",
+        "/health",
+        &[("Host", "evil.example.com")],
+        "",
+    );
+    assert_eq!(r.status, 403);
+    assert!(r.body.contains("Host not allowed"), "{}", r.body);
+    let r = request(
+        &srv.addr,
+        "GET",
+        "/health",
+        &[("Origin", "http://evil.example.com")],
+        "",
+    );
+    assert_eq!(r.status, 403, "a foreign Origin alone");
+    assert!(r.body.contains("Origin not allowed"), "{}", r.body);
+    assert_eq!(get(&[("Origin", "null")]), 403);
+    assert_eq!(get(&[("Host", "localhost.evil.com")]), 403);
+    let local = format!("localhost:{port}");
+    let origin = format!("http://localhost:{port}");
+    assert_eq!(get(&[("Host", &local), ("Origin", &origin)]), 200);
+    assert_eq!(get(&[("Host", "mcp.example.com:443")]), 200);
+    assert_eq!(
+        get(&[("Host", "[::1]:1"), ("Origin", "https://127.0.0.1")]),
+        200
+    );
+}
+
+#[test]
+fn the_token_is_asked_for_everywhere_but_preflights() {
+    let dir = std::env::temp_dir().join(format!("fastmcp-guards-t-{}", std::process::id()));
+    std::fs::create_dir_all(&dir).unwrap();
+    let file = dir.join("token");
+    std::fs::write(&file, "s3cr3t\n").unwrap();
+    let srv = Server::start(&["--auth-token-file", file.to_str().unwrap()]);
+    let r = request(&srv.addr, "GET", "/health", &[], "");
+    assert_eq!(r.status, 401);
+    assert_eq!(r.header("WWW-Authenticate"), Some("Bearer"));
+    for (auth, want) in [
+        ("Bearer s3cr3t", 200),
+        ("bearer s3cr3t", 200),
+        ("Bearer  s3cr3t ", 200),
+        ("Basic s3cr3t", 401),
+        ("s3cr3t", 401),
+        ("Bearer ", 401),
+    ] {
+        let r = request(&srv.addr, "GET", "/health", &[("Authorization", auth)], "");
+        assert_eq!(r.status, want, "{auth:?}");
+    }
+    assert_eq!(request(&srv.addr, "OPTIONS", "/mcp", &[], "").status, 204);
+    // A foreign Host is refused before the token is looked at.
+    let r = request(
+        &srv.addr,
+        "GET",
+        "/health",
+        &[
+            ("Host", "evil.example.com"),
+            ("Authorization", "Bearer s3cr3t"),
+        ],
+        "",
+    );
+    assert_eq!(r.status, 403);
+    let _ = std::fs::remove_dir_all(&dir);
+}
