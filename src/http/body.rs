@@ -181,6 +181,37 @@ mod tests {
         }
     }
 
+    /// A loopback connection whose client side has sent `bytes` (and stays open).
+    fn input_with(bytes: &[u8]) -> (Input, std::net::TcpStream) {
+        use std::io::Write;
+        let listener = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
+        let mut client = std::net::TcpStream::connect(listener.local_addr().unwrap()).unwrap();
+        client.write_all(bytes).unwrap();
+        let (server, _) = listener.accept().unwrap();
+        (Input::new(server), client)
+    }
+
+    #[test]
+    fn read_refuses_a_length_over_the_limit_by_itself() {
+        // The connection loop checks Content-Length first, but the reader must not rely on it:
+        // a length over the limit is refused before a byte is awaited or memory reserved.
+        let deadline = Instant::now() + std::time::Duration::from_secs(5);
+        for n in [1001, u64::MAX] {
+            let (mut input, _client) = input_with(b"");
+            assert!(matches!(
+                read(&mut input, &Framing::Length(n), 1000, deadline),
+                Err(BodyError::TooLarge)
+            ));
+        }
+        let (mut input, _client) = input_with(&[b'x'; 1000]);
+        assert_eq!(
+            read(&mut input, &Framing::Length(1000), 1000, deadline)
+                .map(|b| b.len())
+                .ok(),
+            Some(1000)
+        );
+    }
+
     #[test]
     fn framing_rules() {
         assert_eq!(framing(&head(&[], 1)), Ok(Framing::None));
