@@ -56,7 +56,7 @@ if [ ! -f "$dir/outcomes.json" ] || [ "$rc" -eq 4 ] || [ "$rc" -eq 1 ]; then
   exit 1
 fi
 
-count() { [ -f "$dir/$1" ] && grep -c . "$dir/$1" || echo 0; }
+count() { if [ -f "$dir/$1" ]; then grep -c . "$dir/$1"; else echo 0; fi; }
 # A mutant's name without its line:column, so the equivalents file survives edits elsewhere in
 # the file: "src/http/head.rs: replace > with >= in read_head".
 name() { sed -E 's/^([^:]+):[0-9]+:[0-9]+: /\1: /'; }
