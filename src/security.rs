@@ -193,5 +193,9 @@ mod tests {
         assert!(constant_time_eq(b"abc", b"abc"));
         assert!(!constant_time_eq(b"abc", b"abd"));
         assert!(!constant_time_eq(b"abc", b"ab"));
+        // Several differing bytes must not cancel out (an `acc ^ (x ^ y)` fold accepts these).
+        assert!(!constant_time_eq(b"ab", b"ba"));
+        assert!(!constant_time_eq(b"secret-token", b"terces-token"));
+        assert!(!constant_time_eq(b"\x01\x02\x03", b"\x02\x01\x03"));
     }
 }

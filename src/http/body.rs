@@ -100,7 +100,8 @@ pub(crate) fn read(
         Framing::None => Ok(Vec::new()),
         Framing::Length(n) if *n > max as u64 => Err(BodyError::TooLarge),
         Framing::Length(n) => {
-            let n = *n as usize;
+            // `n <= max` here, so it fits a usize; refuse rather than truncate if it ever did not.
+            let n = usize::try_from(*n).map_err(|_| BodyError::TooLarge)?;
             let mut out = Vec::with_capacity(n);
             input.take_exact(&mut out, n, deadline)?;
             Ok(out)
@@ -119,6 +120,9 @@ fn chunked(input: &mut Input, max: usize, deadline: Instant) -> Result<Vec<u8>, 
             .map_err(|_| BodyError::Bad("bad chunk size"))?
             .trim_end_matches(['\r', '\n'])
             .trim_end_matches([' ', '\t']);
+        // At most 15 hex digits (< 2^60): a size that could not be added to the running total is
+        // malformed (400), whatever the limit. The total itself is also added with `checked_add`,
+        // so no build profile can wrap it past `--max-body-bytes`.
         if size_text.is_empty()
             || size_text.len() > 15
             || !size_text.bytes().all(|b| b.is_ascii_hexdigit())
@@ -130,12 +134,14 @@ fn chunked(input: &mut Input, max: usize, deadline: Instant) -> Result<Vec<u8>, 
         input.consume(n);
         if size == 0 {
             // Trailer fields up to the empty line; read and ignored.
-            let mut seen = 0;
+            let mut seen: usize = 0;
             loop {
                 let n = input.line(deadline, MAX_CHUNK_LINE)?;
                 let empty = matches!(&input.buffered()[..n], b"\r\n" | b"\n");
                 input.consume(n);
-                seen += n;
+                seen = seen
+                    .checked_add(n)
+                    .ok_or(BodyError::Bad("trailer section too large"))?;
                 if empty {
                     return Ok(out);
                 }
@@ -144,7 +150,8 @@ fn chunked(input: &mut Input, max: usize, deadline: Instant) -> Result<Vec<u8>, 
                 }
             }
         }
-        if out.len() + size > max {
+        // Checked: a total that does not fit a usize is over any limit, never a small number.
+        if out.len().checked_add(size).is_none_or(|total| total > max) {
             return Err(BodyError::TooLarge);
         }
         input.take_exact(&mut out, size, deadline)?;
@@ -172,6 +179,37 @@ mod tests {
                 .map(|(k, v)| (k.to_string(), v.to_string()))
                 .collect(),
         }
+    }
+
+    /// A loopback connection whose client side has sent `bytes` (and stays open).
+    fn input_with(bytes: &[u8]) -> (Input, std::net::TcpStream) {
+        use std::io::Write;
+        let listener = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
+        let mut client = std::net::TcpStream::connect(listener.local_addr().unwrap()).unwrap();
+        client.write_all(bytes).unwrap();
+        let (server, _) = listener.accept().unwrap();
+        (Input::new(server), client)
+    }
+
+    #[test]
+    fn read_refuses_a_length_over_the_limit_by_itself() {
+        // The connection loop checks Content-Length first, but the reader must not rely on it:
+        // a length over the limit is refused before a byte is awaited or memory reserved.
+        let deadline = Instant::now() + std::time::Duration::from_secs(5);
+        for n in [1001, u64::MAX] {
+            let (mut input, _client) = input_with(b"");
+            assert!(matches!(
+                read(&mut input, &Framing::Length(n), 1000, deadline),
+                Err(BodyError::TooLarge)
+            ));
+        }
+        let (mut input, _client) = input_with(&[b'x'; 1000]);
+        assert_eq!(
+            read(&mut input, &Framing::Length(1000), 1000, deadline)
+                .map(|b| b.len())
+                .ok(),
+            Some(1000)
+        );
     }
 
     #[test]
