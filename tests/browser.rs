@@ -432,13 +432,15 @@ fn a_browser_resumes_by_itself_and_other_origins_cannot_call_tools() {
     ));
     assert_eq!(add0["content"][0]["text"], "100", "{add0}");
 
-    // 2. Calls that answer in 1-2 s; the proxy cuts the stream now and lets nothing through
-    //    until they have all answered: the answers are produced while the page has no stream.
+    // 2. Calls that answer in 3-4 s; the proxy cuts the stream as soon as they are accepted and
+    //    lets nothing through until they have all answered: the answers are produced while the
+    //    page has no stream. (3 s leaves room for a slow browser between the first call and
+    //    the cut: an answer before the cut would reach the page on the old stream.)
     let slow: Vec<Value> = (0..5)
         .map(|i| {
             b.js(&format!(
                 "mcp.tool('sleep', {{seconds: {}}}); return mcp.nextId - 1",
-                1.0 + 0.2 * i as f64
+                3.0 + 0.2 * i as f64
             ))
         })
         .collect();
@@ -458,7 +460,7 @@ fn a_browser_resumes_by_itself_and_other_origins_cannot_call_tools() {
         Duration::from_secs(5),
         "return mcp.state === 'connecting'",
     );
-    thread::sleep(Duration::from_millis(2500).saturating_sub(cut_at.elapsed()));
+    thread::sleep(Duration::from_millis(4500).saturating_sub(cut_at.elapsed()));
     for id in &slow {
         assert_eq!(
             answers(&b, id),
