@@ -166,7 +166,7 @@ else
   fail "conformance suite ran" "$(tail -5 "$work/conformance.txt")"
 fi
 
-echo "== static binary, install, systemd unit"
+echo "== static binary, install.sh, the Debian package (scripts/build-deb.sh), the crate"
 # need CMD PACKAGE: installs the Debian package when the command is missing (as root), or fails loudly.
 need() {
   command -v "$1" >/dev/null 2>&1 && return 0
@@ -174,6 +174,32 @@ need() {
     (apt-get update -qq && apt-get install -y -qq "$2") >/dev/null 2>&1
   fi
   command -v "$1" >/dev/null 2>&1 || { fail "$1 is needed (Debian package $2) and could not be installed"; return 1; }
+}
+# serves_health BIN LABEL [FLAGS...]: starts BIN on a free port, checks /health, stops it with
+# SIGTERM and checks the exit status.
+serves_health() {
+  local b=$1 label=$2; shift 2
+  "$b" --host localhost --port 0 "$@" >"$work/health.out" 2>"$work/health.err" &
+  local pid=$!
+  for _ in $(seq 1 50); do grep -q 'listening on' "$work/health.out" 2>/dev/null && break; sleep 0.1; done
+  local hbase
+  hbase=$(grep -o 'http://[0-9.:]*' "$work/health.out" | head -1)
+  [ -n "$hbase" ] && curl -sf "$hbase/health" | grep -q '"status":"ok"' && ok "$label serves /health" \
+    || fail "$label serves /health" "$(tail -3 "$work/health.err")"
+  kill -TERM "$pid" 2>/dev/null; wait "$pid"; local rc=$?
+  [ "$rc" = 0 ] && ok "$label exits 0 on SIGTERM" || fail "$label exits 0 on SIGTERM" "status $rc"
+}
+# verify_unit UNIT BINARY: systemd-analyze verify with ExecStart pointing at BINARY. Any output
+# (unknown keys, bad values) counts as a failure: verify itself exits 0 on some of those.
+# --man=no: Documentation=man:fastmcp-server(1) is checked as a file in the package instead.
+verify_unit() {
+  sed "s|^ExecStart=/usr[a-z/]*/fastmcp-server |ExecStart=$2 |" "$1" >"$work/fastmcp-server.service"
+  local out
+  if out=$(systemd-analyze verify --man=no "$work/fastmcp-server.service" 2>&1) && [ -z "$out" ]; then
+    ok "systemd-analyze verify: $3 is clean"
+  else
+    fail "systemd-analyze verify $3" "$out"
+  fi
 }
 static_bin=""
 if need file file; then
@@ -184,37 +210,140 @@ if need file file; then
     fail "scripts/build-static.sh" "$(printf '%s\n' "$out" | tail -5)"
   fi
 fi
+need systemd-analyze systemd && have_systemd=1 || have_systemd=""
 if [ -n "$static_bin" ]; then
   stage="$work/stage"
   if DESTDIR="$stage" BIN="$static_bin" scripts/install.sh >/dev/null \
      && [ -x "$stage/usr/local/bin/fastmcp-server" ] \
-     && [ -f "$stage/etc/systemd/system/fastmcp-server.service" ] \
-     && [ -f "$stage/etc/fastmcp-server/fastmcp-server.env" ]; then
-    ok "install.sh stages binary, unit and env file"
+     && grep -q '^ExecStart=/usr/local/bin/fastmcp-server --config /etc/fastmcp-server/tools.toml ' \
+          "$stage/etc/systemd/system/fastmcp-server.service" \
+     && [ "$(stat -c %a "$stage/etc/fastmcp-server/environment")" = 600 ] \
+     && cmp -s scripts/deploy/tools.toml "$stage/etc/fastmcp-server/tools.toml"; then
+    ok "install.sh stages binary, unit (ExecStart in /usr/local/bin), environment (0600) and tools.toml"
   else
     fail "install.sh"
   fi
-  "$stage/usr/local/bin/fastmcp-server" --host localhost --port 0 >"$work/static.out" 2>/dev/null &
-  static_pid=$!
-  for _ in $(seq 1 50); do grep -q 'listening on' "$work/static.out" 2>/dev/null && break; sleep 0.1; done
-  sbase=$(grep -o 'http://[0-9.:]*' "$work/static.out" | head -1)
-  [ -n "$sbase" ] && curl -sf "$sbase/health" | grep -q '"status":"ok"' && ok "static binary serves /health" || fail "static binary serves /health"
-  kill -TERM "$static_pid" 2>/dev/null; wait "$static_pid"; rc=$?
-  [ "$rc" = 0 ] && ok "static binary exits 0 on SIGTERM" || fail "static binary exits 0 on SIGTERM" "status $rc"
-  if need systemd-analyze systemd; then
-    # Verify the unit as installed, with ExecStart pointing at the staged binary. Any output
-    # (unknown keys, bad values) counts as a failure: verify itself exits 0 on those.
-    unit="$work/fastmcp-server.service"
-    sed "s|/usr/local/bin/fastmcp-server|$stage/usr/local/bin/fastmcp-server|" scripts/fastmcp-server.service >"$unit"
-    if out=$(systemd-analyze verify "$unit" 2>&1) && [ -z "$out" ]; then
-      ok "systemd-analyze verify: unit is clean"
-    else
-      fail "systemd-analyze verify" "$out"
-    fi
-    sed 's/^NoNewPrivileges=yes/NoNewPrivilegez=yes/' "$unit" >"$work/broken.service"
-    out=$(systemd-analyze verify "$work/broken.service" 2>&1)
+  serves_health "$stage/usr/local/bin/fastmcp-server" "static binary"
+  if [ -n "$have_systemd" ]; then
+    verify_unit "$stage/etc/systemd/system/fastmcp-server.service" "$stage/usr/local/bin/fastmcp-server" "install.sh's unit"
+    sed 's/^NoNewPrivileges=yes/NoNewPrivilegez=yes/' "$work/fastmcp-server.service" >"$work/broken.service"
+    out=$(systemd-analyze verify --man=no "$work/broken.service" 2>&1)
     [ -n "$out" ] && ok "systemd-analyze verify reports a broken unit" || fail "verify check can fail" "no output for a typo"
   fi
+fi
+deb_started=$SECONDS
+deb=""
+if [ -n "$static_bin" ] && [ -n "$have_systemd" ] && need dpkg-deb dpkg; then
+  if out=$(scripts/build-deb.sh 2>&1); then
+    deb=$(printf '%s\n' "$out" | tail -1)
+    ok "build-deb.sh: $(basename "$deb") ($(stat -c %s "$deb") bytes)"
+  else
+    fail "scripts/build-deb.sh" "$(printf '%s\n' "$out" | tail -5)"
+  fi
+fi
+if [ -n "$deb" ]; then
+  # A real dpkg install into a throw-away root. Its maintainer scripts run outside a chroot with
+  # DPKG_ROOT set (systemd-sysusers honours it); the systemd helpers are stubs that log their
+  # calls, so the host's own units are never touched.
+  root="$work/dpkg-root"
+  mkdir -p "$root/var/lib/dpkg/info" "$root/var/lib/dpkg/updates" "$work/stubs"
+  touch "$root/var/lib/dpkg/status"
+  for c in deb-systemd-helper deb-systemd-invoke systemctl; do
+    printf '#!/bin/sh\necho "%s $*" >>"%s"\n' "$c" "$work/systemd-calls.log" >"$work/stubs/$c"
+    chmod +x "$work/stubs/$c"
+  done
+  dpkg_root() { PATH="$work/stubs:$PATH" dpkg --root="$root" --force-script-chrootless --force-depends "$@"; }
+  if dpkg_root -i "$deb" >"$work/dpkg.txt" 2>&1; then
+    ok "dpkg --root installs the package, maintainer scripts included"
+  else
+    fail "dpkg --root -i" "$(tail -5 "$work/dpkg.txt")"
+  fi
+  files=$(dpkg --root="$root" -L fastmcp-server | while read -r f; do [ -d "$root$f" ] || echo "$f"; done | sort | tr '\n' ' ')
+  want="/etc/fastmcp-server/environment /etc/fastmcp-server/tools.toml /usr/bin/fastmcp-server \
+/usr/lib/systemd/system/fastmcp-server.service /usr/lib/sysusers.d/fastmcp-server.conf \
+/usr/share/doc/fastmcp-server/README.md /usr/share/doc/fastmcp-server/copyright \
+/usr/share/man/man1/fastmcp-server.1.gz "
+  [ "$files" = "$want" ] && ok "file list: binary, unit, sysusers, /etc conffiles, man page, docs" \
+    || fail "file list" "$files"
+  conf=$(dpkg --root="$root" --status fastmcp-server | sed -n '/^Conffiles:/,/^[A-Z]/p' | awk '/^ \//{print $1}' | sort | tr '\n' ' ')
+  [ "$conf" = "/etc/fastmcp-server/environment /etc/fastmcp-server/tools.toml " ] \
+    && ok "conffiles: tools.toml and environment" || fail "conffiles" "$conf"
+  [ "$(stat -c '%a %U' "$root/etc/fastmcp-server/environment")" = "600 root" ] \
+    && ok "environment is 0600 root (it may hold secrets)" || fail "environment mode" "$(stat -c '%a %U' "$root/etc/fastmcp-server/environment")"
+  file "$root/usr/bin/fastmcp-server" | grep -qE 'statically linked|static-pie linked' \
+    && ok "/usr/bin/fastmcp-server is the static binary" || fail "packaged binary is static" "$(file "$root/usr/bin/fastmcp-server")"
+  grep -q '^fastmcp-server:x:[0-9]*:[0-9]*:.*:/nonexistent:/usr/sbin/nologin$' "$root/etc/passwd" 2>/dev/null \
+    && ok "postinst created the system user fastmcp-server" || fail "system user" "$(cat "$root/etc/passwd" 2>&1)"
+  grep -q '^deb-systemd-helper enable fastmcp-server.service$' "$work/systemd-calls.log" \
+    && ! grep -qE 'invoke (start|restart)' "$work/systemd-calls.log" && [ -f "$root/etc/fastmcp-server/unconfigured" ] \
+    && ok "unit enabled, not started, held back by /etc/fastmcp-server/unconfigured" \
+    || fail "enabled but not started" "$(cat "$work/systemd-calls.log")"
+  grep -q '^ConditionPathExists=!/etc/fastmcp-server/unconfigured$' "$root/usr/lib/systemd/system/fastmcp-server.service" \
+    && grep -q '^ExecReload=/bin/kill -HUP \$MAINPID$' "$root/usr/lib/systemd/system/fastmcp-server.service" \
+    && ok "unit: held back while unconfigured, reload by SIGHUP" || fail "unit condition and ExecReload"
+  verify_unit "$root/usr/lib/systemd/system/fastmcp-server.service" "$root/usr/bin/fastmcp-server" "the packaged unit"
+  version=$(sed -n 's/^version = "\(.*\)"/\1/p' Cargo.toml | head -1)
+  "$root/usr/bin/fastmcp-server" --version | head -1 | grep -qF "fastmcp-server $version" \
+    && ok "--version: $("$root/usr/bin/fastmcp-server" --version | head -1)" || fail "--version"
+  zcat "$root/usr/share/man/man1/fastmcp-server.1.gz" | grep -q '^\.TH FASTMCP-SERVER "1"' \
+    && zcat "$root/usr/share/man/man1/fastmcp-server.1.gz" | grep -q -- '-\\-max\\-connections' \
+    && ok "man page fastmcp-server(1) from --help" || fail "man page"
+  serves_health "$root/usr/bin/fastmcp-server" "installed binary"
+  # The shipped config: valid TOML as shipped (only demo_tools = true) and with every example
+  # uncommented; once the binary reads config files, `check` must accept it as shipped.
+  if python3 - "$root/etc/fastmcp-server/tools.toml" <<'PY'
+import re, sys, tomllib
+text = open(sys.argv[1]).read()
+assert tomllib.loads(text) == {"demo_tools": True}, tomllib.loads(text)
+full = tomllib.loads(re.sub(r"(?m)^#(?=[\[a-z])", "", text))
+assert {"tool", "resource", "prompt", "auth"} <= full.keys(), full.keys()
+PY
+  then ok "tools.toml: all examples commented out, valid TOML either way"; else fail "tools.toml as TOML"; fi
+  if "$root/usr/bin/fastmcp-server" --help | grep -q -- '--config'; then
+    "$root/usr/bin/fastmcp-server" check --config "$root/etc/fastmcp-server/tools.toml" >"$work/check.txt" 2>&1 \
+      && ok "fastmcp-server check accepts the shipped tools.toml" || fail "check --config tools.toml" "$(tail -3 "$work/check.txt")"
+  else
+    echo "  skip fastmcp-server check (this binary has no --config yet)"
+  fi
+  # Upgrade (the same package again): an edited conffile and the operator's go-ahead are kept.
+  echo '# edited by the operator' >>"$root/etc/fastmcp-server/tools.toml"
+  rm "$root/etc/fastmcp-server/unconfigured"
+  if dpkg_root --force-confold -i "$deb" >"$work/dpkg.txt" 2>&1 \
+     && grep -q 'edited by the operator' "$root/etc/fastmcp-server/tools.toml" \
+     && [ ! -e "$root/etc/fastmcp-server/unconfigured" ]; then
+    ok "upgrade keeps an edited tools.toml and does not hold the service back again"
+  else
+    fail "upgrade" "$(tail -3 "$work/dpkg.txt")"
+  fi
+  # Removal keeps the configuration and the user; purge removes the configuration only.
+  if dpkg_root -r fastmcp-server >"$work/dpkg.txt" 2>&1 && [ ! -e "$root/usr/bin/fastmcp-server" ] \
+     && [ -f "$root/etc/fastmcp-server/tools.toml" ] && grep -q '^fastmcp-server:' "$root/etc/passwd"; then
+    ok "remove: binary gone, conffiles and user kept"
+  else
+    fail "remove" "$(tail -3 "$work/dpkg.txt")"
+  fi
+  if dpkg_root -P fastmcp-server >"$work/dpkg.txt" 2>&1 && [ ! -e "$root/etc/fastmcp-server" ] \
+     && grep -q '^fastmcp-server:' "$root/etc/passwd"; then
+    ok "purge: /etc/fastmcp-server gone, user kept"
+  else
+    fail "purge" "$(tail -3 "$work/dpkg.txt"; ls -la "$root/etc/fastmcp-server" 2>&1)"
+  fi
+  echo "  (package build and checks: $((SECONDS - deb_started)) s)"
+fi
+# The crate as published: what a dependent downloads, and no packaging warning.
+list=$(cargo package --list --allow-dirty 2>/dev/null)
+bad=$(printf '%s\n' "$list" | grep -E '^(tests/schema|tests/interop|tests/user-crate|scripts|target|benches)/' | head -3)
+if [ -z "$bad" ] && printf '%s\n' "$list" | grep -qx 'src/lib.rs' && printf '%s\n' "$list" | grep -qx 'LICENSE-APACHE' \
+   && printf '%s\n' "$list" | grep -qx 'examples/quickstart.rs' && printf '%s\n' "$list" | grep -qx 'README.md'; then
+  ok "cargo package --list: library, binary, examples, README, licenses; no fixtures or scripts"
+else
+  fail "cargo package --list" "${bad:-something missing}"
+fi
+out=$(cargo package --no-verify --allow-dirty 2>&1)
+if [ $? -eq 0 ] && ! printf '%s\n' "$out" | grep -q '^warning'; then
+  ok "cargo package: no warning"
+else
+  fail "cargo package" "$(printf '%s\n' "$out" | grep -E '^(warning|error)' | head -3)"
 fi
 
 echo "== structure and the library as a user sees it"
