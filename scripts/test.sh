@@ -274,8 +274,11 @@ if [ -n "$deb" ]; then
     && ok "/usr/bin/fastmcp-server is the static binary" || fail "packaged binary is static" "$(file "$root/usr/bin/fastmcp-server")"
   grep -q '^fastmcp-server:x:[0-9]*:[0-9]*:.*:/nonexistent:/usr/sbin/nologin$' "$root/etc/passwd" 2>/dev/null \
     && ok "postinst created the system user fastmcp-server" || fail "system user" "$(cat "$root/etc/passwd" 2>&1)"
+  # The start steps only run where systemd is running, so the installed postinst is read too.
   grep -q '^deb-systemd-helper enable fastmcp-server.service$' "$work/systemd-calls.log" \
-    && ! grep -qE 'invoke (start|restart)' "$work/systemd-calls.log" && [ -f "$root/etc/fastmcp-server/unconfigured" ] \
+    && ! grep -qE 'invoke (start|restart)' "$work/systemd-calls.log" \
+    && ! grep -qE 'deb-systemd-invoke (start|restart)|_dh_action=start' "$root/var/lib/dpkg/info/fastmcp-server.postinst" \
+    && [ -f "$root/etc/fastmcp-server/unconfigured" ] \
     && ok "unit enabled, not started, held back by /etc/fastmcp-server/unconfigured" \
     || fail "enabled but not started" "$(cat "$work/systemd-calls.log")"
   grep -q '^ConditionPathExists=!/etc/fastmcp-server/unconfigured$' "$root/usr/lib/systemd/system/fastmcp-server.service" \
