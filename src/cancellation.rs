@@ -14,7 +14,11 @@ pub(crate) struct Cancellation {
     woken: Condvar,
     /// The timer task a parked call waits on, taken off the timer when the request is cancelled.
     parked: Mutex<Option<(Timer, TimerId)>>,
+    /// Run once on cancel: how work outside this process (a child's process group) is stopped.
+    hooks: Mutex<Vec<Hook>>,
 }
+
+type Hook = Box<dyn FnOnce() + Send>;
 
 impl Cancellation {
     /// Cancels; true the first time.
@@ -30,7 +34,24 @@ impl Cancellation {
         if let Some((timer, id)) = parked {
             timer.cancel(id);
         }
+        let hooks = std::mem::take(&mut *self.hooks.lock().unwrap_or_else(|p| p.into_inner()));
+        for hook in hooks {
+            hook();
+        }
         true
+    }
+
+    /// Runs `hook` when the request is cancelled (at once if it already is). Hooks run on the
+    /// cancelling thread, so they must only signal (fire a wake-up), never block.
+    pub fn on_cancel(&self, hook: Box<dyn FnOnce() + Send>) {
+        let mut hooks = self.hooks.lock().unwrap_or_else(|p| p.into_inner());
+        // Checked under the hooks lock: `cancel` sets the flag before it takes the hooks, so a
+        // hook is either taken by it or runs here.
+        if self.is_cancelled() {
+            drop(hooks);
+            return hook();
+        }
+        hooks.push(hook);
     }
 
     pub fn is_cancelled(&self) -> bool {
@@ -88,5 +109,25 @@ mod tests {
         assert!(!c.cancel(), "only the first cancel counts");
         assert!(waiter.join().unwrap());
         assert!(c.is_cancelled());
+    }
+
+    #[test]
+    fn hooks_run_once_whether_added_before_or_after_the_cancel() {
+        use std::sync::atomic::{AtomicUsize, Ordering};
+        let c = Cancellation::default();
+        let runs = Arc::new(AtomicUsize::new(0));
+        let r = runs.clone();
+        c.on_cancel(Box::new(move || {
+            r.fetch_add(1, Ordering::SeqCst);
+        }));
+        assert_eq!(runs.load(Ordering::SeqCst), 0, "not before the cancel");
+        c.cancel();
+        c.cancel();
+        assert_eq!(runs.load(Ordering::SeqCst), 1);
+        let r = runs.clone();
+        c.on_cancel(Box::new(move || {
+            r.fetch_add(10, Ordering::SeqCst);
+        }));
+        assert_eq!(runs.load(Ordering::SeqCst), 11, "a late hook runs at once");
     }
 }

@@ -234,6 +234,13 @@ impl Context {
         self.cancel.wait(timeout)
     }
 
+    /// Runs `hook` once when the request is cancelled (at once if it already is): how a handler
+    /// stops work it cannot poll, such as a child process. The hook runs on the cancelling
+    /// thread, so it should only signal, never block.
+    pub fn on_cancel(&self, hook: impl FnOnce() + Send + 'static) {
+        self.cancel.on_cancel(Box::new(hook));
+    }
+
     /// Asks the client's model for a completion (`sampling/createMessage`; `params` holds
     /// `messages`, `maxTokens`, ...). Blocks the calling thread until the client answers, the
     /// request is cancelled, or `--client-request-timeout-secs` pass. Needs the client's

@@ -80,6 +80,64 @@ impl Change<'_> {
     }
 }
 
+/// A set of tools, resources and prompts that is added, and later replaced, as one: what a
+/// config file declares. Replacing it announces each kind that changed once, not once per item.
+#[derive(Clone, Default)]
+pub struct Offer {
+    /// Tools.
+    pub tools: Vec<Tool>,
+    /// Resources with a fixed URI.
+    pub resources: Vec<Resource>,
+    /// Resource templates.
+    pub templates: Vec<ResourceTemplate>,
+    /// Prompts.
+    pub prompts: Vec<Prompt>,
+}
+
+impl Offer {
+    /// Adds everything to the registries, replacing items of the same names.
+    pub(crate) fn add_to(self, f: &Features) {
+        let mut tools = write(&f.tools);
+        for t in self.tools {
+            tools.register(t);
+        }
+        drop(tools);
+        let mut resources = write(&f.resources);
+        for r in self.resources {
+            resources.add(r);
+        }
+        for t in self.templates {
+            resources.add_template(t);
+        }
+        drop(resources);
+        let mut prompts = write(&f.prompts);
+        for p in self.prompts {
+            prompts.add(p);
+        }
+    }
+
+    /// Removes from the registries every item this offer names.
+    fn remove_from(&self, f: &Features) {
+        let mut tools = write(&f.tools);
+        for t in &self.tools {
+            tools.remove(&t.name);
+        }
+        drop(tools);
+        let mut resources = write(&f.resources);
+        for r in &self.resources {
+            resources.remove(&r.uri);
+        }
+        for t in &self.templates {
+            resources.remove(&t.uri_template);
+        }
+        drop(resources);
+        let mut prompts = write(&f.prompts);
+        for p in &self.prompts {
+            prompts.remove(&p.name);
+        }
+    }
+}
+
 /// Tells whoever listens (sessions, listen streams) that something changed.
 pub(crate) trait Announce: Send + Sync {
     fn announce(&self, change: Change<'_>);
@@ -139,6 +197,34 @@ impl ServerHandle {
     pub fn remove_prompt(&self, name: &str) -> bool {
         let removed = write(&self.features.prompts).remove(name);
         self.announce_if(removed, Change::Prompts)
+    }
+
+    /// Replaces the items of `old` (a previous offer) with those of `new` in one step per kind,
+    /// then announces `list_changed` once for each kind either of them has.
+    pub fn replace(&self, old: &Offer, new: Offer) {
+        let tools = !old.tools.is_empty() || !new.tools.is_empty();
+        let resources = !old.resources.is_empty()
+            || !old.templates.is_empty()
+            || !new.resources.is_empty()
+            || !new.templates.is_empty();
+        let prompts = !old.prompts.is_empty() || !new.prompts.is_empty();
+        old.remove_from(&self.features);
+        new.add_to(&self.features);
+        for (changed, change) in [
+            (tools, Change::Tools),
+            (resources, Change::Resources),
+            (prompts, Change::Prompts),
+        ] {
+            if changed {
+                self.announce.announce(change);
+            }
+        }
+    }
+
+    /// Tells every session that the list of resources changed
+    /// (`notifications/resources/list_changed`), e.g. files appeared in a served directory.
+    pub fn resources_changed(&self) {
+        self.announce.announce(Change::Resources);
     }
 
     /// Tells every session subscribed to `uri` that the resource changed

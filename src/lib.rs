@@ -117,7 +117,7 @@ pub use config::Config;
 pub use content::{Annotations, Content, ResourceContents, Role};
 pub use context::{Context, Elicitation};
 pub use error::{ClientRequestError, Error};
-pub use features::ServerHandle;
+pub use features::{Offer, ServerHandle};
 pub use http::StopHandle;
 pub use logging::LogLevel;
 pub use mrtr::InputRequest;

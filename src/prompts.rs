@@ -57,6 +57,12 @@ pub struct PromptArgument {
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
 pub struct PromptArguments(HashMap<String, String>);
 
+impl From<HashMap<String, String>> for PromptArguments {
+    fn from(map: HashMap<String, String>) -> PromptArguments {
+        PromptArguments(map)
+    }
+}
+
 impl PromptArguments {
     /// The argument's value, if the client gave it.
     pub fn get(&self, name: &str) -> Option<&str> {

@@ -62,6 +62,13 @@ impl ServerBuilder {
         self
     }
 
+    /// Adds everything in `offer` (what a config file declares, say), replacing items of the same
+    /// names; a running server replaces it with [`ServerHandle::replace`](crate::ServerHandle::replace).
+    pub fn offer(self, offer: crate::features::Offer) -> ServerBuilder {
+        offer.add_to(&self.features);
+        self
+    }
+
     /// Adds a prompt (replacing one of the same name).
     pub fn prompt(self, prompt: Prompt) -> ServerBuilder {
         write(&self.features.prompts).add(prompt);

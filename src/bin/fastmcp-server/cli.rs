@@ -4,6 +4,7 @@
 //! flags and defaults.
 
 use fastmcp_server::Config;
+use std::path::PathBuf;
 use std::time::Duration;
 
 /// The `--help` text.
@@ -11,12 +12,17 @@ pub(crate) const USAGE: &str = "\
 fastmcp-server: a Model Context Protocol server over HTTP + Server-Sent Events
 
 USAGE:
-    fastmcp-server [OPTIONS]
+    fastmcp-server [OPTIONS]                 serve (HTTP)
+    fastmcp-server check --config PATH       validate a config file, print what it serves
+    fastmcp-server call --config PATH TOOL 'JSON-ARGS'   run one declared tool once, print the result
 
 OPTIONS:
     --host HOST               address to bind (default localhost)
     --port PORT               port to bind, 0 for any free port (default 8085)
     --debug                   log every request and message
+    --config PATH             serve the tools, resources, prompts and tokens declared in PATH
+                              (TOML; README "Tools from a config file"); SIGHUP re-reads it.
+                              The demo tools echo/add/sleep are off unless it says demo_tools = true
     --workers N               request worker threads (default 4)
     --queue N                 requests waiting for a worker before 503 (default 1024)
     --keepalive-secs S        keepalive comment interval on SSE streams (default 30)
@@ -71,8 +77,17 @@ OPTIONS:
 /// What the command line asked for.
 #[derive(Debug)]
 pub(crate) enum Cli {
-    /// Serve with this configuration (boxed: `Config` is large beside the other variants).
-    Run(Box<Config>),
+    /// Serve with this configuration (boxed: `Config` is large beside the other variants) and
+    /// the config file, if any.
+    Run(Box<Config>, Option<PathBuf>),
+    /// `check --config PATH`.
+    Check(PathBuf),
+    /// `call --config PATH TOOL JSON`.
+    Call {
+        config: PathBuf,
+        tool: String,
+        args: String,
+    },
     /// `--help` was given.
     Help,
     /// `--version` was given.
@@ -104,8 +119,24 @@ pub(crate) fn parse_args(args: Vec<std::ffi::OsString>) -> Result<Cli, String> {
     if a.contains(["-V", "--version"]) {
         return Ok(Cli::Version);
     }
-    let d = Config::default();
     let e = |e: pico_args::Error| e.to_string();
+    let subcommand = a.subcommand().map_err(e)?;
+    let config: Option<PathBuf> = a.opt_value_from_str("--config").map_err(e)?;
+    match subcommand.as_deref() {
+        Some("check") => return offline(a, config).map(|(c, _)| Cli::Check(c)),
+        Some("call") => {
+            let (config, rest) = offline(a, config)?;
+            return match <[String; 2]>::try_from(rest) {
+                Ok([tool, args]) => Ok(Cli::Call { config, tool, args }),
+                Err(_) => Err("usage: fastmcp-server call --config PATH TOOL 'JSON-ARGS'".into()),
+            };
+        }
+        Some(other) => {
+            return Err(format!("unknown argument '{other}' (see --help)"));
+        }
+        None => {}
+    }
+    let d = Config::default();
     let mut c = Config {
         host: a.opt_value_from_str("--host").map_err(e)?.unwrap_or(d.host),
         port: a.opt_value_from_str("--port").map_err(e)?.unwrap_or(d.port),
@@ -243,7 +274,24 @@ pub(crate) fn parse_args(args: Vec<std::ffi::OsString>) -> Result<Cli, String> {
             first.to_string_lossy()
         ));
     }
-    Ok(Cli::Run(Box::new(c)))
+    Ok(Cli::Run(Box::new(c), config))
+}
+
+/// The rest of `check` and `call`: `--config` is required, no server flag applies.
+fn offline(
+    a: pico_args::Arguments,
+    config: Option<PathBuf>,
+) -> Result<(PathBuf, Vec<String>), String> {
+    let config = config.ok_or("--config PATH is required")?;
+    let rest = a
+        .finish()
+        .into_iter()
+        .map(|s| s.into_string().map_err(|_| "arguments must be UTF-8".to_string()))
+        .collect::<Result<Vec<_>, _>>()?;
+    if let Some(flag) = rest.iter().find(|r| r.starts_with("--")) {
+        return Err(format!("unknown argument '{flag}' (see --help)"));
+    }
+    Ok((config, rest))
 }
 
 #[cfg(test)]
@@ -256,9 +304,9 @@ mod tests {
 
     #[test]
     fn defaults_and_flags() {
-        let Ok(Cli::Run(c)) = parse("") else { panic!() };
+        let Ok(Cli::Run(c, _)) = parse("") else { panic!() };
         assert_eq!((c.host.as_str(), c.port, c.workers), ("localhost", 8085, 4));
-        let Ok(Cli::Run(c)) = parse("--port 9 --debug --workers 2 --cors-origin a --cors-origin *")
+        let Ok(Cli::Run(c, _)) = parse("--port 9 --debug --workers 2 --cors-origin a --cors-origin *")
         else {
             panic!()
         };
@@ -268,7 +316,7 @@ mod tests {
             (c.pending_session_ttl, c.max_sessions_per_client),
             (Duration::from_secs(60), 1000)
         );
-        let Ok(Cli::Run(c)) = parse("--pending-session-ttl-secs 2.5 --max-sessions-per-client 0")
+        let Ok(Cli::Run(c, _)) = parse("--pending-session-ttl-secs 2.5 --max-sessions-per-client 0")
         else {
             panic!()
         };
@@ -276,6 +324,26 @@ mod tests {
             (c.pending_session_ttl, c.max_sessions_per_client),
             (Duration::from_millis(2500), 0)
         );
+    }
+
+    #[test]
+    fn subcommands_and_config() {
+        let Ok(Cli::Run(_, Some(p))) = parse("--config /etc/t.toml --port 1") else {
+            panic!()
+        };
+        assert_eq!(p, PathBuf::from("/etc/t.toml"));
+        let Ok(Cli::Check(p)) = parse("check --config t.toml") else {
+            panic!()
+        };
+        assert_eq!(p, PathBuf::from("t.toml"));
+        let Ok(Cli::Call { config, tool, args }) = parse("call --config t.toml up {}") else {
+            panic!()
+        };
+        assert_eq!((config, tool.as_str(), args.as_str()), ("t.toml".into(), "up", "{}"));
+        for bad in ["check", "call --config t.toml up", "check --config t --port 1", "frobnicate"] {
+            let e = parse(bad).expect_err(bad);
+            assert!(!e.contains('\n'), "{e}");
+        }
     }
 
     #[test]

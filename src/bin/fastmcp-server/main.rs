@@ -1,25 +1,34 @@
-//! The `fastmcp-server` binary: the library with its built-in tools behind a command line. It
-//! uses only the library's public API, as any other program would, so the API has to be enough
-//! to ship a server.
+//! The `fastmcp-server` binary: the library with its built-in tools, or the tools of a config
+//! file, behind a command line. It uses only the library's public API, as any other program
+//! would, so the API has to be enough to ship a server.
 
 mod alloc;
 mod cli;
+mod declared;
+mod signals;
 
 use cli::{Cli, USAGE, parse_args};
-use fastmcp_server::{ServerBuilder, StopHandle};
+use fastmcp_server::{Revision, ServerBuilder, Supervisor};
+use std::time::Duration;
 
 fn main() {
     // Before any thread starts: large buffers go back to the system when freed (see `alloc`).
     let large_blocks_returned = alloc::return_large_blocks();
-    let config = match parse_args(std::env::args_os().skip(1).collect()) {
-        Ok(Cli::Run(c)) => *c,
+    let (mut config, tools_file) = match parse_args(std::env::args_os().skip(1).collect()) {
+        Ok(Cli::Run(c, file)) => (*c, file),
         Ok(Cli::Help) => {
             print!("{USAGE}");
             return;
         }
         Ok(Cli::Version) => {
+            let revisions: Vec<&str> = Revision::SUPPORTED.iter().map(|r| r.as_str()).collect();
             println!("fastmcp-server {}", env!("CARGO_PKG_VERSION"));
+            println!("MCP revisions: {}", revisions.join(", "));
             return;
+        }
+        Ok(Cli::Check(path)) => std::process::exit(declared::check(&path)),
+        Ok(Cli::Call { config, tool, args }) => {
+            std::process::exit(declared::call(&config, &tool, &args))
         }
         Err(e) => {
             eprintln!("fastmcp-server: {e}");
@@ -35,14 +44,37 @@ fn main() {
     if !large_blocks_returned {
         log::debug!("allocator: mmap threshold left as the C library sets it");
     }
-    let server = match ServerBuilder::new(config).builtin_tools().bind() {
+    let supervisor = Supervisor::new();
+    let mut builder_state = None;
+    let builder = match &tools_file {
+        None => ServerBuilder::new(config).builtin_tools(),
+        Some(path) => match declared::Served::load(path, &supervisor, config.max_sleep_secs) {
+            Ok(served) => {
+                config.tokens = served.grants();
+                let b = ServerBuilder::new(config)
+                    .offer(served.offer())
+                    .declare_tools()
+                    .declare_resources()
+                    .declare_prompts();
+                builder_state = Some(served);
+                b
+            }
+            Err(e) => {
+                eprintln!("fastmcp-server: {e}");
+                std::process::exit(2);
+            }
+        },
+    };
+    let server = match builder.bind() {
         Ok(s) => s,
         Err(e) => {
             eprintln!("fastmcp-server: cannot listen: {e}");
             std::process::exit(1);
         }
     };
-    if let Err(e) = stop_on_signals(server.stop_handle()) {
+    let reload = builder_state.map(|served| served.start(&server));
+    let grace = Duration::from_secs(3);
+    if let Err(e) = signals::handle(server.stop_handle(), supervisor.clone(), grace, reload) {
         eprintln!("fastmcp-server: cannot handle signals: {e}");
         std::process::exit(1);
     }
@@ -55,25 +87,6 @@ fn main() {
     println!("  Seed JSON-RPC POST:                http://{addr}/mcp?session_id=<id>");
     log::info!("listening on {addr}");
     server.run();
-}
-
-/// SIGTERM and SIGINT start a graceful shutdown. The handler only writes a byte to a socket pair;
-/// a thread blocked reading the other end does the rest, so nothing polls while the server idles.
-fn stop_on_signals(stop: StopHandle) -> std::io::Result<()> {
-    use std::io::Read;
-    let (mut rx, tx) = std::os::unix::net::UnixStream::pair()?;
-    for signal in [signal_hook::consts::SIGTERM, signal_hook::consts::SIGINT] {
-        signal_hook::low_level::pipe::register(signal, tx.try_clone()?)?;
-    }
-    std::thread::Builder::new()
-        .name("signals".into())
-        .stack_size(64 * 1024)
-        .spawn(move || {
-            let mut byte = [0u8; 1];
-            if rx.read(&mut byte).is_ok_and(|n| n > 0) {
-                log::info!("signal received; shutting down");
-                stop.stop();
-            }
-        })?;
-    Ok(())
+    // No child outlives the server: a command still running now is killed with its group.
+    supervisor.shutdown(grace);
 }

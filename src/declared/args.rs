@@ -1,0 +1,626 @@
+//! A declared tool's arguments: their types and limits as the config file states them, the input
+//! schema clients see, and the check every call passes before anything runs. A value that
+//! passes is inert by construction: no control characters, no leading `-` unless allowed, paths
+//! resolved inside their root.
+
+use super::confine::confine;
+use serde::Deserialize;
+use serde_json::{Map, Value, json};
+use std::collections::BTreeMap;
+use std::path::PathBuf;
+
+/// Longest string argument unless `max_len` says otherwise.
+const DEFAULT_MAX_LEN: usize = 4096;
+/// Most items of an array argument unless `max_items` says otherwise.
+const DEFAULT_MAX_ITEMS: usize = 64;
+
+/// A number as TOML writes it: integer limits stay exact.
+#[derive(Debug, Clone, Copy, Deserialize, PartialEq)]
+#[serde(untagged)]
+pub(crate) enum Num {
+    Int(i64),
+    Float(f64),
+}
+
+impl Num {
+    fn as_f64(self) -> f64 {
+        match self {
+            Num::Int(i) => i as f64,
+            Num::Float(f) => f,
+        }
+    }
+}
+
+#[derive(Debug, Clone, Copy, Deserialize, PartialEq)]
+#[serde(rename_all = "lowercase")]
+pub(crate) enum ArgType {
+    String,
+    Integer,
+    Number,
+    Boolean,
+    Path,
+    Array,
+}
+
+#[derive(Debug, Clone, Copy, Deserialize, PartialEq)]
+#[serde(rename_all = "lowercase")]
+pub(crate) enum PathKind {
+    File,
+    Dir,
+}
+
+/// One `[tool.args.NAME]` table as written.
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub(crate) struct ArgSpec {
+    #[serde(rename = "type")]
+    pub ty: ArgType,
+    pub description: Option<String>,
+    pub required: Option<bool>,
+    pub default: Option<toml::Value>,
+    /// Redacted in the audit log.
+    #[serde(default)]
+    pub secret: bool,
+    pub pattern: Option<String>,
+    #[serde(rename = "enum")]
+    pub choices: Option<Vec<String>>,
+    pub max_len: Option<usize>,
+    #[serde(default)]
+    pub allow_leading_dash: bool,
+    pub min: Option<Num>,
+    pub max: Option<Num>,
+    pub flag: Option<String>,
+    pub root: Option<PathBuf>,
+    #[serde(default)]
+    pub must_exist: bool,
+    pub kind: Option<PathKind>,
+    pub max_items: Option<usize>,
+}
+
+/// The checks of one argument, compiled at load.
+#[derive(Debug, Clone)]
+enum Check {
+    Str(StrCheck),
+    Int { min: Option<i64>, max: Option<i64> },
+    Num { min: Option<f64>, max: Option<f64> },
+    Bool { flag: Option<String> },
+    Path {
+        root: PathBuf,
+        must_exist: bool,
+        kind: Option<PathKind>,
+    },
+    Array { item: StrCheck, max_items: usize },
+}
+
+#[derive(Debug, Clone)]
+struct StrCheck {
+    pattern: Option<(String, regex_lite::Regex)>,
+    choices: Option<Vec<String>>,
+    max_len: usize,
+    leading_dash: bool,
+}
+
+/// A checked argument value.
+#[derive(Debug, Clone, PartialEq)]
+pub(crate) enum ArgValue {
+    Text(String),
+    Bool { value: bool, flag: Option<String> },
+    List(Vec<String>),
+}
+
+/// One argument, ready to check calls.
+#[derive(Debug, Clone)]
+pub(crate) struct Arg {
+    pub name: String,
+    pub ty: ArgType,
+    pub required: bool,
+    pub secret: bool,
+    description: Option<String>,
+    default: Option<Value>,
+    check: Check,
+}
+
+/// Every argument of a tool, by name.
+#[derive(Debug, Clone, Default)]
+pub(crate) struct Args {
+    args: Vec<Arg>,
+}
+
+fn valid_name(name: &str) -> bool {
+    !name.is_empty()
+        && name.len() <= 64
+        && name
+            .chars()
+            .all(|c| c.is_ascii_alphanumeric() || c == '_' || c == '-')
+}
+
+impl Args {
+    /// Compiles the `args` tables; an error names the argument.
+    pub fn compile(specs: &BTreeMap<String, ArgSpec>) -> Result<Args, String> {
+        let mut args = Vec::new();
+        for (name, spec) in specs {
+            if !valid_name(name) {
+                return Err(format!(
+                    "argument name {name:?}: use letters, digits, _ and - (at most 64)"
+                ));
+            }
+            args.push(Arg::compile(name, spec).map_err(|e| format!("argument {name:?}: {e}"))?);
+        }
+        Ok(Args { args })
+    }
+
+    pub fn get(&self, name: &str) -> Option<&Arg> {
+        self.args.iter().find(|a| a.name == name)
+    }
+
+    pub fn iter(&self) -> impl Iterator<Item = &Arg> {
+        self.args.iter()
+    }
+
+    /// The tool's `inputSchema`.
+    pub fn schema(&self) -> Value {
+        let mut properties = Map::new();
+        for a in &self.args {
+            properties.insert(a.name.clone(), a.schema());
+        }
+        let required: Vec<&str> = self
+            .args
+            .iter()
+            .filter(|a| a.required)
+            .map(|a| a.name.as_str())
+            .collect();
+        let mut schema = json!({
+            "type": "object",
+            "properties": properties,
+            "additionalProperties": false,
+        });
+        if !required.is_empty() {
+            schema["required"] = json!(required);
+        }
+        schema
+    }
+
+    /// Checks a call's arguments: every value typed and within its limits, no unknown names,
+    /// defaults filled in. The error names the argument, for an `isError` result.
+    pub fn check(&self, given: &Map<String, Value>) -> Result<BTreeMap<String, ArgValue>, String> {
+        if let Some(unknown) = given.keys().find(|k| self.get(k).is_none()) {
+            return Err(format!("unknown argument {:?}", clip(unknown)));
+        }
+        let mut out = BTreeMap::new();
+        for a in &self.args {
+            let v = match given.get(&a.name).filter(|v| !v.is_null()) {
+                Some(v) => v,
+                None => match &a.default {
+                    Some(d) => d,
+                    None if a.required => {
+                        return Err(format!("missing required argument {:?}", a.name));
+                    }
+                    None => continue,
+                },
+            };
+            let checked = a
+                .check_value(v)
+                .map_err(|e| format!("argument {:?}: {e}", a.name))?;
+            out.insert(a.name.clone(), checked);
+        }
+        Ok(out)
+    }
+}
+
+/// At most 64 characters of something a client sent, for an error message.
+fn clip(s: &str) -> String {
+    s.chars().take(64).collect()
+}
+
+fn toml_to_json(v: &toml::Value) -> Result<Value, String> {
+    serde_json::to_value(v).map_err(|e| e.to_string())
+}
+
+impl Arg {
+    fn compile(name: &str, s: &ArgSpec) -> Result<Arg, String> {
+        let only = |allowed: &[&str]| -> Result<(), String> {
+            let set = [
+                ("pattern", s.pattern.is_some()),
+                ("enum", s.choices.is_some()),
+                ("max_len", s.max_len.is_some()),
+                ("allow_leading_dash", s.allow_leading_dash),
+                ("min", s.min.is_some()),
+                ("max", s.max.is_some()),
+                ("flag", s.flag.is_some()),
+                ("root", s.root.is_some()),
+                ("must_exist", s.must_exist),
+                ("kind", s.kind.is_some()),
+                ("max_items", s.max_items.is_some()),
+            ];
+            match set.iter().find(|(k, on)| *on && !allowed.contains(k)) {
+                Some((k, _)) => Err(format!("`{k}` does not apply to type {:?}", s.ty)),
+                None => Ok(()),
+            }
+        };
+        let check = match s.ty {
+            ArgType::String => {
+                only(&["pattern", "enum", "max_len", "allow_leading_dash"])?;
+                Check::Str(StrCheck::compile(s)?)
+            }
+            ArgType::Integer => {
+                only(&["min", "max"])?;
+                let int = |n: Option<Num>, what: &str| match n {
+                    None => Ok(None),
+                    Some(Num::Int(i)) => Ok(Some(i)),
+                    Some(Num::Float(_)) => Err(format!("`{what}` of an integer must be an integer")),
+                };
+                Check::Int {
+                    min: int(s.min, "min")?,
+                    max: int(s.max, "max")?,
+                }
+            }
+            ArgType::Number => {
+                only(&["min", "max"])?;
+                Check::Num {
+                    min: s.min.map(Num::as_f64),
+                    max: s.max.map(Num::as_f64),
+                }
+            }
+            ArgType::Boolean => {
+                only(&["flag"])?;
+                if let Some(f) = &s.flag {
+                    if f.is_empty() || f.chars().any(char::is_control) {
+                        return Err("`flag` must be a non-empty argument without control characters".into());
+                    }
+                }
+                Check::Bool {
+                    flag: s.flag.clone(),
+                }
+            }
+            ArgType::Path => {
+                only(&["root", "must_exist", "kind"])?;
+                let root = s.root.as_ref().ok_or("a path argument needs `root`")?;
+                if !root.is_absolute() {
+                    return Err(format!("`root` must be absolute: {}", root.display()));
+                }
+                let root = root
+                    .canonicalize()
+                    .map_err(|e| format!("`root` {}: {e}", root.display()))?;
+                if !root.is_dir() {
+                    return Err(format!("`root` {} is not a directory", root.display()));
+                }
+                Check::Path {
+                    root,
+                    must_exist: s.must_exist || s.kind.is_some(),
+                    kind: s.kind,
+                }
+            }
+            ArgType::Array => {
+                only(&["pattern", "enum", "max_len", "allow_leading_dash", "max_items"])?;
+                Check::Array {
+                    item: StrCheck::compile(s)?,
+                    max_items: s.max_items.unwrap_or(DEFAULT_MAX_ITEMS),
+                }
+            }
+        };
+        if let (Some(lo), Some(hi)) = (s.min, s.max)
+            && lo.as_f64() > hi.as_f64()
+        {
+            return Err("`min` is greater than `max`".into());
+        }
+        let mut arg = Arg {
+            name: name.to_string(),
+            ty: s.ty,
+            required: s.required.unwrap_or(s.default.is_none()),
+            secret: s.secret,
+            description: s.description.clone(),
+            default: None,
+            check,
+        };
+        if let Some(d) = &s.default {
+            let d = toml_to_json(d)?;
+            // A default must pass the same check as a client's value (a path's existence is
+            // checked at call time, when it matters).
+            if !matches!(arg.check, Check::Path { .. }) {
+                arg.check_value(&d)
+                    .map_err(|e| format!("`default` fails its own check: {e}"))?;
+            }
+            arg.default = Some(d);
+        }
+        Ok(arg)
+    }
+
+    fn schema(&self) -> Value {
+        let mut s = match &self.check {
+            Check::Str(c) => {
+                let mut s = json!({"type": "string"});
+                c.describe(&mut s);
+                s
+            }
+            Check::Int { min, max } => {
+                let mut s = json!({"type": "integer"});
+                if let Some(m) = min {
+                    s["minimum"] = json!(m);
+                }
+                if let Some(m) = max {
+                    s["maximum"] = json!(m);
+                }
+                s
+            }
+            Check::Num { min, max } => {
+                let mut s = json!({"type": "number"});
+                if let Some(m) = min {
+                    s["minimum"] = json!(m);
+                }
+                if let Some(m) = max {
+                    s["maximum"] = json!(m);
+                }
+                s
+            }
+            Check::Bool { .. } => json!({"type": "boolean"}),
+            Check::Path { kind, .. } => {
+                let what = match kind {
+                    Some(PathKind::File) => "a file",
+                    Some(PathKind::Dir) => "a directory",
+                    None => "a path",
+                };
+                json!({"type": "string", "maxLength": DEFAULT_MAX_LEN,
+                       "x-path": format!("{what} inside the tool's root, relative to it")})
+            }
+            Check::Array { item, max_items } => {
+                let mut items = json!({"type": "string"});
+                item.describe(&mut items);
+                json!({"type": "array", "items": items, "maxItems": max_items})
+            }
+        };
+        if let Some(d) = &self.description {
+            s["description"] = json!(d);
+        }
+        if let Some(d) = &self.default {
+            s["default"] = d.clone();
+        }
+        s
+    }
+
+    /// Checks one value of this argument.
+    pub fn check_value(&self, v: &Value) -> Result<ArgValue, String> {
+        match &self.check {
+            Check::Str(c) => {
+                let s = v.as_str().ok_or("expected a string")?;
+                c.check(s)?;
+                Ok(ArgValue::Text(s.to_string()))
+            }
+            Check::Int { min, max } => {
+                let i = v.as_i64().ok_or("expected an integer")?;
+                if min.is_some_and(|m| i < m) || max.is_some_and(|m| i > m) {
+                    return Err(range(min.map(|m| m as f64), max.map(|m| m as f64)));
+                }
+                Ok(ArgValue::Text(i.to_string()))
+            }
+            Check::Num { min, max } => {
+                let f = v.as_f64().filter(|f| f.is_finite()).ok_or("expected a number")?;
+                if min.is_some_and(|m| f < m) || max.is_some_and(|m| f > m) {
+                    return Err(range(*min, *max));
+                }
+                // Integers keep their exact digits; other numbers Rust's shortest round-trip form.
+                let text = match v.as_i64() {
+                    Some(i) => i.to_string(),
+                    None => f.to_string(),
+                };
+                Ok(ArgValue::Text(text))
+            }
+            Check::Bool { flag } => Ok(ArgValue::Bool {
+                value: v.as_bool().ok_or("expected true or false")?,
+                flag: flag.clone(),
+            }),
+            Check::Path {
+                root,
+                must_exist,
+                kind,
+            } => {
+                let s = v.as_str().ok_or("expected a path (a string)")?;
+                no_control(s)?;
+                if s.len() > DEFAULT_MAX_LEN {
+                    return Err(format!("longer than {DEFAULT_MAX_LEN} bytes"));
+                }
+                let path = confine(root, s, *must_exist)?;
+                match kind {
+                    Some(PathKind::File) if !path.is_file() => return Err("not a file".into()),
+                    Some(PathKind::Dir) if !path.is_dir() => return Err("not a directory".into()),
+                    _ => {}
+                }
+                let text = path
+                    .into_os_string()
+                    .into_string()
+                    .map_err(|_| "the resolved path is not UTF-8")?;
+                Ok(ArgValue::Text(text))
+            }
+            Check::Array { item, max_items } => {
+                let items = v.as_array().ok_or("expected an array of strings")?;
+                if items.len() > *max_items {
+                    return Err(format!("more than {max_items} items"));
+                }
+                let mut out = Vec::with_capacity(items.len());
+                for (i, it) in items.iter().enumerate() {
+                    let s = it.as_str().ok_or_else(|| format!("item {i}: expected a string"))?;
+                    item.check(s).map_err(|e| format!("item {i}: {e}"))?;
+                    out.push(s.to_string());
+                }
+                Ok(ArgValue::List(out))
+            }
+        }
+    }
+}
+
+fn range(min: Option<f64>, max: Option<f64>) -> String {
+    match (min, max) {
+        (Some(lo), Some(hi)) => format!("must be between {lo} and {hi}"),
+        (Some(lo), None) => format!("must be at least {lo}"),
+        (None, Some(hi)) => format!("must be at most {hi}"),
+        (None, None) => "out of range".into(),
+    }
+}
+
+/// NUL and every other control character (newline and tab included) are refused in any text
+/// that reaches a child: they are how one argument pretends to be several.
+fn no_control(s: &str) -> Result<(), String> {
+    match s.chars().find(|c| c.is_control()) {
+        Some(c) => Err(format!("control character U+{:04X} is not allowed", c as u32)),
+        None => Ok(()),
+    }
+}
+
+impl StrCheck {
+    fn compile(s: &ArgSpec) -> Result<StrCheck, String> {
+        let pattern = match &s.pattern {
+            Some(p) => {
+                let whole = format!("^(?:{p})$");
+                let re = regex_lite::Regex::new(&whole).map_err(|e| format!("`pattern`: {e}"))?;
+                Some((p.clone(), re))
+            }
+            None => None,
+        };
+        if let Some(choices) = &s.choices {
+            if choices.is_empty() {
+                return Err("`enum` is empty".into());
+            }
+            for c in choices {
+                no_control(c).map_err(|e| format!("`enum` value {c:?}: {e}"))?;
+            }
+        }
+        Ok(StrCheck {
+            pattern,
+            choices: s.choices.clone(),
+            max_len: s.max_len.unwrap_or(DEFAULT_MAX_LEN),
+            leading_dash: s.allow_leading_dash,
+        })
+    }
+
+    fn describe(&self, s: &mut Value) {
+        if let Some((p, _)) = &self.pattern {
+            s["pattern"] = json!(format!("^(?:{p})$"));
+        }
+        if let Some(c) = &self.choices {
+            s["enum"] = json!(c);
+        }
+        s["maxLength"] = json!(self.max_len);
+    }
+
+    fn check(&self, s: &str) -> Result<(), String> {
+        no_control(s)?;
+        if s.chars().count() > self.max_len {
+            return Err(format!("longer than {} characters", self.max_len));
+        }
+        if !self.leading_dash && s.starts_with('-') {
+            return Err("may not start with '-' (it would read as an option)".into());
+        }
+        if let Some(c) = &self.choices
+            && !c.iter().any(|x| x == s)
+        {
+            return Err(format!("must be one of {}", c.join(", ")));
+        }
+        if let Some((p, re)) = &self.pattern
+            && !re.is_match(s)
+        {
+            return Err(format!("does not match the pattern {p}"));
+        }
+        Ok(())
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn args(toml_text: &str) -> Result<Args, String> {
+        let specs: BTreeMap<String, ArgSpec> =
+            toml::from_str(toml_text).map_err(|e| e.to_string())?;
+        Args::compile(&specs)
+    }
+
+    fn call(a: &Args, v: Value) -> Result<BTreeMap<String, ArgValue>, String> {
+        a.check(v.as_object().unwrap())
+    }
+
+    #[test]
+    fn strings_refuse_control_characters_leading_dash_and_pattern_misses() {
+        let a = args(
+            "[unit]\ntype = \"string\"\npattern = \"[a-z.]+\"\n[free]\ntype = \"string\"\nrequired = false\nallow_leading_dash = true\nmax_len = 5\n",
+        )
+        .unwrap();
+        assert!(call(&a, json!({"unit": "ssh.service"})).is_ok());
+        for bad in ["; id", "$(id)", "`id`", "a\nb", "a\0b", "-rf", "--help", "ssh.service x"] {
+            let e = call(&a, json!({"unit": bad})).unwrap_err();
+            assert!(e.contains("\"unit\""), "{bad:?}: {e}");
+        }
+        assert!(call(&a, json!({"unit": "x", "free": "-v"})).is_ok(), "dash allowed");
+        assert!(call(&a, json!({"unit": "x", "free": "toolong"})).unwrap_err().contains("longer"));
+        assert!(call(&a, json!({"unit": "x", "free": "a\tb"})).is_err(), "tab is a control char");
+        assert!(call(&a, json!({})).unwrap_err().contains("missing required argument \"unit\""));
+        assert!(call(&a, json!({"unit": "x", "other": 1})).unwrap_err().contains("unknown argument"));
+        assert!(call(&a, json!({"unit": 5})).unwrap_err().contains("expected a string"));
+    }
+
+    #[test]
+    fn integers_and_numbers_keep_their_ranges_and_defaults() {
+        let a = args(
+            "[lines]\ntype = \"integer\"\nmin = 1\nmax = 1000\ndefault = 50\n[ratio]\ntype = \"number\"\nmin = 0\nmax = 1.5\nrequired = false\n",
+        )
+        .unwrap();
+        let v = call(&a, json!({})).unwrap();
+        assert_eq!(v["lines"], ArgValue::Text("50".into()));
+        assert!(!v.contains_key("ratio"));
+        assert!(call(&a, json!({"lines": 0})).unwrap_err().contains("between 1 and 1000"));
+        assert!(call(&a, json!({"lines": 1001})).is_err());
+        assert!(call(&a, json!({"lines": 2.5})).unwrap_err().contains("integer"));
+        assert!(call(&a, json!({"lines": "5"})).is_err());
+        assert_eq!(call(&a, json!({"ratio": 0.25})).unwrap()["ratio"], ArgValue::Text("0.25".into()));
+        assert!(call(&a, json!({"ratio": 2})).is_err());
+        let schema = a.schema();
+        assert_eq!(schema["properties"]["lines"]["minimum"], 1);
+        assert_eq!(schema["properties"]["lines"]["default"], 50);
+        assert!(schema.get("required").is_none(), "a default makes it optional");
+        assert!(args("[n]\ntype = \"integer\"\nmin = 5\nmax = 1\n").unwrap_err().contains("greater"));
+        assert!(args("[n]\ntype = \"integer\"\ndefault = 9\nmax = 1\n").unwrap_err().contains("default"));
+    }
+
+    #[test]
+    fn enums_booleans_and_arrays() {
+        let a = args(
+            "[mode]\ntype = \"string\"\nenum = [\"fast\", \"slow\"]\n[verbose]\ntype = \"boolean\"\nflag = \"--verbose\"\ndefault = false\n[files]\ntype = \"array\"\nmax_items = 2\npattern = \"[a-z]+\"\nrequired = false\n",
+        )
+        .unwrap();
+        assert!(call(&a, json!({"mode": "medium"})).unwrap_err().contains("one of fast, slow"));
+        let v = call(&a, json!({"mode": "fast", "verbose": true, "files": ["a", "b"]})).unwrap();
+        assert_eq!(
+            v["verbose"],
+            ArgValue::Bool { value: true, flag: Some("--verbose".into()) }
+        );
+        assert_eq!(v["files"], ArgValue::List(vec!["a".into(), "b".into()]));
+        assert!(call(&a, json!({"mode": "fast", "files": ["a", "b", "c"]})).is_err());
+        assert!(call(&a, json!({"mode": "fast", "files": ["-x"]})).unwrap_err().contains("item 0"));
+        assert!(call(&a, json!({"mode": "fast", "verbose": "yes"})).is_err());
+        assert!(args("[b]\ntype = \"boolean\"\nmin = 1\n").unwrap_err().contains("does not apply"));
+        assert!(args("[p]\ntype = \"path\"\n").unwrap_err().contains("root"));
+        assert!(args("[s]\ntype = \"string\"\npattern = \"(\"\n").unwrap_err().contains("pattern"));
+        assert!(args("[s]\ntype = \"strin\"\n").is_err());
+        assert!(args("[s]\ntype = \"string\"\nbogus = 1\n").is_err());
+    }
+
+    #[test]
+    fn paths_stay_inside_their_root() {
+        let dir = std::env::temp_dir().join(format!("fastmcp-args-{}", std::process::id()));
+        let root = dir.join("root");
+        std::fs::create_dir_all(root.join("sub")).unwrap();
+        std::fs::write(root.join("sub/f.txt"), "x").unwrap();
+        std::fs::write(dir.join("secret"), "x").unwrap();
+        let _ = std::os::unix::fs::symlink(dir.join("secret"), root.join("link"));
+        let spec = format!(
+            "[p]\ntype = \"path\"\nroot = \"{}\"\nkind = \"file\"\n",
+            root.display()
+        );
+        let a = args(&spec).unwrap();
+        let ok = call(&a, json!({"p": "sub/f.txt"})).unwrap();
+        let real = root.canonicalize().unwrap().join("sub/f.txt");
+        assert_eq!(ok["p"], ArgValue::Text(real.to_string_lossy().into_owned()));
+        for bad in ["../secret", "link", "sub/../../secret", "/etc/passwd", "sub", "nope"] {
+            assert!(call(&a, json!({"p": bad})).is_err(), "{bad} must be refused");
+        }
+        let _ = std::fs::remove_dir_all(&dir);
+    }
+}

@@ -1,0 +1,186 @@
+//! The config file itself: who may have written it, its TOML tables, and errors that point at
+//! `file:line:column`, so an operator finds a mistake before the service refuses to start.
+
+use super::prompt::PromptSpec;
+use super::resource::ResourceSpec;
+use super::tool::ToolSpec;
+use serde::Deserialize;
+use std::fmt;
+use std::os::unix::fs::MetadataExt;
+use std::path::{Path, PathBuf};
+use toml::Spanned;
+
+/// Largest config file read: a file this big is a mistake, not a configuration.
+const MAX_FILE_BYTES: u64 = 4 * 1024 * 1024;
+
+/// A config file that cannot be served, and where.
+#[derive(Debug, Clone, PartialEq)]
+pub struct LoadError {
+    /// The file.
+    pub path: PathBuf,
+    /// 1-based line and column of the mistake, when it has a place.
+    pub position: Option<(usize, usize)>,
+    /// What is wrong.
+    pub reason: String,
+}
+
+impl fmt::Display for LoadError {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self.position {
+            Some((line, col)) => write!(f, "{}:{line}:{col}: {}", self.path.display(), self.reason),
+            None => write!(f, "{}: {}", self.path.display(), self.reason),
+        }
+    }
+}
+
+impl std::error::Error for LoadError {}
+
+/// `[[auth.token]]` as written.
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub(crate) struct TokenSpec {
+    pub name: String,
+    pub sha256: String,
+    pub tools: Vec<String>,
+}
+
+#[derive(Debug, Clone, Default, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub(crate) struct AuthSpec {
+    #[serde(default)]
+    pub token: Vec<Spanned<TokenSpec>>,
+}
+
+/// The whole file as written.
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub(crate) struct FileSpec {
+    #[serde(default)]
+    pub demo_tools: bool,
+    #[serde(default)]
+    pub tool: Vec<Spanned<ToolSpec>>,
+    #[serde(default)]
+    pub resource: Vec<Spanned<ResourceSpec>>,
+    #[serde(default)]
+    pub prompt: Vec<Spanned<PromptSpec>>,
+    #[serde(default)]
+    pub auth: AuthSpec,
+}
+
+/// The file's text, kept to place errors.
+pub(crate) struct Source {
+    pub path: PathBuf,
+    pub text: String,
+}
+
+impl Source {
+    /// Reads the file after checking who could have written it: a config file decides which
+    /// commands run, so one that group or others can write, or that someone other than root or
+    /// the server's own user owns, is refused.
+    pub fn read(path: &Path) -> Result<Source, LoadError> {
+        let fail = |reason: String| LoadError {
+            path: path.to_path_buf(),
+            position: None,
+            reason,
+        };
+        let meta = std::fs::metadata(path).map_err(|e| fail(e.to_string()))?;
+        if !meta.is_file() {
+            return Err(fail("not a regular file".into()));
+        }
+        permissions_ok(meta.mode(), meta.uid(), rustix::process::geteuid().as_raw())
+            .map_err(fail)?;
+        if meta.len() > MAX_FILE_BYTES {
+            return Err(fail(format!("larger than {MAX_FILE_BYTES} bytes")));
+        }
+        let text = std::fs::read_to_string(path).map_err(|e| fail(e.to_string()))?;
+        Ok(Source {
+            path: path.to_path_buf(),
+            text,
+        })
+    }
+
+    /// A source from text (tests, and callers that checked the file themselves).
+    pub fn from_text(path: &Path, text: String) -> Source {
+        Source {
+            path: path.to_path_buf(),
+            text,
+        }
+    }
+
+    /// Parses the tables; a syntax or type error carries its position.
+    pub fn parse(&self) -> Result<FileSpec, LoadError> {
+        toml::from_str(&self.text).map_err(|e| {
+            let position = e.span().map(|s| self.position(s.start));
+            LoadError {
+                path: self.path.clone(),
+                position,
+                reason: e.message().trim().to_string(),
+            }
+        })
+    }
+
+    /// An error about the table that starts at byte `at`.
+    pub fn error_at(&self, at: usize, reason: impl Into<String>) -> LoadError {
+        LoadError {
+            path: self.path.clone(),
+            position: Some(self.position(at)),
+            reason: reason.into(),
+        }
+    }
+
+    /// 1-based line and column (in characters) of byte offset `at`.
+    fn position(&self, at: usize) -> (usize, usize) {
+        let at = at.min(self.text.len());
+        let before = self.text.get(..at).unwrap_or("");
+        let line = before.matches('\n').count() + 1;
+        let col = before.rsplit('\n').next().map_or(0, |l| l.chars().count()) + 1;
+        (line, col)
+    }
+}
+
+/// Group- or world-writable, or owned by someone other than root or `euid`: refused.
+fn permissions_ok(mode: u32, owner: u32, euid: u32) -> Result<(), String> {
+    if mode & 0o022 != 0 {
+        return Err(format!(
+            "group or others may write it (mode {:o}); run chmod go-w on it",
+            mode & 0o7777
+        ));
+    }
+    if owner != 0 && owner != euid {
+        return Err(format!(
+            "owned by uid {owner}, neither root nor the user the server runs as (uid {euid})"
+        ));
+    }
+    Ok(())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn who_may_have_written_the_file() {
+        assert!(permissions_ok(0o100600, 0, 1000).is_ok());
+        assert!(permissions_ok(0o100644, 1000, 1000).is_ok());
+        assert!(permissions_ok(0o100664, 0, 0).unwrap_err().contains("chmod go-w"));
+        assert!(permissions_ok(0o100646, 0, 0).is_err());
+        assert!(permissions_ok(0o100644, 1001, 1000).unwrap_err().contains("uid 1001"));
+    }
+
+    #[test]
+    fn errors_point_at_line_and_column() {
+        let src = Source::from_text(
+            Path::new("t.toml"),
+            "demo_tools = true\n\n[[tool]]\nname = \"x\"\ndescription = 5\n".into(),
+        );
+        let e = src.parse().unwrap_err();
+        assert_eq!(e.position.map(|p| p.0), Some(5), "{e}");
+        assert!(e.to_string().starts_with("t.toml:5:"), "{e}");
+        let e = Source::from_text(Path::new("t.toml"), "bogus = 1\n".into())
+            .parse()
+            .unwrap_err();
+        assert!(e.to_string().contains("t.toml:1:1"), "{e}");
+        assert_eq!(src.position(0), (1, 1));
+        assert_eq!(src.position(19), (3, 1));
+    }
+}

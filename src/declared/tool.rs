@@ -1,0 +1,524 @@
+//! A tool that runs a command: `[[tool]]` in the config file. Arguments are checked before
+//! anything runs; the child gets an argv (never a shell string), an empty environment but for
+//! what the file names, its own process group, limits, and a deadline after which the whole group
+//! is killed. The call holds no worker: the child runs on a thread of its own, bounded by the
+//! tool's `max_concurrency`.
+
+use super::args::{ArgSpec, Args};
+use super::argv::{Expanded, Template};
+use super::env;
+use crate::child::{ChildSpec, Exit, Limits, Outcome, RunOptions, Stop, Supervisor};
+use crate::context::Context;
+use crate::tools::{Responder, Tool, ToolAnnotations, ToolResult};
+use serde::Deserialize;
+use serde_json::{Map, Value};
+use std::collections::BTreeMap;
+use std::path::PathBuf;
+use std::sync::Arc;
+use std::sync::atomic::{AtomicUsize, Ordering};
+use std::time::Duration;
+
+const DEFAULT_TIMEOUT_SECS: f64 = 30.0;
+const DEFAULT_MAX_OUTPUT: usize = 1024 * 1024;
+const DEFAULT_CONCURRENCY: usize = 4;
+const DEFAULT_KILL_GRACE_SECS: f64 = 2.0;
+/// How much of stderr an error result quotes (its end: where the reason usually is).
+const STDERR_TAIL: usize = 2048;
+/// Longest progress message made of one stdout line.
+const PROGRESS_LINE: usize = 512;
+/// Stack of the thread that supervises one run: it only polls pipes and copies bytes.
+const RUN_STACK: usize = 128 * 1024;
+
+/// Programs that run other programs or code given in their arguments: with one of these as
+/// `command[0]`, checking the arguments no longer bounds what runs.
+const INTERPRETERS: &[&str] = &[
+    "sh", "bash", "dash", "zsh", "ksh", "csh", "tcsh", "fish", "busybox", "env", "xargs", "find",
+    "awk", "gawk", "mawk", "nawk", "sed", "perl", "python", "python2", "python3", "ruby", "node",
+    "nodejs", "deno", "bun", "php", "lua", "tclsh", "wish", "git", "ssh", "scp", "rsync", "tar",
+    "sudo", "su", "doas", "pkexec", "nice", "nohup", "timeout", "stdbuf", "setsid", "chroot",
+    "nsenter", "unshare", "flock", "watch", "make", "vi", "vim", "less", "more", "man", "docker",
+    "podman", "systemd-run", "kubectl", "expect", "script", "parallel", "strace", "gdb", "eval",
+    "exec", "cmd", "pwsh", "osascript", "java", "dotnet",
+];
+
+/// `rlimits = { ... }` as written.
+#[derive(Debug, Clone, Default, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub(crate) struct RlimitSpec {
+    pub cpu_secs: Option<u64>,
+    pub memory_bytes: Option<u64>,
+    pub open_files: Option<u64>,
+    pub processes: Option<u64>,
+    pub file_size_bytes: Option<u64>,
+}
+
+/// `annotations = { ... }` as written.
+#[derive(Debug, Clone, Default, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub(crate) struct AnnotationSpec {
+    pub title: Option<String>,
+    pub read_only: Option<bool>,
+    pub destructive: Option<bool>,
+    pub idempotent: Option<bool>,
+    pub open_world: Option<bool>,
+}
+
+#[derive(Debug, Clone, Copy, Default, Deserialize, PartialEq)]
+#[serde(rename_all = "lowercase")]
+pub(crate) enum OutputKind {
+    #[default]
+    Text,
+    Json,
+}
+
+#[derive(Debug, Clone, Copy, Deserialize, PartialEq)]
+#[serde(rename_all = "lowercase")]
+pub(crate) enum ProgressKind {
+    Lines,
+}
+
+/// One `[[tool]]` table as written.
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub(crate) struct ToolSpec {
+    pub name: String,
+    pub title: Option<String>,
+    pub description: String,
+    pub command: Vec<String>,
+    #[serde(default)]
+    pub args: BTreeMap<String, ArgSpec>,
+    pub timeout_secs: Option<f64>,
+    pub kill_grace_secs: Option<f64>,
+    pub max_output_bytes: Option<usize>,
+    pub max_concurrency: Option<usize>,
+    pub annotations: Option<AnnotationSpec>,
+    #[serde(default)]
+    pub env: BTreeMap<String, String>,
+    #[serde(default)]
+    pub env_passthrough: Vec<String>,
+    pub cwd: Option<PathBuf>,
+    pub stdin: Option<String>,
+    #[serde(default)]
+    pub rlimits: RlimitSpec,
+    pub user: Option<String>,
+    pub ok_exit_codes: Option<Vec<i32>>,
+    #[serde(default)]
+    pub output: OutputKind,
+    pub output_schema: Option<toml::Value>,
+    pub progress: Option<ProgressKind>,
+    #[serde(default)]
+    pub allow_interpreter: bool,
+}
+
+/// A compiled command tool, shared by its `Tool` handler and `fastmcp-server call`.
+pub(crate) struct CommandTool {
+    pub name: String,
+    title: Option<String>,
+    description: String,
+    pub args: Args,
+    template: Template,
+    stdin: Option<Template>,
+    env: Vec<(String, String)>,
+    cwd: Option<PathBuf>,
+    limits: Limits,
+    user: Option<String>,
+    timeout: Duration,
+    kill_grace: Duration,
+    max_output: usize,
+    max_concurrency: usize,
+    ok_exit_codes: Vec<i32>,
+    output: OutputKind,
+    output_schema: Option<Value>,
+    progress: Option<ProgressKind>,
+    annotations: Option<ToolAnnotations>,
+    running: AtomicUsize,
+    supervisor: Supervisor,
+}
+
+fn seconds(what: &str, v: Option<f64>, default: f64) -> Result<Duration, String> {
+    let s = v.unwrap_or(default);
+    if s.is_finite() && s > 0.0 && s <= 86_400.0 {
+        Ok(Duration::from_secs_f64(s))
+    } else {
+        Err(format!("`{what}` must be more than 0 and at most 86400 seconds"))
+    }
+}
+
+/// A valid MCP tool name: what clients and the specification accept.
+pub(crate) fn valid_tool_name(n: &str) -> bool {
+    !n.is_empty()
+        && n.len() <= 128
+        && n
+            .chars()
+            .all(|c| c.is_ascii_alphanumeric() || matches!(c, '_' | '-' | '.'))
+}
+
+impl CommandTool {
+    /// Checks and compiles a `[[tool]]`; warnings (an interpreter as `command[0]`) are pushed to
+    /// `warnings`.
+    pub fn compile(
+        s: &ToolSpec,
+        supervisor: &Supervisor,
+        warnings: &mut Vec<String>,
+    ) -> Result<CommandTool, String> {
+        if !valid_tool_name(&s.name) {
+            return Err(format!(
+                "tool name {:?}: use letters, digits, _, - and . (at most 128)",
+                s.name
+            ));
+        }
+        let args = Args::compile(&s.args)?;
+        let template = Template::parse(&s.command, &args)?;
+        let stdin = match &s.stdin {
+            Some(t) => Some(Template::parse_one(t, &args).map_err(|e| format!("`stdin`: {e}"))?),
+            None => None,
+        };
+        for a in args.iter() {
+            let used = template.uses(&a.name) || stdin.as_ref().is_some_and(|t| t.uses(&a.name));
+            if !used {
+                return Err(format!(
+                    "argument {:?} is declared but used neither in `command` nor in `stdin`",
+                    a.name
+                ));
+            }
+        }
+        let program = &s.command[0];
+        let base = program.rsplit('/').next().unwrap_or(program);
+        let stem = base.trim_end_matches(|c: char| c.is_ascii_digit() || c == '.');
+        if !s.allow_interpreter && (INTERPRETERS.contains(&base) || INTERPRETERS.contains(&stem)) {
+            warnings.push(format!(
+                "tool {:?}: {program} runs other programs or code from its arguments; checked arguments do not bound what it does (set allow_interpreter = true once you have made sure)",
+                s.name
+            ));
+        }
+        if !std::path::Path::new(program).is_file() {
+            warnings.push(format!("tool {:?}: {program} does not exist (yet)", s.name));
+        }
+        if let Some(cwd) = &s.cwd
+            && !cwd.is_absolute()
+        {
+            return Err(format!("`cwd` must be absolute: {}", cwd.display()));
+        }
+        if s.user.is_some() && !rustix::process::geteuid().is_root() {
+            warnings.push(format!(
+                "tool {:?}: `user` needs the server to run as root; calls will fail",
+                s.name
+            ));
+        }
+        let max_concurrency = s.max_concurrency.unwrap_or(DEFAULT_CONCURRENCY);
+        if max_concurrency == 0 || max_concurrency > 1024 {
+            return Err("`max_concurrency` must be between 1 and 1024".into());
+        }
+        let max_output = s.max_output_bytes.unwrap_or(DEFAULT_MAX_OUTPUT);
+        if max_output == 0 || max_output > 256 * 1024 * 1024 {
+            return Err("`max_output_bytes` must be between 1 and 268435456".into());
+        }
+        let output_schema = match &s.output_schema {
+            Some(_) if s.output != OutputKind::Json => {
+                return Err("`output_schema` needs `output = \"json\"`".into());
+            }
+            Some(v) => {
+                let v = serde_json::to_value(v).map_err(|e| format!("`output_schema`: {e}"))?;
+                if v.get("type").and_then(Value::as_str) != Some("object") {
+                    return Err("`output_schema` must have type = \"object\"".into());
+                }
+                Some(v)
+            }
+            None => None,
+        };
+        let annotations = s.annotations.as_ref().map(|a| ToolAnnotations {
+            title: a.title.clone(),
+            read_only: a.read_only,
+            destructive: a.destructive,
+            idempotent: a.idempotent,
+            open_world: a.open_world,
+        });
+        Ok(CommandTool {
+            name: s.name.clone(),
+            title: s.title.clone(),
+            description: s.description.clone(),
+            env: env::build(&s.env, &s.env_passthrough, &env::server_env)?,
+            args,
+            template,
+            stdin,
+            cwd: s.cwd.clone(),
+            limits: Limits {
+                cpu_secs: s.rlimits.cpu_secs,
+                memory_bytes: s.rlimits.memory_bytes,
+                open_files: s.rlimits.open_files,
+                processes: s.rlimits.processes,
+                file_size_bytes: s.rlimits.file_size_bytes,
+            },
+            user: s.user.clone(),
+            timeout: seconds("timeout_secs", s.timeout_secs, DEFAULT_TIMEOUT_SECS)?,
+            kill_grace: seconds("kill_grace_secs", s.kill_grace_secs, DEFAULT_KILL_GRACE_SECS)?,
+            max_output,
+            max_concurrency,
+            ok_exit_codes: s.ok_exit_codes.clone().unwrap_or_else(|| vec![0]),
+            output: s.output,
+            output_schema,
+            progress: s.progress,
+            annotations,
+            running: AtomicUsize::new(0),
+            supervisor: supervisor.clone(),
+        })
+    }
+
+    /// The argv template as `check` prints it.
+    pub fn describe(&self) -> String {
+        format!(
+            "{} (timeout {} s, output ≤ {} bytes, ≤ {} at once)",
+            self.name,
+            self.timeout.as_secs_f64(),
+            self.max_output,
+            self.max_concurrency
+        )
+    }
+
+    /// The MCP tool: the handler checks the arguments, takes a slot, and runs the command on a
+    /// thread of its own; the answer goes through the responder when the child is done.
+    pub fn to_tool(self: &Arc<Self>) -> Tool {
+        let me = self.clone();
+        let mut tool = Tool::new(
+            self.name.clone(),
+            self.description.clone(),
+            self.args.schema(),
+            move |args, responder| me.call(args, responder),
+        );
+        tool.title = self.title.clone();
+        tool.annotations = self.annotations.clone();
+        tool.output_schema = self.output_schema.clone();
+        tool
+    }
+
+    fn call(self: &Arc<Self>, given: &Map<String, Value>, responder: Responder) {
+        let (expanded, stdin) = match self.prepare(given) {
+            Ok(p) => p,
+            Err(e) => return responder.finish(ToolResult::error(e)),
+        };
+        let Some(slot) = Slot::take(self) else {
+            return responder.finish(ToolResult::error(format!(
+                "{}: {} calls already running (max_concurrency); try again later",
+                self.name, self.max_concurrency
+            )));
+        };
+        let stop = match Stop::new() {
+            Ok(s) => s,
+            Err(e) => return responder.finish(ToolResult::error(format!("cannot start: {e}"))),
+        };
+        let ctx = responder.context().clone();
+        let fire = stop.clone();
+        ctx.on_cancel(move || fire.fire());
+        let me = self.clone();
+        let spawned = std::thread::Builder::new()
+            .name(format!("tool-{}", self.name))
+            .stack_size(RUN_STACK)
+            .spawn(move || {
+                let _slot = slot;
+                let on_line = me.progress_reporter(&ctx);
+                let result = me.run(&expanded, stdin, on_line, &stop, Some(&ctx));
+                responder.finish(result);
+            });
+        if let Err(e) = spawned {
+            log::error!("tool {}: cannot start a thread: {e}", self.name);
+            // The responder moved into the closure that failed to start: it was dropped with it
+            // and has answered with an internal error.
+        }
+    }
+
+    /// Checks the arguments and expands the argv and stdin.
+    pub fn prepare(&self, given: &Map<String, Value>) -> Result<(Expanded, Option<Vec<u8>>), String> {
+        let values = self.args.check(given)?;
+        let expanded = self.template.expand(&values, &self.args);
+        let stdin = self
+            .stdin
+            .as_ref()
+            .map(|t| t.expand(&values, &self.args).argv.concat().into_bytes());
+        Ok((expanded, stdin))
+    }
+
+    fn progress_reporter(&self, ctx: &Context) -> Option<Box<dyn FnMut(&str) + Send>> {
+        if self.progress != Some(ProgressKind::Lines) || !ctx.wants_progress() {
+            return None;
+        }
+        let ctx = ctx.clone();
+        let mut n = 0u64;
+        Some(Box::new(move |line: &str| {
+            n += 1;
+            let msg: String = line.chars().take(PROGRESS_LINE).collect();
+            ctx.progress(n as f64, None, Some(&msg));
+        }))
+    }
+
+    /// Runs the command once on this thread and shapes the outcome; one audit line either way.
+    pub fn run(
+        &self,
+        expanded: &Expanded,
+        stdin: Option<Vec<u8>>,
+        on_stdout_line: Option<Box<dyn FnMut(&str) + Send>>,
+        stop: &Stop,
+        ctx: Option<&Context>,
+    ) -> ToolResult {
+        let spec = ChildSpec {
+            argv: expanded.argv.clone(),
+            env: self.env.clone(),
+            cwd: self.cwd.clone(),
+            limits: self.limits.clone(),
+            user: self.user.clone(),
+        };
+        let opts = RunOptions {
+            stdin,
+            timeout: self.timeout,
+            kill_grace: self.kill_grace,
+            max_output_bytes: self.max_output,
+            on_stdout_line,
+        };
+        let outcome = self.supervisor.run(&spec, opts, stop);
+        audit(&self.name, expanded, &outcome, ctx);
+        match outcome {
+            Ok(o) => self.render(&o),
+            Err(e) => ToolResult::error(format!("{}: cannot run {}: {e}", self.name, spec.argv[0])),
+        }
+    }
+
+    fn render(&self, o: &Outcome) -> ToolResult {
+        let truncated = o.truncated.then(|| {
+            format!(
+                "[output truncated: {} of {} bytes kept (max_output_bytes)]",
+                o.stdout.len() + o.stderr.len(),
+                o.output_bytes
+            )
+        });
+        if o.timed_out || o.cancelled || o.shutdown {
+            let why = if o.timed_out {
+                format!("timed out after {} s", self.timeout.as_secs_f64())
+            } else if o.shutdown {
+                "stopped: the server is shutting down".to_string()
+            } else {
+                "cancelled".to_string()
+            };
+            return ToolResult::error(format!(
+                "{}: {why}; its process group was killed{}",
+                self.name,
+                stderr_tail(&o.stderr)
+            ));
+        }
+        let code = match o.exit {
+            Exit::Code(c) => c,
+            Exit::Signal(s) => {
+                return ToolResult::error(format!(
+                    "{}: killed by signal {s}{}",
+                    self.name,
+                    stderr_tail(&o.stderr)
+                ));
+            }
+        };
+        if !self.ok_exit_codes.contains(&code) {
+            return ToolResult::error(format!(
+                "{}: exit code {code}{}",
+                self.name,
+                stderr_tail(&o.stderr)
+            ));
+        }
+        let stdout = String::from_utf8_lossy(&o.stdout);
+        if self.output == OutputKind::Json {
+            if o.truncated {
+                return ToolResult::error(format!(
+                    "{}: output exceeded max_output_bytes ({}), so it is not whole JSON",
+                    self.name, self.max_output
+                ));
+            }
+            return match serde_json::from_str::<Value>(&stdout) {
+                Ok(v @ Value::Object(_)) => ToolResult::structured(v),
+                Ok(v) if self.output_schema.is_none() => ToolResult::value(v),
+                Ok(_) => ToolResult::error(format!(
+                    "{}: output is JSON but not an object, as its output_schema requires",
+                    self.name
+                )),
+                Err(e) => ToolResult::error(format!("{}: output is not JSON: {e}", self.name)),
+            };
+        }
+        let mut content = vec![crate::content::Content::text(stdout.into_owned())];
+        if !o.stderr.is_empty() {
+            content.push(crate::content::Content::text(format!(
+                "[stderr]\n{}",
+                String::from_utf8_lossy(&o.stderr)
+            )));
+        }
+        if let Some(t) = truncated {
+            content.push(crate::content::Content::text(t));
+        }
+        ToolResult::content(content)
+    }
+}
+
+/// The end of stderr, for an error result.
+fn stderr_tail(stderr: &[u8]) -> String {
+    if stderr.is_empty() {
+        return String::new();
+    }
+    let start = stderr.len().saturating_sub(STDERR_TAIL);
+    format!(
+        "; stderr{}:\n{}",
+        if start > 0 { " (its end)" } else { "" },
+        String::from_utf8_lossy(&stderr[start..])
+    )
+}
+
+/// One line per command run: what ran (secrets redacted), how it ended, and who asked.
+fn audit(tool: &str, e: &Expanded, o: &std::io::Result<Outcome>, ctx: Option<&Context>) {
+    let (session, caller) = match ctx {
+        Some(c) => (c.session_id().to_string(), c.caller().unwrap_or("-").to_string()),
+        None => ("-".to_string(), "command line".to_string()),
+    };
+    let argv = serde_json::to_string(&e.shown).unwrap_or_default();
+    match o {
+        Ok(o) => {
+            let exit = match o.exit {
+                Exit::Code(c) => format!("code {c}"),
+                Exit::Signal(s) => format!("signal {s}"),
+            };
+            let killed = if o.timed_out {
+                "timeout"
+            } else if o.cancelled {
+                "cancelled"
+            } else if o.shutdown {
+                "shutdown"
+            } else {
+                "no"
+            };
+            log::info!(
+                target: "audit",
+                "tool={tool} argv={argv} pid={} exit=\"{exit}\" duration_ms={} output_bytes={} truncated={} killed={killed} session={session} caller={caller}",
+                o.pid,
+                o.duration.as_millis(),
+                o.output_bytes,
+                o.truncated,
+            );
+        }
+        Err(err) => log::warn!(
+            target: "audit",
+            "tool={tool} argv={argv} error=\"{err}\" session={session} caller={caller}"
+        ),
+    }
+}
+
+/// A running call's place under `max_concurrency`; given back when dropped.
+struct Slot(Arc<CommandTool>);
+
+impl Slot {
+    fn take(tool: &Arc<CommandTool>) -> Option<Slot> {
+        tool.running
+            .fetch_update(Ordering::AcqRel, Ordering::Acquire, |n| {
+                (n < tool.max_concurrency).then_some(n + 1)
+            })
+            .ok()
+            .map(|_| Slot(tool.clone()))
+    }
+}
+
+impl Drop for Slot {
+    fn drop(&mut self) {
+        self.0.running.fetch_sub(1, Ordering::AcqRel);
+    }
+}
