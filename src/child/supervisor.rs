@@ -19,6 +19,19 @@ use std::time::{Duration, Instant};
 const DEFAULT_MAX_RUNNING: usize = 256;
 
 /// Per server: knows every running child so shutdown kills them all; bounded.
+///
+/// ```
+/// use fastmcp_server::{ChildSpec, Exit, RunOptions, Stop, Supervisor};
+/// use std::time::Duration;
+///
+/// let supervisor = Supervisor::new();
+/// let spec = ChildSpec::new(["/bin/echo", "hello", "$(id)"]);
+/// let out = supervisor.run(&spec, RunOptions::new(Duration::from_secs(10)), &Stop::new()?)?;
+/// assert_eq!(out.exit, Exit::Code(0));
+/// assert_eq!(out.stdout, b"hello $(id)\n");
+/// supervisor.shutdown(Duration::from_secs(5));
+/// # Ok::<(), std::io::Error>(())
+/// ```
 #[derive(Clone)]
 pub struct Supervisor {
     shared: Arc<Shared>,
