@@ -117,6 +117,17 @@ enum Why {
 
 /// Spawns the child described by `spec` and runs it to completion on this thread.
 pub(crate) fn run(spec: &ChildSpec, opts: RunOptions, stop: &Stop) -> io::Result<Outcome> {
+    run_watching(spec, opts, stop, true)
+}
+
+/// [`run`], noticing the child's exit through a pidfd if `pidfd` (and the kernel allows), else
+/// by checking every [`TICK`] (the tests take that path on purpose).
+pub(crate) fn run_watching(
+    spec: &ChildSpec,
+    opts: RunOptions,
+    stop: &Stop,
+    pidfd: bool,
+) -> io::Result<Outcome> {
     let RunOptions {
         stdin,
         timeout,
@@ -141,7 +152,8 @@ pub(crate) fn run(spec: &ChildSpec, opts: RunOptions, stop: &Stop) -> io::Result
         let program = spec.argv.first().map_or("", String::as_str);
         io::Error::new(e.kind(), format!("cannot start {program}: {e}"))
     })?;
-    let mut run = Running::new(child, stdin, stop, later(started, timeout), kill_grace)?;
+    let deadline = later(started, timeout);
+    let mut run = Running::new(child, stdin, stop, deadline, kill_grace, pidfd)?;
     let mut out = Collector::new(max_output_bytes, on_stdout_line);
     let status = run.serve(&mut out)?;
     out.finish();
@@ -226,6 +238,7 @@ impl<'a> Running<'a> {
         stop: &'a Stop,
         deadline: Instant,
         grace: Duration,
+        pidfd: bool,
     ) -> io::Result<Running<'a>> {
         let stdin = child.stdin.take().map(OwnedFd::from);
         let stdout = child.stdout.take().map(OwnedFd::from);
@@ -238,7 +251,9 @@ impl<'a> Running<'a> {
         for fd in [&stdin, &stdout, &stderr].into_iter().flatten() {
             rustix::io::ioctl_fionbio(fd, true)?;
         }
-        let exit_fd = rustix::process::pidfd_open(pid, PidfdFlags::empty()).ok();
+        let exit_fd = pidfd
+            .then(|| rustix::process::pidfd_open(pid, PidfdFlags::empty()).ok())
+            .flatten();
         Ok(Running {
             child,
             pid,

@@ -469,3 +469,22 @@ fn a_program_that_cannot_start_is_an_error_naming_it() {
     assert_eq!(e.kind(), std::io::ErrorKind::InvalidInput);
     assert_eq!(sup.running(), 0);
 }
+
+#[test]
+fn without_a_pidfd_the_exit_is_noticed_by_checking() {
+    let stop = Stop::new().unwrap();
+    let argv = ["/bin/sh", "-c", "sleep 100 & echo $!; exit 4"];
+    let out = run::run_watching(&spec(&argv), opts(Duration::from_secs(30)), &stop, false);
+    let out = out.unwrap();
+    assert_eq!(out.exit, Exit::Code(4));
+    assert!(out.duration < Duration::from_secs(5), "{:?}", out.duration);
+    let grandchild: u32 = text(&out.stdout).trim().parse().unwrap();
+    assert!(
+        dead_within(grandchild, Duration::from_secs(2)),
+        "sleep {grandchild} survived"
+    );
+    let slow = spec(&["/bin/sleep", "100"]);
+    let out = run::run_watching(&slow, opts(Duration::from_millis(300)), &stop, false).unwrap();
+    assert!(out.timed_out && reaped(out.pid));
+    assert_eq!(out.exit, Exit::Signal(15));
+}
