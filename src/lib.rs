@@ -80,6 +80,7 @@
 //! needs no `schemars` dependency of your own (only `fastmcp-server` and `serde`).
 
 mod cancellation;
+mod child;
 mod completion;
 mod config;
 mod content;
@@ -112,6 +113,7 @@ mod timer;
 mod tools;
 mod transport;
 
+pub use child::{ChildSpec, Exit, Limits, Outcome, RunOptions, Stop, Supervisor};
 pub use completion::CompletionRequest;
 pub use config::Config;
 pub use content::{Annotations, Content, ResourceContents, Role};
