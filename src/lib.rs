@@ -79,6 +79,7 @@
 //! Argument types derive [`JsonSchema`]; with `use fastmcp_server::schemars;` in scope the derive
 //! needs no `schemars` dependency of your own (only `fastmcp-server` and `serde`).
 
+mod access;
 mod cancellation;
 mod completion;
 mod config;
@@ -113,7 +114,7 @@ mod tools;
 mod transport;
 
 pub use completion::CompletionRequest;
-pub use config::Config;
+pub use config::{Config, TokenGrant};
 pub use content::{Annotations, Content, ResourceContents, Role};
 pub use context::{Context, Elicitation};
 pub use error::{ClientRequestError, Error};
@@ -129,5 +130,5 @@ pub use schema::schema_of;
 /// without a `schemars` dependency of your own.
 pub use schemars;
 pub use schemars::JsonSchema;
-pub use server::{Server, ServerBuilder};
+pub use server::{AccessHandle, Server, ServerBuilder};
 pub use tools::{Responder, Tool, ToolAnnotations, ToolRegistry, ToolResult};
