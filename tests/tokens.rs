@@ -412,6 +412,26 @@ fn a_session_belongs_to_the_token_that_opened_it() {
         "a new session, not {greeting:?}"
     );
     assert!(!greeting.contains(&sid));
+
+    // Legacy HTTP+SSE: the endpoint a token's stream names is that token's only.
+    let ops_auth = bearer(OPS);
+    let h = [
+        ("Accept", "text/event-stream"),
+        ("Authorization", ops_auth.as_str()),
+    ];
+    let mut legacy = Sse::open(&addr, "/sse", &h);
+    assert_eq!(legacy.status, 200);
+    let endpoint = legacy.next_event(T).expect("the endpoint event").data;
+    let init = r#"{"jsonrpc":"2.0","id":0,"method":"initialize","params":{"protocolVersion":"2024-11-05","capabilities":{},"clientInfo":{"name":"t","version":"1"}}}"#;
+    assert_eq!(
+        post_json(&addr, &endpoint, &[("Authorization", &auth)], init).status,
+        404
+    );
+    assert_eq!(
+        post_json(&addr, &endpoint, &[("Authorization", &ops_auth)], init).status,
+        202
+    );
+    assert_eq!(legacy.next_json(T)["id"], 0);
 }
 
 #[test]
