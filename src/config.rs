@@ -83,8 +83,13 @@ pub struct Config {
     pub allowed_hosts: Vec<String>,
     /// Extra browser origins accepted (besides loopback origins and `--cors-origin`).
     pub allowed_origins: Vec<String>,
-    /// When set, every request must carry `Authorization: Bearer <token>`.
+    /// When set, every request must carry `Authorization: Bearer <token>`; this token sees every
+    /// tool (its caller is named `auth-token-file`).
     pub auth_token: Option<String>,
+    /// Scoped bearer tokens (`[[auth.token]]`), each limited to the tools its globs match. Any
+    /// token configured, here or in `auth_token`, means every request needs one. A running
+    /// server replaces them through `Server::access`.
+    pub tokens: Vec<TokenGrant>,
     /// Answer every Streamable HTTP request with an SSE stream instead of JSON.
     pub sse_responses: bool,
     /// On SIGTERM/SIGINT, how long running requests may take to finish.
@@ -133,6 +138,7 @@ impl Default for Config {
             allowed_hosts: Vec::new(),
             allowed_origins: Vec::new(),
             auth_token: None,
+            tokens: Vec::new(),
             sse_responses: false,
             shutdown_grace: Duration::from_secs(10),
             public_health: false,
@@ -140,6 +146,67 @@ impl Default for Config {
             input_state_ttl: Duration::from_secs(900),
         }
     }
+}
+
+/// One scoped bearer token: a name for logs and handlers, the SHA-256 digest of the token (the
+/// server never holds the token itself, so a leaked config file or memory dump does not leak it),
+/// and the globs of the tools it may see and call.
+#[derive(Debug, Clone, PartialEq)]
+pub struct TokenGrant {
+    /// Who this token is, as handlers (`Context::caller`) and logs see it.
+    pub name: String,
+    /// SHA-256 of the token's bytes (as sent after `Bearer `).
+    pub sha256: [u8; 32],
+    /// Globs (`glob::Pattern` syntax) of the tool names this token may list and call.
+    pub tools: Vec<String>,
+}
+
+impl TokenGrant {
+    /// A grant from the digest's hex (64 hex digits, either case) and tool globs, checked so that
+    /// a mistake is reported when the file is read, not when a client is refused.
+    pub fn new(
+        name: impl Into<String>,
+        sha256_hex: &str,
+        tools: Vec<String>,
+    ) -> Result<TokenGrant, String> {
+        let name = name.into();
+        if name.trim().is_empty() {
+            return Err("a token's name must not be empty".into());
+        }
+        let sha256 = parse_digest(sha256_hex.trim()).ok_or_else(|| {
+            format!(
+                "token {name:?}: sha256 must be 64 hex digits (the SHA-256 of the token, e.g. `printf %s TOKEN | sha256sum`)"
+            )
+        })?;
+        if let Some((glob, e)) = tools
+            .iter()
+            .find_map(|g| glob::Pattern::new(g).err().map(|e| (g, e)))
+        {
+            return Err(format!(
+                "token {name:?}: tool glob {glob:?} is invalid: {e}"
+            ));
+        }
+        Ok(TokenGrant {
+            name,
+            sha256,
+            tools,
+        })
+    }
+}
+
+/// 64 hex digits as 32 bytes.
+fn parse_digest(hex: &str) -> Option<[u8; 32]> {
+    let bytes = hex.as_bytes();
+    if bytes.len() != 64 {
+        return None;
+    }
+    let mut out = [0u8; 32];
+    for (o, pair) in out.iter_mut().zip(bytes.chunks(2)) {
+        let hi = (pair[0] as char).to_digit(16)?;
+        let lo = (pair[1] as char).to_digit(16)?;
+        *o = (hi * 16 + lo) as u8;
+    }
+    Some(out)
 }
 
 impl Config {
@@ -155,5 +222,27 @@ impl Config {
             max_body_bytes: self.max_body_bytes,
             write_timeout: self.write_timeout,
         }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn token_grants_are_checked() {
+        let hex = "00ff".repeat(16);
+        let g = TokenGrant::new("ci", &hex.to_uppercase(), vec!["disk_*".into()]).unwrap();
+        assert_eq!(g.sha256[0..2], [0x00, 0xff]);
+        assert_eq!(g.sha256[31], 0xff);
+        assert!(
+            TokenGrant::new("ci", &hex[1..], vec![]).is_err(),
+            "63 digits"
+        );
+        assert!(TokenGrant::new("ci", &format!("{}g", &hex[1..]), vec![]).is_err());
+        assert!(TokenGrant::new("ci", &format!("{hex}00"), vec![]).is_err());
+        let bad = TokenGrant::new("ci", &hex, vec!["a[".into()]).unwrap_err();
+        assert!(bad.contains("a["), "{bad}");
+        assert!(TokenGrant::new(" ", &hex, vec![]).is_err());
     }
 }

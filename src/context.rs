@@ -146,6 +146,14 @@ impl Context {
         &self.session.id
     }
 
+    /// Who is calling: the name of the bearer token's grant (`[[auth.token]]`), `auth-token-file`
+    /// for the `--auth-token-file` token, `None` when the server requires no token. A session is
+    /// bound to the token that opened it, so this is the same for every request of a session.
+    /// (For audit logs; access to tools is already enforced before a handler runs.)
+    pub fn caller(&self) -> Option<&str> {
+        self.session.caller().map(|c| c.name())
+    }
+
     /// The id of the request being handled.
     pub fn request_id(&self) -> Option<&RequestId> {
         self.request_id.as_ref()

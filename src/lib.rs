@@ -79,6 +79,7 @@
 //! Argument types derive [`JsonSchema`]; with `use fastmcp_server::schemars;` in scope the derive
 //! needs no `schemars` dependency of your own (only `fastmcp-server` and `serde`).
 
+mod access;
 mod cancellation;
 mod child;
 mod completion;
@@ -115,7 +116,7 @@ mod transport;
 
 pub use child::{ChildSpec, Exit, Limits, Outcome, RunOptions, Stop, Supervisor};
 pub use completion::CompletionRequest;
-pub use config::Config;
+pub use config::{Config, TokenGrant};
 pub use content::{Annotations, Content, ResourceContents, Role};
 pub use context::{Context, Elicitation};
 pub use error::{ClientRequestError, Error};
@@ -131,5 +132,5 @@ pub use schema::schema_of;
 /// without a `schemars` dependency of your own.
 pub use schemars;
 pub use schemars::JsonSchema;
-pub use server::{Server, ServerBuilder};
+pub use server::{AccessHandle, Server, ServerBuilder};
 pub use tools::{Responder, Tool, ToolAnnotations, ToolRegistry, ToolResult};

@@ -1,10 +1,13 @@
 //! Who may talk to the server: DNS-rebinding protection (Host and Origin allow-lists) and the
-//! optional bearer token. Checked before any transport sees a request.
+//! optional bearer tokens (which tokens exist and what each may use is `access`). Checked before
+//! any transport sees a request.
 
+use crate::access::{Access, Caller};
 use crate::config::Config;
 use crate::http::Reply;
+use std::sync::Arc;
 
-use crate::http::Request;
+use crate::http::{Method, Request};
 use crate::jsonrpc::{INVALID_REQUEST, quote, refusal};
 
 pub struct Guard {
@@ -13,7 +16,14 @@ pub struct Guard {
     /// `--cors-origin` was given: then only the listed origins (and the server's own) pass, not
     /// every loopback origin, so another local page cannot reach in.
     listed_only: bool,
-    token: Option<String>,
+    access: Arc<Access>,
+}
+
+/// Whether a request must carry a token (when any is configured): all but CORS preflights, which
+/// carry no credentials, and with `--public-health` the two operations endpoints.
+pub fn needs_token(req: &Request, public_health: bool) -> bool {
+    let ops = matches!(req.path(), "/health" | "/metrics");
+    !(req.method() == Method::Options || ops && public_health)
 }
 
 /// The host part of `host[:port]` or `[v6]:port`, lower-cased.
@@ -58,8 +68,13 @@ impl Guard {
             hosts,
             origins,
             listed_only: !c.cors_origins.is_empty(),
-            token: c.auth_token.clone(),
+            access: Arc::new(Access::new(c.auth_token.as_deref(), &c.tokens)),
         }
+    }
+
+    /// The server's accepted tokens, to replace its grants at run time.
+    pub fn access(&self) -> &Arc<Access> {
+        &self.access
     }
 
     fn host_allowed(&self, host: &str) -> bool {
@@ -106,38 +121,41 @@ impl Guard {
                 ),
             ));
         }
-        if let Some(token) = self.token.as_ref().filter(|_| auth) {
-            let given = req
-                .header("Authorization")
-                .and_then(|v| {
-                    v.strip_prefix("Bearer ")
-                        .or_else(|| v.strip_prefix("bearer "))
-                })
-                .map(str::trim)
-                .unwrap_or("");
-            if !constant_time_eq(given.as_bytes(), token.as_bytes()) {
-                return Err(Reply::json(
-                    401,
-                    refusal(
-                        INVALID_REQUEST,
-                        "Unauthorized: send Authorization: Bearer <token>",
-                    ),
-                )
-                .header("WWW-Authenticate", "Bearer")
-                .headers(cors));
-            }
-        }
-        Ok(())
+        self.caller(req, cors, auth).map(|_| ())
     }
-}
 
-/// Compares without an early exit, so the time taken does not reveal how much of a guess was
-/// right. (The length is not secret.)
-fn constant_time_eq(a: &[u8], b: &[u8]) -> bool {
-    if a.len() != b.len() {
-        return false;
+    /// Who sent `req` (when `auth`; `None` also when no token is required), or the 401 to answer.
+    /// Admission checks this on the connection thread; the worker asks again for the caller, and
+    /// grants replaced in between count.
+    pub fn caller(
+        &self,
+        req: &Request,
+        cors: &[(String, String)],
+        auth: bool,
+    ) -> Result<Option<Caller>, Reply> {
+        if !auth {
+            return Ok(None);
+        }
+        let given = req
+            .header("Authorization")
+            .and_then(|v| {
+                v.strip_prefix("Bearer ")
+                    .or_else(|| v.strip_prefix("bearer "))
+            })
+            .map(str::trim)
+            .filter(|t| !t.is_empty());
+        self.access.identify(given).map_err(|_| {
+            Reply::json(
+                401,
+                refusal(
+                    INVALID_REQUEST,
+                    "Unauthorized: send Authorization: Bearer <token>",
+                ),
+            )
+            .header("WWW-Authenticate", "Bearer")
+            .headers(cors)
+        })
     }
-    a.iter().zip(b).fold(0u8, |acc, (x, y)| acc | (x ^ y)) == 0
 }
 
 #[cfg(test)]
@@ -186,16 +204,5 @@ mod tests {
         assert!(!g.origin_allowed("http://localhost:3000", Some("127.0.0.1:8085")));
         // ...but the server's own origin is its own.
         assert!(g.origin_allowed("http://127.0.0.1:8085", Some("127.0.0.1:8085")));
-    }
-
-    #[test]
-    fn token_compare() {
-        assert!(constant_time_eq(b"abc", b"abc"));
-        assert!(!constant_time_eq(b"abc", b"abd"));
-        assert!(!constant_time_eq(b"abc", b"ab"));
-        // Several differing bytes must not cancel out (an `acc ^ (x ^ y)` fold accepts these).
-        assert!(!constant_time_eq(b"ab", b"ba"));
-        assert!(!constant_time_eq(b"secret-token", b"terces-token"));
-        assert!(!constant_time_eq(b"\x01\x02\x03", b"\x02\x01\x03"));
     }
 }

@@ -35,7 +35,9 @@ impl Call<'_> {
             Ok(p) => p,
             Err(e) => return Some(Err(e)),
         };
-        let Some(tool) = read(&self.core.features.tools).get(&p.name).cloned() else {
+        // A tool outside the caller's grant is, to it, no tool at all.
+        let tool = read(&self.core.features.tools).get(&p.name).cloned();
+        let Some(tool) = tool.filter(|_| self.scope().allows_tool(&p.name)) else {
             return Some(Err(ErrorObject::new(
                 INVALID_PARAMS,
                 format!("Unknown tool: {}", quote(&p.name)),
@@ -48,7 +50,8 @@ impl Call<'_> {
 
     /// The seed's `echo`/`add`/`sleep` methods: the tool of that name, `params` as arguments.
     pub(super) fn call_bare_tool(&self, name: &str) -> Option<Outcome> {
-        let Some(tool) = read(&self.core.features.tools).get(name).cloned() else {
+        let tool = read(&self.core.features.tools).get(name).cloned();
+        let Some(tool) = tool.filter(|_| self.scope().allows_tool(name)) else {
             return Some(Err(super::method_not_found(name)));
         };
         self.run_tool(&tool, &self.req.params, Shape::Bare, None)

@@ -7,6 +7,7 @@
 mod calls;
 mod lifecycle;
 
+use crate::access::Scope;
 use crate::cancellation::Cancellation;
 use crate::config::Config;
 use crate::context::{Context, Origin};
@@ -321,7 +322,9 @@ impl Call<'_> {
         let list = || params::parse::<List>(&self.req.params);
         match method {
             "tools/list" | "list_tools" => {
-                read(&f.tools).list(rev, list()?.cursor.as_deref(), page)
+                let scope = self.scope();
+                let cursor = list()?.cursor;
+                read(&f.tools).list(rev, cursor.as_deref(), page, |t| scope.allows_tool(t))
             }
             "resources/list" => read(&f.resources).list(rev, list()?.cursor.as_deref(), page),
             "resources/templates/list" => {
@@ -336,6 +339,12 @@ impl Call<'_> {
             "logging/setLevel" => self.set_level(),
             _ => Err(method_not_found(method)),
         }
+    }
+
+    /// What the caller may use now: looked up on every request, so replaced grants apply at once.
+    fn scope(&self) -> Scope {
+        let caller = self.session.caller();
+        self.core.guard.access().scope(caller)
     }
 
     fn revision(&self) -> Revision {

@@ -1,6 +1,7 @@
 //! A bound server's life: serving until stopped, its periodic duties (keepalives, session
 //! expiry), and a graceful shutdown.
 
+use super::access::AccessHandle;
 use super::service::Mcp;
 use crate::dispatch::Core;
 use crate::features::ServerHandle;
@@ -25,6 +26,13 @@ impl Server {
     /// Changes what the server offers while it runs, announcing each change to clients.
     pub fn handle(&self) -> ServerHandle {
         self.core.server.clone()
+    }
+
+    /// Replaces the scoped bearer tokens while the server runs (a SIGHUP reload).
+    pub fn access(&self) -> AccessHandle {
+        AccessHandle {
+            access: self.core.guard.access().clone(),
+        }
     }
 
     /// Starts a graceful shutdown when its `stop` is called (from a signal handler's thread, or

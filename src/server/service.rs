@@ -23,10 +23,7 @@ impl Service for Mcp {
             );
         }
         let cors = http::cors_headers(req.header("Origin"), &core.config.cors_origins);
-        let path = req.path();
-        let is_preflight = req.method() == Method::Options;
-        let ops = matches!(path, "/health" | "/metrics");
-        let auth = !(is_preflight || ops && core.config.public_health);
+        let auth = crate::security::needs_token(req, core.config.public_health);
         core.guard
             .check(req, &cors, auth)
             .map_err(|r| r.header("Connection", "close"))

@@ -10,6 +10,7 @@
 
 use super::client::{ClientFacts, StatelessClient};
 use super::state::{Session, TooManySessions, TransportKind, Ttls};
+use crate::access::Caller;
 use crate::metrics::Metrics;
 use std::collections::{HashMap, VecDeque};
 use std::net::{IpAddr, SocketAddr};
@@ -172,7 +173,7 @@ impl Sessions {
     /// The stand-in session of one stateless request (revision 2026-07-28): not registered (no
     /// session id reaches the client, nothing expires it), initialized from the request's
     /// `_meta`, and gone when the request is.
-    pub fn stateless(&self, client: StatelessClient) -> Arc<Session> {
+    pub fn stateless(&self, client: StatelessClient, caller: Option<Caller>) -> Arc<Session> {
         let session = Session::new(
             TransportKind::Stateless,
             None,
@@ -180,6 +181,7 @@ impl Sessions {
             0,
             self.active.clone(),
             self.metrics.clone(),
+            caller,
         );
         session.state().client = ClientFacts::stateless(client);
         Arc::new(session)
@@ -187,11 +189,13 @@ impl Sessions {
 
     /// A new session for a client at `peer` (`None`: not counted per client). At a cap, the
     /// oldest evictable pending session (of that client for its own cap, of anyone for
-    /// `--max-sessions`) is ended to make room; 503 only when there is none.
+    /// `--max-sessions`) is ended to make room; 503 only when there is none. The session is bound
+    /// to `caller`, the token that opened it.
     pub fn create(
         &self,
         kind: TransportKind,
         peer: Option<SocketAddr>,
+        caller: Option<Caller>,
     ) -> Result<Arc<Session>, TooManySessions> {
         let key = peer.map(client_key).filter(|_| self.per_client > 0);
         let (s, evicted) = {
@@ -224,6 +228,7 @@ impl Sessions {
                 replay,
                 self.active.clone(),
                 self.metrics.clone(),
+                caller,
             ));
             t.map.insert(s.id.clone(), s.clone());
             t.pending.push_back(Arc::downgrade(&s));
@@ -249,8 +254,20 @@ impl Sessions {
         Ok(s)
     }
 
-    pub fn get(&self, id: &str) -> Option<Arc<Session>> {
-        self.table().map.get(id).cloned()
+    /// The live session `id`, provided `caller` may use it: a session opened by another token
+    /// is, to this caller, no session at all (each transport answers its usual 404), so a token
+    /// learns nothing about sessions it does not own.
+    pub fn get(&self, id: &str, caller: Option<&Caller>) -> Option<Arc<Session>> {
+        let s = self.table().map.get(id).cloned()?;
+        if s.belongs_to(caller) {
+            return Some(s);
+        }
+        log::warn!(
+            "session {id} belongs to token {:?}; a request with token {:?} was refused as if it did not exist",
+            s.caller().map_or("(none)", |c| c.name()),
+            caller.map_or("(none)", |c| c.name())
+        );
+        None
     }
 
     pub fn remove(&self, id: &str) -> Option<Arc<Session>> {
@@ -327,10 +344,10 @@ mod tests {
     #[test]
     fn session_cap_and_expiry() {
         let store = Sessions::new(1, 8);
-        let s = store.create(TransportKind::Seed, None).unwrap();
+        let s = store.create(TransportKind::Seed, None, None).unwrap();
         used(&s);
         assert_eq!(
-            store.create(TransportKind::Seed, None).err(),
+            store.create(TransportKind::Seed, None, None).err(),
             Some(TooManySessions::Table),
             "a used session is never evicted"
         );
@@ -343,40 +360,40 @@ mod tests {
         );
         s.end_request(&id);
         assert_eq!(store.expire(Duration::ZERO), 1);
-        assert!(store.get(&s.id).is_none());
+        assert!(store.get(&s.id, None).is_none());
         assert!(s.is_ended());
     }
 
     #[test]
     fn a_full_table_evicts_its_oldest_pending_session() {
         let store = Sessions::new(3, 8);
-        let create = || store.create(TransportKind::Streamable, None).unwrap();
+        let create = || store.create(TransportKind::Streamable, None, None).unwrap();
         let (a, b, c) = (create(), create(), create());
         used(&b);
         c.mark_initialized(Revision::V2025_06_18, None, None);
         // a: never initialized; b: used; c: initialized, never used since.
         let d = create();
         assert!(
-            store.get(&a.id).is_none() && a.is_ended(),
+            store.get(&a.id, None).is_none() && a.is_ended(),
             "the oldest pending"
         );
         let e = create();
-        assert!(store.get(&c.id).is_none(), "b is used: c is next");
-        assert!(store.get(&b.id).is_some());
+        assert!(store.get(&c.id, None).is_none(), "b is used: c is next");
+        assert!(store.get(&b.id, None).is_some());
         // d is busy (its initialize is running): stepped over, e goes.
         let id = RequestId::Number(1.into());
         d.begin_request(&id);
         let f = create();
-        assert!(store.get(&e.id).is_none() && store.get(&d.id).is_some());
+        assert!(store.get(&e.id, None).is_none() && store.get(&d.id, None).is_some());
         used(&f);
         assert_eq!(
-            store.create(TransportKind::Streamable, None).err(),
+            store.create(TransportKind::Streamable, None, None).err(),
             Some(TooManySessions::Table),
             "nothing left to evict"
         );
         d.end_request(&id);
         let _g = create();
-        assert!(store.get(&d.id).is_none(), "d idle again: evictable");
+        assert!(store.get(&d.id, None).is_none(), "d idle again: evictable");
         assert_eq!(store.evicted.load(Ordering::Relaxed), 4);
         assert_eq!(store.len(), 3);
     }
@@ -384,14 +401,17 @@ mod tests {
     #[test]
     fn the_per_client_cap_evicts_that_clients_own_pending_sessions_first() {
         let store = Sessions::new(100, 8).with_flood_limits(Duration::from_secs(60), 2);
-        let create = |ip| store.create(TransportKind::Streamable, peer(ip));
+        let create = |ip| store.create(TransportKind::Streamable, peer(ip), None);
         let a1 = create("192.0.2.1").unwrap();
         let a2 = create("192.0.2.1").unwrap();
         let b1 = create("198.51.100.7").unwrap();
         used(&a1);
         let a3 = create("192.0.2.1").unwrap();
-        assert!(store.get(&a2.id).is_none(), "its own oldest pending one");
-        assert!(store.get(&b1.id).is_some(), "never another client's");
+        assert!(
+            store.get(&a2.id, None).is_none(),
+            "its own oldest pending one"
+        );
+        assert!(store.get(&b1.id, None).is_some(), "never another client's");
         used(&a3);
         let refused = create("192.0.2.1").err();
         assert_eq!(refused, Some(TooManySessions::Client(2)));
@@ -417,23 +437,23 @@ mod tests {
     #[test]
     fn pending_sessions_expire_after_the_pending_ttl() {
         let store = Sessions::new(10, 8).with_flood_limits(Duration::ZERO, 0);
-        let never = store.create(TransportKind::Streamable, None).unwrap();
-        let unused = store.create(TransportKind::Streamable, None).unwrap();
+        let never = store.create(TransportKind::Streamable, None, None).unwrap();
+        let unused = store.create(TransportKind::Streamable, None, None).unwrap();
         unused.mark_initialized(Revision::V2025_06_18, None, None);
-        let busy = store.create(TransportKind::Streamable, None).unwrap();
+        let busy = store.create(TransportKind::Streamable, None, None).unwrap();
         busy.begin_request(&RequestId::Number(1.into()));
-        let s = store.create(TransportKind::Streamable, None).unwrap();
+        let s = store.create(TransportKind::Streamable, None, None).unwrap();
         used(&s);
         assert_eq!(store.expire(Duration::from_secs(1800)), 2);
-        assert!(store.get(&never.id).is_none() && store.get(&unused.id).is_none());
-        assert!(store.get(&busy.id).is_some() && store.get(&s.id).is_some());
+        assert!(store.get(&never.id, None).is_none() && store.get(&unused.id, None).is_none());
+        assert!(store.get(&busy.id, None).is_some() && store.get(&s.id, None).is_some());
     }
 
     #[test]
     fn sessions_count_on_the_instance_metrics() {
         let metrics = Arc::new(Metrics::new());
         let store = Sessions::new(10, 3).with_metrics(metrics.clone());
-        let s = store.create(TransportKind::Seed, None).unwrap();
+        let s = store.create(TransportKind::Seed, None, None).unwrap();
         for i in 0..5 {
             s.send(&Route::Session, Outgoing::message(format!("{i}").into()));
         }
@@ -443,7 +463,7 @@ mod tests {
             capabilities: serde_json::json!({}),
             log_level: None,
         };
-        let stateless = store.stateless(client);
+        let stateless = store.stateless(client, None);
         stateless.send(&Route::Session, Outgoing::message("x".into()));
         assert_eq!(metrics.events_dropped.load(Ordering::Relaxed), 3);
     }

@@ -12,6 +12,7 @@ use super::client_requests::ClientRequests;
 use super::exchange::ExchangeStreams;
 use super::general::GeneralChannel;
 use super::requests::Requests;
+use crate::access::Caller;
 use crate::metrics::Metrics;
 use crate::sse::Frame;
 use std::net::IpAddr;
@@ -91,6 +92,9 @@ pub struct Session {
     /// event ids carry it, so a browser's bare reconnect (`Last-Event-ID` only) finds the
     /// session. Empty for other transports.
     resume_secret: String,
+    /// The token that opened the session (`None` when the server required none): only it may
+    /// use the session, so a narrow token cannot ride a wide token's session.
+    caller: Option<Caller>,
     state: Mutex<State>,
 }
 
@@ -104,6 +108,7 @@ impl Session {
         replay: usize,
         active: Arc<AtomicUsize>,
         metrics: Arc<Metrics>,
+        caller: Option<Caller>,
     ) -> Session {
         // A stateless request's stand-in has no id: drawing a random one costs a syscall.
         let id = if kind == TransportKind::Stateless {
@@ -130,6 +135,7 @@ impl Session {
             born: Instant::now(),
             active,
             resume_secret,
+            caller,
             state: Mutex::new(State {
                 last_activity: Instant::now(),
                 client: ClientFacts::default(),
@@ -140,6 +146,17 @@ impl Session {
                 ours: ClientRequests::new(),
             }),
         }
+    }
+
+    /// The token that opened the session.
+    pub fn caller(&self) -> Option<&Caller> {
+        self.caller.as_ref()
+    }
+
+    /// Whether `caller` may use this session: the token that opened it, or no token on either
+    /// side.
+    pub fn belongs_to(&self, caller: Option<&Caller>) -> bool {
+        crate::access::same_caller(self.caller.as_ref(), caller)
     }
 
     /// Whether `secret` is this seed session's resume secret (compared without an early exit).

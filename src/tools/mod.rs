@@ -230,13 +230,17 @@ impl ToolRegistry {
         self.tools.is_empty()
     }
 
+    /// A page of the tools `visible` lets through (a scoped token sees only its tools): the
+    /// cursor counts within that filtered list, so pages neither skip nor repeat.
     pub(crate) fn list(
         &self,
         rev: Revision,
         cursor: Option<&str>,
         page_size: usize,
+        visible: impl Fn(&str) -> bool,
     ) -> Result<Value, ErrorObject> {
-        crate::pagination::list_result("tools", &self.tools, cursor, page_size, |t| t.to_wire(rev))
+        let shown: Vec<&Tool> = self.tools.iter().filter(|t| visible(&t.name)).collect();
+        crate::pagination::list_result("tools", &shown, cursor, page_size, |t| t.to_wire(rev))
     }
 }
 

@@ -3,6 +3,7 @@
 //! that goes out before the message is handled.
 
 use super::refusal::{Handled, Outcome, Refusal};
+use crate::access::Caller;
 use crate::dispatch::Received;
 use crate::http::{self, Reply, Request};
 use crate::jsonrpc::{self, Body, ErrorObject, Incoming, RequestId};
@@ -13,6 +14,9 @@ use crate::session::Route;
 pub struct Ctx {
     /// CORS headers to add to every answer of this request.
     pub cors: Vec<(String, String)>,
+    /// Who sent it (`None` when the server requires no token): sessions it opens are bound to
+    /// it, and sessions of other tokens are unknown to it.
+    pub caller: Option<Caller>,
 }
 
 /// 406 unless the request's `Accept` admits one of `types`.

@@ -19,7 +19,7 @@ pub fn open_stream(core: &Arc<Core>, req: Request, ctx: &Ctx) -> Outcome {
             "Not Acceptable: Accept must allow text/event-stream",
         )?;
         core.sessions
-            .create(TransportKind::Legacy, req.peer())
+            .create(TransportKind::Legacy, req.peer(), ctx.caller.clone())
             .map_err(|e| super::streamable::sessions_full(e.per_client()))
     })?;
     let spec = StreamSpec {
@@ -59,7 +59,7 @@ pub fn open_stream(core: &Arc<Core>, req: Request, ctx: &Ctx) -> Outcome {
 /// `POST /messages?session_id=…` (also `sessionId`, the TypeScript SDK's spelling).
 pub fn post(core: &Arc<Core>, req: Request, body: &[u8], ctx: &Ctx) -> Outcome {
     let (req, (session, msg)) = checked(req, |req| {
-        let session = post_session(core, req)?;
+        let session = post_session(core, req, ctx)?;
         // Required, not assumed: a browser sends a cross-origin POST of any other type (a
         // form, `text/plain`) without asking first; this one it must preflight.
         if !http::is_json_body(req, false) {
@@ -78,7 +78,7 @@ pub fn post(core: &Arc<Core>, req: Request, body: &[u8], ctx: &Ctx) -> Outcome {
 }
 
 /// The session a POST's query names; it ends with its stream, so a client may name one gone.
-fn post_session(core: &Core, req: &Request) -> Result<Arc<Session>, Refusal> {
+fn post_session(core: &Core, req: &Request, ctx: &Ctx) -> Result<Arc<Session>, Refusal> {
     let sid = http::query_param(req.url(), "session_id")
         .or_else(|| http::query_param(req.url(), "sessionId"));
     let Some(sid) = sid.filter(|s| !s.is_empty()) else {
@@ -87,7 +87,7 @@ fn post_session(core: &Core, req: &Request) -> Result<Arc<Session>, Refusal> {
             "Bad Request: missing session_id (use the URL from the endpoint event)",
         ));
     };
-    match core.sessions.get(&sid) {
+    match core.sessions.get(&sid, ctx.caller.as_ref()) {
         Some(s) if s.kind == TransportKind::Legacy => Ok(s),
         _ => Err(Refusal::invalid(
             404,

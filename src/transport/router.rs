@@ -14,9 +14,14 @@ use std::sync::Arc;
 /// Serves one request (on a worker; access was checked at admission).
 pub fn route(core: &Arc<Core>, req: Request) {
     log::debug!("{} {}", req.method(), req.url());
-    let ctx = Ctx {
-        cors: http::cors_headers(req.header("Origin"), &core.config.cors_origins),
+    let cors = http::cors_headers(req.header("Origin"), &core.config.cors_origins);
+    // Admission checked the token; asked again for who it is (grants may have been replaced since).
+    let auth = crate::security::needs_token(&req, core.config.public_health);
+    let caller = match core.guard.caller(&req, &cors, auth) {
+        Ok(caller) => caller,
+        Err(reply) => return reply.send(req),
     };
+    let ctx = Ctx { cors, caller };
     match serve(core, req, &ctx) {
         Ok(Handled::Done) => {}
         Ok(Handled::Answer(req, reply)) => reply.send(*req),
@@ -80,7 +85,10 @@ fn serve(core: &Arc<Core>, req: Request, ctx: &Ctx) -> Outcome {
 fn post_mcp(core: &Arc<Core>, mut req: Request, ctx: &Ctx) -> Outcome {
     let body = req.take_body();
     let sid = session_id(&req);
-    match sid.as_deref().and_then(|id| core.sessions.get(id)) {
+    match sid
+        .as_deref()
+        .and_then(|id| core.sessions.get(id, ctx.caller.as_ref()))
+    {
         Some(s) if s.kind == TransportKind::Seed => seed::post(core, req, s, &body, ctx),
         // `?session_id=` is the seed's spelling (Streamable HTTP uses the header): an unknown id
         // there is a 404 whatever else is wrong with the request.

@@ -4,6 +4,7 @@
 
 use super::incoming::Ctx;
 use super::refusal::{Outcome, Refusal, checked};
+use crate::access::Caller;
 use crate::dispatch::Core;
 use crate::http::{self, Reply, Request};
 use crate::session::{Session, TransportKind};
@@ -12,7 +13,7 @@ use std::sync::Arc;
 
 /// `GET /notifications[?session_id=…]`.
 pub fn open_stream(core: &Arc<Core>, req: Request, ctx: &Ctx) -> Outcome {
-    let (req, (session, resumed)) = checked(req, |req| stream_session(core, req))?;
+    let (req, (session, resumed)) = checked(req, |req| stream_session(core, req, ctx))?;
     let mut headers = vec![("Mcp-Session-Id".to_string(), session.id.clone())];
     headers.extend(ctx.cors.iter().cloned());
     // A browser's own reconnect is not a new session: it is told so, and gets no new greeting.
@@ -47,10 +48,10 @@ pub fn open_stream(core: &Arc<Core>, req: Request, ctx: &Ctx) -> Outcome {
 /// The session a stream joins: the one `?session_id=` names (a seed client may open several
 /// streams on it), the one whose event id `Last-Event-ID` is (a browser's `EventSource`
 /// reconnects to the same URL, adding only that header; `true`: resumed), or a new one.
-fn stream_session(core: &Core, req: &Request) -> Result<(Arc<Session>, bool), Refusal> {
+fn stream_session(core: &Core, req: &Request, ctx: &Ctx) -> Result<(Arc<Session>, bool), Refusal> {
     let Some(id) = http::query_param(req.url(), "session_id") else {
         if let Some(last) = req.header("Last-Event-ID").filter(|l| !l.trim().is_empty()) {
-            match session_of_event(core, last) {
+            match session_of_event(core, last, ctx.caller.as_ref()) {
                 Some(s) => return Ok((s, true)),
                 None => log::info!(
                     "cannot resume after event {:?}: no such session (expired, ended or never issued); a new session starts",
@@ -60,11 +61,11 @@ fn stream_session(core: &Core, req: &Request) -> Result<(Arc<Session>, bool), Re
         }
         return core
             .sessions
-            .create(TransportKind::Seed, req.peer())
+            .create(TransportKind::Seed, req.peer(), ctx.caller.clone())
             .map(|s| (s, false))
             .map_err(|e| super::streamable::sessions_full(e.per_client()));
     };
-    match core.sessions.get(&id) {
+    match core.sessions.get(&id, ctx.caller.as_ref()) {
         Some(s) if s.kind == TransportKind::Seed => Ok((s, false)),
         _ => Err(Refusal::invalid(
             404,
@@ -77,10 +78,10 @@ fn stream_session(core: &Core, req: &Request) -> Result<(Arc<Session>, bool), Re
 
 /// The live seed session that issued event id `last` (`<session id>.<secret>.0-<seq>`): the
 /// secret must match, so an id cannot be forged from a session id seen elsewhere.
-fn session_of_event(core: &Core, last: &str) -> Option<Arc<Session>> {
+fn session_of_event(core: &Core, last: &str, caller: Option<&Caller>) -> Option<Arc<Session>> {
     let (sid, secret, _) = crate::replay::split_seed_event_id(last)?;
     core.sessions
-        .get(sid)
+        .get(sid, caller)
         .filter(|s| s.kind == TransportKind::Seed && s.resume_secret_is(secret))
 }
 

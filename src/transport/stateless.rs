@@ -71,11 +71,12 @@ pub fn post(core: &Arc<Core>, req: Request, msg: Incoming, ctx: &Ctx) -> Outcome
     if r.method == "subscriptions/listen" {
         return listen(core, req, r, ctx);
     }
-    let session = core.sessions.stateless(StatelessClient {
+    let client = StatelessClient {
         client_info: meta.client_info,
         capabilities: meta.capabilities,
         log_level: meta.log_level,
-    });
+    };
+    let session = core.sessions.stateless(client, ctx.caller.clone());
     let sse_mode = core.config.sse_responses
         || core.may_stream(&session, &r)
         || !http::accepts_any(&req, &[JSON]);

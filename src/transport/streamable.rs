@@ -9,6 +9,7 @@
 use super::exchange::{JsonExchange, SseExchange};
 use super::incoming::Ctx;
 use super::refusal::{Handled, Outcome, Refusal, Refused, checked};
+use crate::access::Caller;
 use crate::dispatch::Core;
 use crate::http::{self, Reply, Request};
 use crate::jsonrpc::{self, Body, Incoming, RequestId};
@@ -31,10 +32,11 @@ fn session_headers(session: &Session, ctx: &Ctx) -> Vec<(String, String)> {
 }
 
 /// The session a request names: 400 without an id, 404 for one that is not a live Streamable
-/// HTTP session. `rpc_id` is echoed once the body has been read.
+/// HTTP session of this caller. `rpc_id` is echoed once the body has been read.
 fn lookup(
     core: &Core,
     sid: Option<String>,
+    caller: Option<&Caller>,
     rpc_id: Option<RequestId>,
 ) -> Result<Arc<Session>, Refusal> {
     let Some(id) = sid else {
@@ -44,7 +46,7 @@ fn lookup(
         )
         .id(rpc_id));
     };
-    match core.sessions.get(&id) {
+    match core.sessions.get(&id, caller) {
         Some(s) if s.kind == TransportKind::Streamable => Ok(s),
         _ => Err(Refusal::invalid(
             404,
@@ -104,7 +106,7 @@ pub fn post(
             batch: true,
         },
     };
-    let (req, session) = checked(req, |req| post.session(core, req, sid))?;
+    let (req, session) = checked(req, |req| post.session(core, req, sid, ctx))?;
     let headers = session_headers(&session, ctx);
     let requests = post.requests();
     if requests == 0 {
@@ -164,6 +166,7 @@ impl Post {
         core: &Core,
         req: &Request,
         sid: Option<String>,
+        ctx: &Ctx,
     ) -> Result<Arc<Session>, Refusal> {
         let is_init = |m: &Incoming| matches!(m, Incoming::Request(r) if r.method == "initialize");
         let has_init = self.messages.iter().any(is_init);
@@ -177,11 +180,11 @@ impl Post {
             // Only a successful initialize creates a session.
             return core
                 .sessions
-                .create(TransportKind::Streamable, req.peer())
+                .create(TransportKind::Streamable, req.peer(), ctx.caller.clone())
                 .map_err(|e| sessions_full(e.per_client()));
         }
         let rpc_id = self.rpc_id();
-        let s = lookup(core, sid, rpc_id.clone())?;
+        let s = lookup(core, sid, ctx.caller.as_ref(), rpc_id.clone())?;
         if has_init {
             return Err(
                 Refusal::invalid(400, "Invalid Request: session already initialized")
@@ -271,7 +274,7 @@ pub fn open_stream(core: &Arc<Core>, req: Request, sid: Option<String>, ctx: &Ct
             &[SSE],
             "Not Acceptable: Accept must allow text/event-stream",
         )?;
-        named_session(core, req, sid)
+        named_session(core, req, sid, ctx)
     })?;
     // 2025-11-25: the stream opens with a priming event naming the general channel's position.
     let first = if session.revision() >= Some(Revision::V2025_11_25) {
@@ -296,8 +299,13 @@ pub fn open_stream(core: &Arc<Core>, req: Request, sid: Option<String>, ctx: &Ct
 }
 
 /// The session a GET or DELETE names, with a revision header it accepts.
-fn named_session(core: &Core, req: &Request, sid: Option<String>) -> Result<Arc<Session>, Refusal> {
-    let session = lookup(core, sid, None)?;
+fn named_session(
+    core: &Core,
+    req: &Request,
+    sid: Option<String>,
+    ctx: &Ctx,
+) -> Result<Arc<Session>, Refusal> {
+    let session = lookup(core, sid, ctx.caller.as_ref(), None)?;
     protocol_header(req, &session)?;
     Ok(session)
 }
@@ -384,7 +392,7 @@ fn named_post_stream(req: &Request, session: &Session) -> Option<(u64, u64, Arc<
 
 /// `DELETE /mcp`: ends the session; its id answers 404 from then on.
 pub fn delete(core: &Arc<Core>, req: Request, sid: Option<String>, ctx: &Ctx) -> Outcome {
-    let (req, session) = checked(req, |req| named_session(core, req, sid))?;
+    let (req, session) = checked(req, |req| named_session(core, req, sid, ctx))?;
     core.sessions.remove(&session.id);
     log::info!("session {} closed by the client", session.id);
     Ok(Handled::answer(req, Reply::new(200).headers(&ctx.cors)))

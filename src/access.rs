@@ -1,0 +1,291 @@
+//! Who is calling, and what they may use: the bearer tokens a server accepts (the static
+//! `--auth-token-file` token and the scoped grants of `[[auth.token]]`), each mapped to a
+//! [`Caller`] and the [`Scope`] of tools it may see.
+//!
+//! Tokens are never kept, only their SHA-256 digests: a presented token is hashed once and its
+//! digest compared with every accepted one without an early exit, so the time taken tells nothing
+//! of which digest, or how much of one, came close (and hashing first hides the token's length).
+//!
+//! A caller is a name and a key. The key is what a session is bound to (the digest of the token
+//! that opened it); the scope is looked up again on every request, so a reload of the grants
+//! takes effect at once. OAuth (issue 19) fits the same shape: the subject or client id as the
+//! name, a key derived from them, and the token's scopes turned into a [`Scope`].
+
+use crate::config::TokenGrant;
+use sha2::{Digest, Sha256};
+use std::sync::{Arc, RwLock};
+
+/// The caller name of the `--auth-token-file` token (and of `Config::auth_token`).
+pub const STATIC_TOKEN_NAME: &str = "auth-token-file";
+
+/// Who sent a request: the name of the token's grant, and the key sessions are bound to.
+#[derive(Clone, Debug)]
+pub struct Caller {
+    name: Arc<str>,
+    key: [u8; 32],
+}
+
+impl Caller {
+    /// The grant's name (`auth-token-file` for the static token).
+    pub fn name(&self) -> &str {
+        &self.name
+    }
+
+    /// Whether both hold the same credentials (compared in constant time): a session is used only
+    /// by the token that opened it.
+    pub fn is(&self, other: &Caller) -> bool {
+        constant_time_eq(&self.key, &other.key)
+    }
+}
+
+/// Whether a session opened by `owner` may be used by `caller` (no token on either side when the
+/// server requires none).
+pub fn same_caller(owner: Option<&Caller>, caller: Option<&Caller>) -> bool {
+    match (owner, caller) {
+        (None, None) => true,
+        (Some(a), Some(b)) => a.is(b),
+        _ => false,
+    }
+}
+
+/// What a caller may use. Only tools are scoped; resources, prompts and completion are not.
+#[derive(Clone, Debug)]
+pub enum Scope {
+    /// Every tool: no token required, or the static token.
+    All,
+    /// The tools whose names match one of these globs.
+    Tools(Arc<[glob::Pattern]>),
+}
+
+impl Scope {
+    /// Whether the tool `name` is visible to, and callable by, this caller.
+    pub fn allows_tool(&self, name: &str) -> bool {
+        match self {
+            Scope::All => true,
+            Scope::Tools(globs) => globs.iter().any(|g| g.matches(name)),
+        }
+    }
+
+    /// A scope that shows nothing: a caller whose grant was removed while its request was on
+    /// its way.
+    fn nothing() -> Scope {
+        Scope::Tools(Arc::from(Vec::new()))
+    }
+}
+
+/// Why a request was refused: it carried no token the server accepts.
+#[derive(Debug, PartialEq, Eq)]
+pub struct Unauthorized;
+
+/// One accepted token.
+struct Entry {
+    caller: Caller,
+    scope: Scope,
+}
+
+/// The tokens a server accepts at one moment; replaced whole by [`Access::set_grants`].
+struct Tokens {
+    entries: Vec<Entry>,
+}
+
+impl Tokens {
+    fn new(static_key: Option<[u8; 32]>, grants: &[TokenGrant]) -> Tokens {
+        let mut entries: Vec<Entry> = static_key
+            .map(|key| Entry {
+                caller: Caller {
+                    name: STATIC_TOKEN_NAME.into(),
+                    key,
+                },
+                scope: Scope::All,
+            })
+            .into_iter()
+            .collect();
+        for g in grants {
+            if entries.iter().any(|e| e.caller.key == g.sha256) {
+                log::warn!(
+                    "token {:?} has the digest of an earlier token; the earlier one applies",
+                    g.name
+                );
+            }
+            let globs: Vec<glob::Pattern> = g
+                .tools
+                .iter()
+                .filter_map(|t| match glob::Pattern::new(t) {
+                    Ok(p) => Some(p),
+                    Err(e) => {
+                        log::warn!("token {:?}: tool glob {t:?} ignored: {e}", g.name);
+                        None
+                    }
+                })
+                .collect();
+            entries.push(Entry {
+                caller: Caller {
+                    name: g.name.as_str().into(),
+                    key: g.sha256,
+                },
+                scope: Scope::Tools(globs.into()),
+            });
+        }
+        Tokens { entries }
+    }
+
+    /// The entry whose key is `key`. Every entry is compared, each in constant time, so the time
+    /// taken depends only on how many there are.
+    fn find(&self, key: &[u8; 32]) -> Option<&Entry> {
+        let mut found = None;
+        for e in &self.entries {
+            let hit = constant_time_eq(key, &e.caller.key);
+            if hit && found.is_none() {
+                found = Some(e);
+            }
+        }
+        found
+    }
+}
+
+/// The accepted tokens of one server, shared by its admission check and its [`Access`] users;
+/// the grants are swapped atomically (a request sees the old set or the new one, never a mix).
+pub struct Access {
+    static_key: Option<[u8; 32]>,
+    current: RwLock<Arc<Tokens>>,
+}
+
+impl Access {
+    /// The static token (`--auth-token-file`; it sees every tool) and the scoped grants.
+    pub fn new(static_token: Option<&str>, grants: &[TokenGrant]) -> Access {
+        let static_key = static_token.map(digest);
+        Access {
+            static_key,
+            current: RwLock::new(Arc::new(Tokens::new(static_key, grants))),
+        }
+    }
+
+    fn tokens(&self) -> Arc<Tokens> {
+        // A poisoned lock only means a panic elsewhere while swapping an `Arc`; the value is whole.
+        self.current
+            .read()
+            .unwrap_or_else(|p| p.into_inner())
+            .clone()
+    }
+
+    /// Replaces the scoped grants; the static token stays.
+    pub fn set_grants(&self, grants: &[TokenGrant]) {
+        let next = Arc::new(Tokens::new(self.static_key, grants));
+        *self.current.write().unwrap_or_else(|p| p.into_inner()) = next;
+        log::info!("access: {} scoped token(s) in force", grants.len());
+    }
+
+    /// Who presents `token` (the bearer value, `None` when the request has none): `Ok(None)`
+    /// when the server requires no token, `Err` when it does and this one is not accepted.
+    pub fn identify(&self, token: Option<&str>) -> Result<Option<Caller>, Unauthorized> {
+        let tokens = self.tokens();
+        if tokens.entries.is_empty() {
+            return Ok(None);
+        }
+        let key = digest(token.unwrap_or(""));
+        match (token, tokens.find(&key)) {
+            (Some(_), Some(e)) => Ok(Some(e.caller.clone())),
+            _ => Err(Unauthorized),
+        }
+    }
+
+    /// What `caller` may use now (grants may have changed since its session began): everything
+    /// without a token, nothing once its grant is gone.
+    pub fn scope(&self, caller: Option<&Caller>) -> Scope {
+        let Some(caller) = caller else {
+            return Scope::All;
+        };
+        self.tokens()
+            .find(&caller.key)
+            .map_or_else(Scope::nothing, |e| e.scope.clone())
+    }
+}
+
+fn digest(token: &str) -> [u8; 32] {
+    Sha256::digest(token.as_bytes()).into()
+}
+
+/// Compares without an early exit, so the time taken does not reveal how much of a guess was
+/// right. (The length is not secret.)
+pub fn constant_time_eq(a: &[u8], b: &[u8]) -> bool {
+    if a.len() != b.len() {
+        return false;
+    }
+    a.iter().zip(b).fold(0u8, |acc, (x, y)| acc | (x ^ y)) == 0
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn hex(token: &str) -> String {
+        digest(token).iter().map(|b| format!("{b:02x}")).collect()
+    }
+
+    fn grant(name: &str, token: &str, tools: &[&str]) -> TokenGrant {
+        let tools = tools.iter().map(|t| t.to_string()).collect();
+        TokenGrant::new(name, &hex(token), tools).unwrap()
+    }
+
+    #[test]
+    fn token_compare() {
+        assert!(constant_time_eq(b"abc", b"abc"));
+        assert!(!constant_time_eq(b"abc", b"abd"));
+        assert!(!constant_time_eq(b"abc", b"ab"));
+        // Several differing bytes must not cancel out (an `acc ^ (x ^ y)` fold accepts these).
+        assert!(!constant_time_eq(b"ab", b"ba"));
+        assert!(!constant_time_eq(b"secret-token", b"terces-token"));
+        assert!(!constant_time_eq(b"\x01\x02\x03", b"\x02\x01\x03"));
+    }
+
+    #[test]
+    fn callers_and_scopes() {
+        let a = Access::new(
+            Some("static"),
+            &[
+                grant("ci", "t-ci", &["journal", "disk_*"]),
+                grant("ops", "t-ops", &["echo"]),
+            ],
+        );
+        assert_eq!(a.identify(None).unwrap_err(), Unauthorized);
+        assert_eq!(a.identify(Some("")).unwrap_err(), Unauthorized);
+        assert_eq!(a.identify(Some("t-c")).unwrap_err(), Unauthorized);
+        let stat = a.identify(Some("static")).unwrap().unwrap();
+        assert_eq!(stat.name(), STATIC_TOKEN_NAME);
+        assert!(a.scope(Some(&stat)).allows_tool("anything"));
+        let ci = a.identify(Some("t-ci")).unwrap().unwrap();
+        assert_eq!(ci.name(), "ci");
+        let scope = a.scope(Some(&ci));
+        assert!(scope.allows_tool("journal") && scope.allows_tool("disk_usage"));
+        assert!(!scope.allows_tool("echo") && !scope.allows_tool("journalx"));
+        let ops = a.identify(Some("t-ops")).unwrap().unwrap();
+        assert!(!ops.is(&ci) && ci.is(&ci.clone()));
+        assert!(same_caller(None, None) && !same_caller(Some(&ci), None));
+        assert!(!same_caller(None, Some(&ci)) && !same_caller(Some(&ops), Some(&ci)));
+
+        // Reloaded: "ci" sees another tool, "ops" is gone, the static token stays.
+        a.set_grants(&[grant("ci", "t-ci", &["echo"])]);
+        assert!(a.scope(Some(&ci)).allows_tool("echo"));
+        assert!(!a.scope(Some(&ci)).allows_tool("journal"));
+        assert!(
+            !a.scope(Some(&ops)).allows_tool("echo"),
+            "a removed grant sees nothing"
+        );
+        assert_eq!(a.identify(Some("t-ops")).unwrap_err(), Unauthorized);
+        assert!(a.identify(Some("static")).unwrap().is_some());
+    }
+
+    #[test]
+    fn no_token_configured_means_open() {
+        let a = Access::new(None, &[]);
+        assert!(a.identify(None).unwrap().is_none());
+        assert!(a.identify(Some("whatever")).unwrap().is_none());
+        assert!(a.scope(None).allows_tool("echo"));
+        // Grants set at run time close it.
+        a.set_grants(&[grant("ci", "t-ci", &["*"])]);
+        assert!(a.identify(None).is_err());
+        assert!(a.identify(Some("t-ci")).unwrap().is_some());
+        a.set_grants(&[]);
+        assert!(a.identify(None).unwrap().is_none());
+    }
+}
