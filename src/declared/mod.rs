@@ -1,0 +1,3 @@
+pub(crate) mod confine;
+pub(crate) mod resource;
+pub(crate) mod watch;
