@@ -189,7 +189,8 @@ fn checks_name_the_mistake() {
         s.check().unwrap_err()
     };
     assert!(good.check().is_ok());
-    let cases: [(&str, &dyn Fn(&mut ResourceSpec)); 11] = [
+    type Edit<'a> = &'a dyn Fn(&mut ResourceSpec);
+    let cases: [(&str, Edit); 11] = [
         ("absolute", &|s| s.dir = Some("docs".into())),
         ("exactly one", &|s| s.text = Some("x".into())),
         ("must end with {path}", &|s| {
