@@ -47,8 +47,8 @@ impl Client {
         let r = self.post(&json!({"jsonrpc":"2.0","id":id,"method":method,"params":params}));
         assert_eq!(r.status, 200, "{method}: {}", r.body);
         let last = if r.header("Content-Type") == Some("text/event-stream") {
-            let data = r.body.lines().filter_map(|l| l.strip_prefix("data: "));
-            serde_json::from_str(data.last().expect("an event")).expect("JSON")
+            let mut data = r.body.lines().filter_map(|l| l.strip_prefix("data: "));
+            serde_json::from_str(data.next_back().expect("an event")).expect("JSON")
         } else {
             r.json()
         };
