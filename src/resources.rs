@@ -1,6 +1,10 @@
 //! Resources: static resources and URI templates (RFC 6570 level 1, `{var}`), `resources/list`,
 //! `resources/templates/list`, `resources/read`, and subscriptions with
 //! `notifications/resources/updated`.
+//!
+//! A template may also list its resources (a directory's files): `resources/list` then pages
+//! over the static resources followed by every template's listed ones, so a client that only
+//! lists sees them too.
 
 use crate::completion::CompletionRequest;
 use crate::content::{Annotations, ResourceContents};
@@ -12,6 +16,9 @@ use crate::protocol::Revision;
 use serde_json::{Value, json};
 use std::collections::HashMap;
 use std::sync::Arc;
+use template::{Part, match_template, parse_template};
+
+mod template;
 
 /// Reads a resource with a fixed URI.
 pub type ReadFn = dyn Fn(&Context) -> Result<Vec<ResourceContents>, Error> + Send + Sync;
@@ -100,6 +107,19 @@ impl Resource {
         self
     }
 
+    /// An entry a template's lister returns (see [`ResourceTemplate::list_with`]): it is read
+    /// through the template that lists it, so it has no read function of its own (registered
+    /// on its own with `add`, it reads as not found).
+    pub fn entry(uri: impl Into<String>, name: impl Into<String>) -> Resource {
+        Resource::new(uri, name, |_| Err(Error::NotFound))
+    }
+
+    /// Sets the size in bytes.
+    pub fn size(mut self, bytes: u64) -> Resource {
+        self.size = Some(bytes);
+        self
+    }
+
     /// Sets the annotations.
     pub fn annotations(mut self, a: Annotations) -> Resource {
         self.annotations = Some(a);
@@ -136,6 +156,9 @@ pub type TemplateReadFn = dyn Fn(&Context, &str, &HashMap<String, String>) -> Re
     + Send
     + Sync;
 
+/// Lists the resources a template stands for right now (`resources/list`).
+pub type ListFn = dyn Fn() -> Vec<Resource> + Send + Sync;
+
 /// A family of resources named by a URI template such as `file:///logs/{day}.txt`.
 #[derive(Clone)]
 pub struct ResourceTemplate {
@@ -150,93 +173,17 @@ pub struct ResourceTemplate {
     /// Media type of its resources.
     pub mime_type: Option<String>,
     parts: Vec<Part>,
+    /// Whether the last variable, when the template ends with it, takes the rest of the URI.
+    tail: bool,
     read: Arc<TemplateReadFn>,
     complete: Option<Arc<CompleteFn>>,
-}
-
-#[derive(Debug, Clone, PartialEq)]
-enum Part {
-    Literal(String),
-    Var(String),
-}
-
-/// Splits a level-1 template into literals and `{var}`s; `None` if it is not one.
-fn parse_template(t: &str) -> Option<Vec<Part>> {
-    let mut parts = Vec::new();
-    let mut rest = t;
-    while let Some(open) = rest.find('{') {
-        if open > 0 {
-            parts.push(Part::Literal(rest[..open].to_string()));
-        }
-        let close = rest[open..].find('}')? + open;
-        let name = &rest[open + 1..close];
-        if name.is_empty() || !name.chars().all(|c| c.is_ascii_alphanumeric() || c == '_') {
-            return None;
-        }
-        if matches!(parts.last(), Some(Part::Var(_))) {
-            return None; // two variables in a row cannot be told apart
-        }
-        parts.push(Part::Var(name.to_string()));
-        rest = &rest[close + 1..];
-    }
-    if rest.contains('}') {
-        return None;
-    }
-    if !rest.is_empty() {
-        parts.push(Part::Literal(rest.to_string()));
-    }
-    Some(parts)
-}
-
-/// Matches `uri` against a template: each variable takes a non-empty run of characters other
-/// than `/` (level-1 expansion percent-encodes everything else), percent-decoded.
-fn match_template(parts: &[Part], uri: &str) -> Option<HashMap<String, String>> {
-    let mut vars = HashMap::new();
-    let mut rest = uri;
-    for (i, part) in parts.iter().enumerate() {
-        match part {
-            Part::Literal(l) => rest = rest.strip_prefix(l.as_str())?,
-            Part::Var(name) => {
-                let end = match parts.get(i + 1) {
-                    Some(Part::Literal(next)) => rest.find(next.as_str())?,
-                    _ => rest.len(),
-                };
-                let value = &rest[..end];
-                if value.is_empty() || value.contains('/') {
-                    return None;
-                }
-                vars.insert(name.clone(), percent_decode(value));
-                rest = &rest[end..];
-            }
-        }
-    }
-    rest.is_empty().then_some(vars)
-}
-
-fn percent_decode(s: &str) -> String {
-    let b = s.as_bytes();
-    let mut out = Vec::with_capacity(b.len());
-    let mut i = 0;
-    while i < b.len() {
-        if b[i] == b'%'
-            && let Some(v) = b
-                .get(i + 1..i + 3)
-                .and_then(|h| std::str::from_utf8(h).ok())
-                .and_then(|h| u8::from_str_radix(h, 16).ok())
-        {
-            out.push(v);
-            i += 3;
-            continue;
-        }
-        out.push(b[i]);
-        i += 1;
-    }
-    String::from_utf8_lossy(&out).into_owned()
+    list: Option<Arc<ListFn>>,
 }
 
 impl ResourceTemplate {
     /// A template; panics at registration (not at run time) if `uri_template` is not a valid
-    /// level-1 template, so a mistake shows up when the server is built.
+    /// level-1 template, so a mistake shows up when the server is built. A template that comes
+    /// from a file or a client uses [`ResourceTemplate::try_new`].
     pub fn new(
         uri_template: impl Into<String>,
         name: impl Into<String>,
@@ -245,19 +192,51 @@ impl ResourceTemplate {
         + Sync
         + 'static,
     ) -> ResourceTemplate {
+        ResourceTemplate::try_new(uri_template, name, read).unwrap_or_else(|e| panic!("{e}"))
+    }
+
+    /// A template, or why `uri_template` is not a valid level-1 template.
+    pub fn try_new(
+        uri_template: impl Into<String>,
+        name: impl Into<String>,
+        read: impl Fn(&Context, &str, &HashMap<String, String>) -> Result<Vec<ResourceContents>, Error>
+        + Send
+        + Sync
+        + 'static,
+    ) -> Result<ResourceTemplate, String> {
         let uri_template = uri_template.into();
-        let parts = parse_template(&uri_template)
-            .unwrap_or_else(|| panic!("not a level-1 URI template: {uri_template:?}"));
-        ResourceTemplate {
+        let Some(parts) = parse_template(&uri_template) else {
+            return Err(format!("not a level-1 URI template: {uri_template:?}"));
+        };
+        Ok(ResourceTemplate {
             uri_template,
             name: name.into(),
             title: None,
             description: None,
             mime_type: None,
             parts,
+            tail: false,
             read: Arc::new(read),
             complete: None,
-        }
+            list: None,
+        })
+    }
+
+    /// Lets the last variable, when the template ends with it, take the rest of the URI with
+    /// its `/`s: `file:///docs/{path}` then matches `file:///docs/sub/a.md` with `path` =
+    /// `sub/a.md` (level-1 expansion would have sent `sub%2Fa.md`, which matches either way).
+    /// The read function sees such values unchecked: it must refuse `..` itself.
+    pub fn path_tail(mut self) -> Self {
+        self.tail = true;
+        self
+    }
+
+    /// Lists the template's resources in `resources/list`, after the static ones (each one an
+    /// [`Resource::entry`], read through this template). `f` runs on every `resources/list`, so
+    /// it should be bounded.
+    pub fn list_with(mut self, f: impl Fn() -> Vec<Resource> + Send + Sync + 'static) -> Self {
+        self.list = Some(Arc::new(f));
+        self
     }
 
     /// Sets the description.
@@ -289,7 +268,7 @@ impl ResourceTemplate {
 
     /// The variables of `uri` if it matches this template.
     pub fn matches(&self, uri: &str) -> Option<HashMap<String, String>> {
-        match_template(&self.parts, uri)
+        match_template(&self.parts, self.tail, uri)
     }
 
     pub(crate) fn completer(&self) -> Option<&Arc<CompleteFn>> {
@@ -367,9 +346,14 @@ impl ResourceRegistry {
         cursor: Option<&str>,
         page_size: usize,
     ) -> Result<Value, ErrorObject> {
-        crate::pagination::list_result("resources", &self.resources, cursor, page_size, |r| {
-            r.to_wire(rev)
-        })
+        let listed: Vec<Resource> = self
+            .templates
+            .iter()
+            .filter_map(|t| t.list.as_ref())
+            .flat_map(|f| f())
+            .collect();
+        let all: Vec<&Resource> = self.resources.iter().chain(&listed).collect();
+        crate::pagination::list_result("resources", &all, cursor, page_size, |r| r.to_wire(rev))
     }
 
     pub(crate) fn list_templates(
@@ -420,18 +404,34 @@ mod tests {
     use super::*;
 
     #[test]
-    fn templates_match_level_one() {
-        let p = parse_template("test://template/{id}/data").unwrap();
-        let v = match_template(&p, "test://template/123/data").unwrap();
-        assert_eq!(v["id"], "123");
-        assert!(match_template(&p, "test://template//data").is_none());
-        assert!(match_template(&p, "test://template/1/2/data").is_none());
-        assert!(match_template(&p, "test://template/123/data/x").is_none());
-        let p = parse_template("file:///{dir}/{name}.txt").unwrap();
-        let v = match_template(&p, "file:///logs/a%20b.txt").unwrap();
-        assert_eq!((v["dir"].as_str(), v["name"].as_str()), ("logs", "a b"));
-        assert!(parse_template("x://{a}{b}").is_none());
-        assert!(parse_template("x://{a").is_none());
-        assert!(parse_template("x://{a-b}").is_none());
+    fn listed_resources_page_after_the_static_ones() {
+        let mut reg = ResourceRegistry::default();
+        reg.add(Resource::text("memo://a", "a", "text/plain", "A"));
+        let t = ResourceTemplate::new("file:///d/{path}", "d", |_, _, _| Ok(vec![]))
+            .path_tail()
+            .list_with(|| {
+                ["x", "y/z"]
+                    .iter()
+                    .map(|p| Resource::entry(format!("file:///d/{p}"), *p).size(1))
+                    .collect()
+            });
+        reg.add_template(t);
+        assert!(ResourceTemplate::try_new("x://{a", "t", |_, _, _| Ok(vec![])).is_err());
+        let uris = |v: &Value| -> Vec<String> {
+            v["resources"]
+                .as_array()
+                .unwrap()
+                .iter()
+                .map(|r| r["uri"].as_str().unwrap().to_string())
+                .collect()
+        };
+        let first = reg.list(Revision::V2025_06_18, None, 2).unwrap();
+        assert_eq!(uris(&first), ["memo://a", "file:///d/x"]);
+        let next = first["nextCursor"].as_str().unwrap();
+        let second = reg.list(Revision::V2025_06_18, Some(next), 2).unwrap();
+        assert_eq!(uris(&second), ["file:///d/y/z"]);
+        assert_eq!(second["resources"][0]["size"], 1);
+        assert!(second.get("nextCursor").is_none());
+        assert!(reg.exists("file:///d/y/z"));
     }
 }
