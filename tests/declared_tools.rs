@@ -55,7 +55,11 @@ impl Mcp {
         post_json(
             &self.addr,
             "/mcp",
-            &[ACCEPT, ("Mcp-Session-Id", &self.sid), ("MCP-Protocol-Version", REV)],
+            &[
+                ACCEPT,
+                ("Mcp-Session-Id", &self.sid),
+                ("MCP-Protocol-Version", REV),
+            ],
             &body.to_string(),
         )
     }
@@ -70,7 +74,9 @@ impl Mcp {
     /// `tools/call`: the result object.
     fn call(&mut self, tool: &str, args: Value) -> Value {
         let r = self.request("tools/call", json!({"name": tool, "arguments": args}));
-        r.get("result").cloned().unwrap_or_else(|| panic!("no result: {r}"))
+        r.get("result")
+            .cloned()
+            .unwrap_or_else(|| panic!("no result: {r}"))
     }
 }
 
@@ -127,6 +133,17 @@ fn pids_with(needle: &str) -> Vec<u32> {
     out
 }
 
+/// Needs FASTMCP_TEST_SECRET in the server's environment (an unset `${VAR}` is a load error).
+const ENV_TOOL: &str = r#"
+[[tool]]
+name = "env"
+description = "The child's environment"
+command = ["/usr/bin/env"]
+env = { GREETING = "hi ${FASTMCP_TEST_SECRET}", LITERAL = "$$HOME" }
+env_passthrough = ["FASTMCP_TEST_PASS"]
+allow_interpreter = true
+"#;
+
 const TOOLS: &str = r#"
 [[tool]]
 name = "say"
@@ -149,13 +166,6 @@ type = "array"
 max_items = 3
 required = false
 
-[[tool]]
-name = "env"
-description = "The child's environment"
-command = ["/usr/bin/env"]
-env = { GREETING = "hi ${FASTMCP_TEST_SECRET}", LITERAL = "$$HOME" }
-env_passthrough = ["FASTMCP_TEST_PASS"]
-allow_interpreter = true
 
 [[tool]]
 name = "fail"
@@ -200,7 +210,11 @@ fn arguments_reach_the_child_as_single_inert_elements() {
         .iter()
         .map(|t| t["name"].as_str().unwrap())
         .collect();
-    assert_eq!(names, ["say", "env", "fail", "lots", "json", "stdin"], "no demo tools");
+    assert_eq!(
+        names,
+        ["say", "fail", "lots", "json", "stdin"],
+        "no demo tools"
+    );
     let say = &list["result"]["tools"][0]["inputSchema"];
     assert_eq!(say["properties"]["n"]["maximum"], 9);
     assert_eq!(say["required"], json!(["text"]));
@@ -211,7 +225,10 @@ fn arguments_reach_the_child_as_single_inert_elements() {
         assert!(!is_error(&r), "{inert}: {r}");
         assert_eq!(text(&r), format!("{inert}|--n=3|"), "one element, verbatim");
     }
-    let r = c.call("say", json!({"text": "t", "n": 5, "loud": true, "files": ["a b", "c"]}));
+    let r = c.call(
+        "say",
+        json!({"text": "t", "n": 5, "loud": true, "files": ["a b", "c"]}),
+    );
     assert_eq!(text(&r), "t|--n=5|--loud|a b|c|");
     for (args, why) in [
         (json!({"text": "a\nb"}), "control character"),
@@ -219,7 +236,10 @@ fn arguments_reach_the_child_as_single_inert_elements() {
         (json!({"text": "--help"}), "may not start with '-'"),
         (json!({"text": "x", "n": 10}), "between 1 and 9"),
         (json!({"text": "x", "n": "5"}), "expected an integer"),
-        (json!({"text": "x", "files": ["a", "b", "c", "d"]}), "more than 3"),
+        (
+            json!({"text": "x", "files": ["a", "b", "c", "d"]}),
+            "more than 3",
+        ),
         (json!({"text": "x", "files": ["--x"]}), "item 0"),
         (json!({"text": "x", "extra": 1}), "unknown argument"),
         (json!({}), "missing required argument \"text\""),
@@ -236,11 +256,17 @@ fn arguments_reach_the_child_as_single_inert_elements() {
     let r = c.call("json", json!({"n": 42}));
     assert_eq!(r["structuredContent"], json!({"n": 42}), "{r}");
     let r = c.call("fail", json!({}));
-    assert!(is_error(&r) && text(&r).contains("exit code 3") && text(&r).contains("broken"), "{r}");
+    assert!(
+        is_error(&r) && text(&r).contains("exit code 3") && text(&r).contains("broken"),
+        "{r}"
+    );
     let r = c.call("lots", json!({}));
     assert!(!is_error(&r), "{r}");
     let t = text(&r);
-    assert!(t.contains("[output truncated: 1000 of 588895 bytes kept"), "{t}");
+    assert!(
+        t.contains("[output truncated: 1000 of 588895 bytes kept"),
+        "{t}"
+    );
     assert!(t.starts_with("1\n2\n3\n"));
     let _ = std::fs::remove_dir_all(&dir);
 }
@@ -248,15 +274,22 @@ fn arguments_reach_the_child_as_single_inert_elements() {
 #[test]
 fn the_child_gets_an_empty_environment_but_what_the_file_names() {
     let dir = scratch("env");
-    let cfg = write_config(&dir, TOOLS);
+    let cfg = write_config(&dir, ENV_TOOL);
     // The server's own environment holds a secret the child must not see.
     let mut srv = Command::new(env!("CARGO_BIN_EXE_fastmcp-server"));
-    srv.args(["--host", "127.0.0.1", "--port", "0", "--config", cfg.to_str().unwrap()])
-        .env("FASTMCP_TEST_SECRET", "s3cret")
-        .env("FASTMCP_TEST_PASS", "passed")
-        .env("AWS_SECRET_ACCESS_KEY", "leak")
-        .stdout(std::process::Stdio::piped())
-        .stderr(std::process::Stdio::null());
+    srv.args([
+        "--host",
+        "127.0.0.1",
+        "--port",
+        "0",
+        "--config",
+        cfg.to_str().unwrap(),
+    ])
+    .env("FASTMCP_TEST_SECRET", "s3cret")
+    .env("FASTMCP_TEST_PASS", "passed")
+    .env("AWS_SECRET_ACCESS_KEY", "leak")
+    .stdout(std::process::Stdio::piped())
+    .stderr(std::process::Stdio::null());
     let mut child = srv.spawn().unwrap();
     let mut out = std::io::BufReader::new(child.stdout.take().unwrap());
     let mut line = String::new();
@@ -264,7 +297,8 @@ fn the_child_gets_an_empty_environment_but_what_the_file_names() {
     let addr = line.split("http://").nth(1).unwrap().trim().to_string();
     let mut c = Mcp::new(&addr);
     let r = c.call("env", json!({}));
-    let mut vars: Vec<&str> = text(&r).lines().collect();
+    let all = text(&r);
+    let mut vars: Vec<&str> = all.lines().collect();
     vars.sort();
     assert_eq!(
         vars,
@@ -308,7 +342,10 @@ kind = "file"
     );
     let srv = Server::start(&["--config", cfg.to_str().unwrap()]);
     let mut c = Mcp::new(&srv.addr);
-    assert_eq!(text(&c.call("show", json!({"file": "sub/ok.txt"}))), "inside\n");
+    assert_eq!(
+        text(&c.call("show", json!({"file": "sub/ok.txt"}))),
+        "inside\n"
+    );
     for escape in [
         "../secret.txt",
         "sub/../../secret.txt",
@@ -321,7 +358,10 @@ kind = "file"
     ] {
         let r = c.call("show", json!({"file": escape}));
         assert!(is_error(&r), "{escape} must be refused: {r}");
-        assert!(!text(&r).contains("outside") && !text(&r).contains("sibling"), "{r}");
+        assert!(
+            !text(&r).contains("outside") && !text(&r).contains("sibling"),
+            "{r}"
+        );
     }
     let _ = std::fs::remove_dir_all(&dir);
 }
@@ -351,16 +391,32 @@ kill_grace_secs = 1
     let start = Instant::now();
     let r = c.call("hang", json!({}));
     let took = start.elapsed();
-    assert!(is_error(&r) && text(&r).contains("timed out after 1 s"), "{r}");
-    assert!(took >= Duration::from_secs(1) && took < Duration::from_secs(6), "{took:?}");
-    let grandchild: u32 = std::fs::read_to_string(&pidfile).unwrap().trim().parse().unwrap();
+    assert!(
+        is_error(&r) && text(&r).contains("timed out after 1 s"),
+        "{r}"
+    );
+    assert!(
+        took >= Duration::from_secs(1) && took < Duration::from_secs(6),
+        "{took:?}"
+    );
+    let grandchild: u32 = std::fs::read_to_string(&pidfile)
+        .unwrap()
+        .trim()
+        .parse()
+        .unwrap();
     assert!(
         wait_until(Duration::from_secs(3), || gone(grandchild)),
         "grandchild {grandchild} survived its tool call"
     );
     let audit = std::fs::read_to_string(&log).unwrap();
-    let line = audit.lines().find(|l| l.contains("tool=hang")).expect("an audit line");
-    assert!(line.contains("killed=timeout") && line.contains("caller=-"), "{line}");
+    let line = audit
+        .lines()
+        .find(|l| l.contains("tool=hang"))
+        .expect("an audit line");
+    assert!(
+        line.contains("killed=timeout") && line.contains("caller=-"),
+        "{line}"
+    );
     let _ = std::fs::remove_dir_all(&dir);
 }
 
@@ -403,7 +459,9 @@ pattern = "[0-9.]+"
     let r = c.call("nap", json!({"secs": "0.1"}));
     assert!(is_error(&r) && text(&r).contains("max_concurrency"), "{r}");
     assert!(started.elapsed() < Duration::from_secs(2));
-    let r = c.post(&json!({"jsonrpc":"2.0","method":"notifications/cancelled","params":{"requestId":"long"}}));
+    let r = c.post(
+        &json!({"jsonrpc":"2.0","method":"notifications/cancelled","params":{"requestId":"long"}}),
+    );
     assert_eq!(r.status, 202);
     assert!(
         wait_until(Duration::from_secs(5), || gone(pid)),
@@ -443,8 +501,14 @@ command = ["/bin/sleep", "27.1828"]
     assert!(wait_until(Duration::from_secs(5), || !pids_with("27.1828").is_empty()));
     let pid = pids_with("27.1828")[0];
     srv.signal("TERM");
-    assert!(srv.wait_exit(Duration::from_secs(15)).is_some(), "server exits");
-    assert!(wait_until(Duration::from_secs(3), || gone(pid)), "{pid} outlived the server");
+    assert!(
+        srv.wait_exit(Duration::from_secs(15)).is_some(),
+        "server exits"
+    );
+    assert!(
+        wait_until(Duration::from_secs(3), || gone(pid)),
+        "{pid} outlived the server"
+    );
     let _ = std::fs::remove_dir_all(&dir);
 }
 
@@ -467,13 +531,24 @@ fn check_and_call_subcommands_and_refused_files() {
     let path = cfg.to_str().unwrap();
     let (code, out, _) = run(&["check", "--config", path]);
     assert_eq!(code, 0, "{out}");
-    assert!(out.contains("tools (6):") && out.contains("say") && out.contains("text (String, required)"), "{out}");
-    assert!(out.contains("warning: tool \"fail\"") == false, "allow_interpreter silences the warning: {out}");
+    assert!(
+        out.contains("tools (5):")
+            && out.contains("say")
+            && out.contains("text (String, required)"),
+        "{out}"
+    );
+    assert!(
+        !out.contains("warning: tool \"fail\""),
+        "allow_interpreter silences the warning: {out}"
+    );
     let (code, out, err) = run(&["call", "--config", path, "say", r#"{"text":"$(id)"}"#]);
     assert_eq!(code, 0, "{err}");
     let v: Value = serde_json::from_str(out.trim()).unwrap();
     assert_eq!(v["content"][0]["text"], "$(id)|--n=3|");
-    assert!(err.contains("tool=say") && err.contains("caller=command line"), "audit line: {err}");
+    assert!(
+        err.contains("tool=say") && err.contains("caller=command line"),
+        "audit line: {err}"
+    );
     let (code, _, _) = run(&["call", "--config", path, "say", r#"{"text":"-x"}"#]);
     assert_eq!(code, 1, "a tool error exits 1");
     let (code, _, err) = run(&["call", "--config", path, "nope", "{}"]);
@@ -486,14 +561,20 @@ fn check_and_call_subcommands_and_refused_files() {
     );
     let (code, _, err) = run(&["check", "--config", broken.to_str().unwrap()]);
     assert_eq!(code, 2);
-    assert!(err.starts_with(&format!("{}:1:1: tool \"x\"", broken.display())), "{err}");
+    assert!(
+        err.starts_with(&format!("{}:1:1: tool \"x\"", broken.display())),
+        "{err}"
+    );
     assert!(err.contains("{nope} names no declared argument"), "{err}");
     let (code, _, err) = run(&["--port", "0", "--config", broken.to_str().unwrap()]);
     assert_eq!(code, 2, "the server refuses to start: {err}");
     std::fs::write(&broken, "[[tool]]\nname = \"x\"\ndescription = 7\n").unwrap();
     let (code, _, err) = run(&["check", "--config", broken.to_str().unwrap()]);
     assert_eq!(code, 2);
-    assert!(err.starts_with(&format!("{}:3:", broken.display())), "{err}");
+    assert!(
+        err.starts_with(&format!("{}:3:", broken.display())),
+        "{err}"
+    );
 
     // A file others may write is refused whatever it holds.
     let cfg = write_config(&dir, "demo_tools = true\n");
@@ -504,7 +585,10 @@ fn check_and_call_subcommands_and_refused_files() {
     std::fs::set_permissions(&cfg, std::fs::Permissions::from_mode(0o644)).unwrap();
     let (code, out, _) = run(&["check", "--config", cfg.to_str().unwrap()]);
     assert_eq!(code, 0);
-    assert!(out.contains("echo, add, sleep (demo_tools = true)"), "{out}");
+    assert!(
+        out.contains("echo, add, sleep (demo_tools = true)"),
+        "{out}"
+    );
     // An interpreter as command[0] loads with a warning.
     let cfg = write_config(
         &dir,
@@ -512,7 +596,10 @@ fn check_and_call_subcommands_and_refused_files() {
     );
     let (code, out, _) = run(&["check", "--config", cfg.to_str().unwrap()]);
     assert_eq!(code, 0);
-    assert!(out.contains("warning: tool \"sh\": /bin/bash runs other programs"), "{out}");
+    assert!(
+        out.contains("warning: tool \"sh\": /bin/bash runs other programs"),
+        "{out}"
+    );
     let _ = std::fs::remove_dir_all(&dir);
 }
 
@@ -538,13 +625,16 @@ fn sighup_reloads_and_keeps_the_old_file_when_the_new_one_is_broken() {
     std::fs::write(&cfg, "[[tool]]\nname = \"two\"\ndescription = \"d\"\ncommand = [\"/bin/echo\", \"two\"]\ndemo_tools = true\n").unwrap();
     // (demo_tools after a table belongs to the table: a broken file.)
     srv.signal("HUP");
-    assert!(wait_until(Duration::from_secs(5), || std::fs::read_to_string(&log)
-        .unwrap_or_default()
-        .contains("reload failed")));
+    assert!(wait_until(Duration::from_secs(5), || {
+        std::fs::read_to_string(&log)
+            .unwrap_or_default()
+            .contains("reload failed")
+    }));
     assert_eq!(names(&mut c), ["one"], "the old file is kept");
     std::fs::write(&cfg, "demo_tools = true\n[[tool]]\nname = \"two\"\ndescription = \"d\"\ncommand = [\"/bin/echo\", \"two\"]\n").unwrap();
     srv.signal("HUP");
-    assert!(wait_until(Duration::from_secs(5), || names(&mut c).contains(&"two".to_string())));
+    assert!(wait_until(Duration::from_secs(5), || names(&mut c)
+        .contains(&"two".to_string())));
     let mut now = names(&mut c);
     now.sort();
     assert_eq!(now, ["add", "echo", "sleep", "two"]);

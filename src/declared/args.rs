@@ -3,8 +3,8 @@
 //! passes is inert by construction: no control characters, no leading `-` unless allowed, paths
 //! resolved inside their root.
 
+pub(crate) use super::arg_spec::{ArgSpec, ArgType, Num, PathKind};
 use super::confine::confine;
-use serde::Deserialize;
 use serde_json::{Map, Value, json};
 use std::collections::BTreeMap;
 use std::path::PathBuf;
@@ -14,82 +14,30 @@ const DEFAULT_MAX_LEN: usize = 4096;
 /// Most items of an array argument unless `max_items` says otherwise.
 const DEFAULT_MAX_ITEMS: usize = 64;
 
-/// A number as TOML writes it: integer limits stay exact.
-#[derive(Debug, Clone, Copy, Deserialize, PartialEq)]
-#[serde(untagged)]
-pub(crate) enum Num {
-    Int(i64),
-    Float(f64),
-}
-
-impl Num {
-    fn as_f64(self) -> f64 {
-        match self {
-            Num::Int(i) => i as f64,
-            Num::Float(f) => f,
-        }
-    }
-}
-
-#[derive(Debug, Clone, Copy, Deserialize, PartialEq)]
-#[serde(rename_all = "lowercase")]
-pub(crate) enum ArgType {
-    String,
-    Integer,
-    Number,
-    Boolean,
-    Path,
-    Array,
-}
-
-#[derive(Debug, Clone, Copy, Deserialize, PartialEq)]
-#[serde(rename_all = "lowercase")]
-pub(crate) enum PathKind {
-    File,
-    Dir,
-}
-
-/// One `[tool.args.NAME]` table as written.
-#[derive(Debug, Clone, Deserialize)]
-#[serde(deny_unknown_fields)]
-pub(crate) struct ArgSpec {
-    #[serde(rename = "type")]
-    pub ty: ArgType,
-    pub description: Option<String>,
-    pub required: Option<bool>,
-    pub default: Option<toml::Value>,
-    /// Redacted in the audit log.
-    #[serde(default)]
-    pub secret: bool,
-    pub pattern: Option<String>,
-    #[serde(rename = "enum")]
-    pub choices: Option<Vec<String>>,
-    pub max_len: Option<usize>,
-    #[serde(default)]
-    pub allow_leading_dash: bool,
-    pub min: Option<Num>,
-    pub max: Option<Num>,
-    pub flag: Option<String>,
-    pub root: Option<PathBuf>,
-    #[serde(default)]
-    pub must_exist: bool,
-    pub kind: Option<PathKind>,
-    pub max_items: Option<usize>,
-}
-
 /// The checks of one argument, compiled at load.
 #[derive(Debug, Clone)]
 enum Check {
     Str(StrCheck),
-    Int { min: Option<i64>, max: Option<i64> },
-    Num { min: Option<f64>, max: Option<f64> },
-    Bool { flag: Option<String> },
+    Int {
+        min: Option<i64>,
+        max: Option<i64>,
+    },
+    Num {
+        min: Option<f64>,
+        max: Option<f64>,
+    },
+    Bool {
+        flag: Option<String>,
+    },
     Path {
         root: PathBuf,
         must_exist: bool,
         kind: Option<PathKind>,
     },
-    Array { item: StrCheck, max_items: usize },
+    Array {
+        item: StrCheck,
+        max_items: usize,
+    },
 }
 
 #[derive(Debug, Clone)]
@@ -247,7 +195,9 @@ impl Arg {
                 let int = |n: Option<Num>, what: &str| match n {
                     None => Ok(None),
                     Some(Num::Int(i)) => Ok(Some(i)),
-                    Some(Num::Float(_)) => Err(format!("`{what}` of an integer must be an integer")),
+                    Some(Num::Float(_)) => {
+                        Err(format!("`{what}` of an integer must be an integer"))
+                    }
                 };
                 Check::Int {
                     min: int(s.min, "min")?,
@@ -263,10 +213,12 @@ impl Arg {
             }
             ArgType::Boolean => {
                 only(&["flag"])?;
-                if let Some(f) = &s.flag {
-                    if f.is_empty() || f.chars().any(char::is_control) {
-                        return Err("`flag` must be a non-empty argument without control characters".into());
-                    }
+                if let Some(f) = &s.flag
+                    && (f.is_empty() || f.chars().any(char::is_control))
+                {
+                    return Err(
+                        "`flag` must be a non-empty argument without control characters".into(),
+                    );
                 }
                 Check::Bool {
                     flag: s.flag.clone(),
@@ -291,7 +243,13 @@ impl Arg {
                 }
             }
             ArgType::Array => {
-                only(&["pattern", "enum", "max_len", "allow_leading_dash", "max_items"])?;
+                only(&[
+                    "pattern",
+                    "enum",
+                    "max_len",
+                    "allow_leading_dash",
+                    "max_items",
+                ])?;
                 Check::Array {
                     item: StrCheck::compile(s)?,
                     max_items: s.max_items.unwrap_or(DEFAULT_MAX_ITEMS),
@@ -393,7 +351,10 @@ impl Arg {
                 Ok(ArgValue::Text(i.to_string()))
             }
             Check::Num { min, max } => {
-                let f = v.as_f64().filter(|f| f.is_finite()).ok_or("expected a number")?;
+                let f = v
+                    .as_f64()
+                    .filter(|f| f.is_finite())
+                    .ok_or("expected a number")?;
                 if min.is_some_and(|m| f < m) || max.is_some_and(|m| f > m) {
                     return Err(range(*min, *max));
                 }
@@ -437,7 +398,9 @@ impl Arg {
                 }
                 let mut out = Vec::with_capacity(items.len());
                 for (i, it) in items.iter().enumerate() {
-                    let s = it.as_str().ok_or_else(|| format!("item {i}: expected a string"))?;
+                    let s = it
+                        .as_str()
+                        .ok_or_else(|| format!("item {i}: expected a string"))?;
                     item.check(s).map_err(|e| format!("item {i}: {e}"))?;
                     out.push(s.to_string());
                 }
@@ -460,7 +423,10 @@ fn range(min: Option<f64>, max: Option<f64>) -> String {
 /// that reaches a child: they are how one argument pretends to be several.
 fn no_control(s: &str) -> Result<(), String> {
     match s.chars().find(|c| c.is_control()) {
-        Some(c) => Err(format!("control character U+{:04X} is not allowed", c as u32)),
+        Some(c) => Err(format!(
+            "control character U+{:04X} is not allowed",
+            c as u32
+        )),
         None => Ok(()),
     }
 }
@@ -524,103 +490,5 @@ impl StrCheck {
 }
 
 #[cfg(test)]
-mod tests {
-    use super::*;
-
-    fn args(toml_text: &str) -> Result<Args, String> {
-        let specs: BTreeMap<String, ArgSpec> =
-            toml::from_str(toml_text).map_err(|e| e.to_string())?;
-        Args::compile(&specs)
-    }
-
-    fn call(a: &Args, v: Value) -> Result<BTreeMap<String, ArgValue>, String> {
-        a.check(v.as_object().unwrap())
-    }
-
-    #[test]
-    fn strings_refuse_control_characters_leading_dash_and_pattern_misses() {
-        let a = args(
-            "[unit]\ntype = \"string\"\npattern = \"[a-z.]+\"\n[free]\ntype = \"string\"\nrequired = false\nallow_leading_dash = true\nmax_len = 5\n",
-        )
-        .unwrap();
-        assert!(call(&a, json!({"unit": "ssh.service"})).is_ok());
-        for bad in ["; id", "$(id)", "`id`", "a\nb", "a\0b", "-rf", "--help", "ssh.service x"] {
-            let e = call(&a, json!({"unit": bad})).unwrap_err();
-            assert!(e.contains("\"unit\""), "{bad:?}: {e}");
-        }
-        assert!(call(&a, json!({"unit": "x", "free": "-v"})).is_ok(), "dash allowed");
-        assert!(call(&a, json!({"unit": "x", "free": "toolong"})).unwrap_err().contains("longer"));
-        assert!(call(&a, json!({"unit": "x", "free": "a\tb"})).is_err(), "tab is a control char");
-        assert!(call(&a, json!({})).unwrap_err().contains("missing required argument \"unit\""));
-        assert!(call(&a, json!({"unit": "x", "other": 1})).unwrap_err().contains("unknown argument"));
-        assert!(call(&a, json!({"unit": 5})).unwrap_err().contains("expected a string"));
-    }
-
-    #[test]
-    fn integers_and_numbers_keep_their_ranges_and_defaults() {
-        let a = args(
-            "[lines]\ntype = \"integer\"\nmin = 1\nmax = 1000\ndefault = 50\n[ratio]\ntype = \"number\"\nmin = 0\nmax = 1.5\nrequired = false\n",
-        )
-        .unwrap();
-        let v = call(&a, json!({})).unwrap();
-        assert_eq!(v["lines"], ArgValue::Text("50".into()));
-        assert!(!v.contains_key("ratio"));
-        assert!(call(&a, json!({"lines": 0})).unwrap_err().contains("between 1 and 1000"));
-        assert!(call(&a, json!({"lines": 1001})).is_err());
-        assert!(call(&a, json!({"lines": 2.5})).unwrap_err().contains("integer"));
-        assert!(call(&a, json!({"lines": "5"})).is_err());
-        assert_eq!(call(&a, json!({"ratio": 0.25})).unwrap()["ratio"], ArgValue::Text("0.25".into()));
-        assert!(call(&a, json!({"ratio": 2})).is_err());
-        let schema = a.schema();
-        assert_eq!(schema["properties"]["lines"]["minimum"], 1);
-        assert_eq!(schema["properties"]["lines"]["default"], 50);
-        assert!(schema.get("required").is_none(), "a default makes it optional");
-        assert!(args("[n]\ntype = \"integer\"\nmin = 5\nmax = 1\n").unwrap_err().contains("greater"));
-        assert!(args("[n]\ntype = \"integer\"\ndefault = 9\nmax = 1\n").unwrap_err().contains("default"));
-    }
-
-    #[test]
-    fn enums_booleans_and_arrays() {
-        let a = args(
-            "[mode]\ntype = \"string\"\nenum = [\"fast\", \"slow\"]\n[verbose]\ntype = \"boolean\"\nflag = \"--verbose\"\ndefault = false\n[files]\ntype = \"array\"\nmax_items = 2\npattern = \"[a-z]+\"\nrequired = false\n",
-        )
-        .unwrap();
-        assert!(call(&a, json!({"mode": "medium"})).unwrap_err().contains("one of fast, slow"));
-        let v = call(&a, json!({"mode": "fast", "verbose": true, "files": ["a", "b"]})).unwrap();
-        assert_eq!(
-            v["verbose"],
-            ArgValue::Bool { value: true, flag: Some("--verbose".into()) }
-        );
-        assert_eq!(v["files"], ArgValue::List(vec!["a".into(), "b".into()]));
-        assert!(call(&a, json!({"mode": "fast", "files": ["a", "b", "c"]})).is_err());
-        assert!(call(&a, json!({"mode": "fast", "files": ["-x"]})).unwrap_err().contains("item 0"));
-        assert!(call(&a, json!({"mode": "fast", "verbose": "yes"})).is_err());
-        assert!(args("[b]\ntype = \"boolean\"\nmin = 1\n").unwrap_err().contains("does not apply"));
-        assert!(args("[p]\ntype = \"path\"\n").unwrap_err().contains("root"));
-        assert!(args("[s]\ntype = \"string\"\npattern = \"(\"\n").unwrap_err().contains("pattern"));
-        assert!(args("[s]\ntype = \"strin\"\n").is_err());
-        assert!(args("[s]\ntype = \"string\"\nbogus = 1\n").is_err());
-    }
-
-    #[test]
-    fn paths_stay_inside_their_root() {
-        let dir = std::env::temp_dir().join(format!("fastmcp-args-{}", std::process::id()));
-        let root = dir.join("root");
-        std::fs::create_dir_all(root.join("sub")).unwrap();
-        std::fs::write(root.join("sub/f.txt"), "x").unwrap();
-        std::fs::write(dir.join("secret"), "x").unwrap();
-        let _ = std::os::unix::fs::symlink(dir.join("secret"), root.join("link"));
-        let spec = format!(
-            "[p]\ntype = \"path\"\nroot = \"{}\"\nkind = \"file\"\n",
-            root.display()
-        );
-        let a = args(&spec).unwrap();
-        let ok = call(&a, json!({"p": "sub/f.txt"})).unwrap();
-        let real = root.canonicalize().unwrap().join("sub/f.txt");
-        assert_eq!(ok["p"], ArgValue::Text(real.to_string_lossy().into_owned()));
-        for bad in ["../secret", "link", "sub/../../secret", "/etc/passwd", "sub", "nope"] {
-            assert!(call(&a, json!({"p": bad})).is_err(), "{bad} must be refused");
-        }
-        let _ = std::fs::remove_dir_all(&dir);
-    }
-}
+#[path = "args_tests.rs"]
+mod tests;

@@ -231,7 +231,15 @@ mod tests {
     fn values_fill_elements_without_splitting_or_joining() {
         let a = args();
         let t = Template::parse(
-            &cmd(&["/bin/x", "-u", "{unit}", "--lines={lines}", "{v}", "{files...}", "{{lit}}"]),
+            &cmd(&[
+                "/bin/x",
+                "-u",
+                "{unit}",
+                "--lines={lines}",
+                "{v}",
+                "{files...}",
+                "{{lit}}",
+            ]),
             &a,
         )
         .unwrap();
@@ -241,10 +249,21 @@ mod tests {
         let e = t.expand(&v, &a);
         assert_eq!(
             e.argv,
-            cmd(&["/bin/x", "-u", "a b; $(id)\u{2028}", "--lines=5", "--verbose", "f 1", "f2", "{lit}"])
+            cmd(&[
+                "/bin/x",
+                "-u",
+                "a b; $(id)\u{2028}",
+                "--lines=5",
+                "--verbose",
+                "f 1",
+                "f2",
+                "{lit}"
+            ])
         );
         // Absent optional arguments drop their element; false drops the flag.
-        let v = a.check(json!({"unit": "u", "v": false}).as_object().unwrap()).unwrap();
+        let v = a
+            .check(json!({"unit": "u", "v": false}).as_object().unwrap())
+            .unwrap();
         assert_eq!(t.expand(&v, &a).argv, cmd(&["/bin/x", "-u", "u", "{lit}"]));
     }
 
@@ -252,10 +271,19 @@ mod tests {
     fn secrets_are_redacted_in_the_shown_argv_only() {
         let a = args();
         let t = Template::parse(&cmd(&["/bin/x", "--token={token}", "{unit}"]), &a).unwrap();
-        let v = a.check(json!({"unit": "u", "token": "hunter2"}).as_object().unwrap()).unwrap();
+        let v = a
+            .check(
+                json!({"unit": "u", "token": "hunter2"})
+                    .as_object()
+                    .unwrap(),
+            )
+            .unwrap();
         let e = t.expand(&v, &a);
         assert_eq!(e.argv, cmd(&["/bin/x", "--token=hunter2", "u"]));
-        assert_eq!(e.shown, cmd(&["/bin/x", &format!("--token={REDACTED}"), "u"]));
+        assert_eq!(
+            e.shown,
+            cmd(&["/bin/x", &format!("--token={REDACTED}"), "u"])
+        );
     }
 
     #[test]

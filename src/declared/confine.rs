@@ -6,9 +6,6 @@
 //! whole components of the result. An answer never tells whether a path outside the root exists:
 //! anything that resolves outside is "path escapes its root", present or not.
 
-// Used by the config loader (`declared/file.rs`), which lands in another branch; remove then.
-#![cfg_attr(not(test), allow(dead_code))]
-
 use std::path::{Path, PathBuf};
 
 /// Longest `requested` accepted (Linux's PATH_MAX); longer ones cannot be resolved anyway.

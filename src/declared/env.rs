@@ -11,7 +11,10 @@ pub(crate) const DEFAULT_PATH: &str = "/usr/bin:/bin";
 /// Expands `${VAR}` from `lookup`; `$$` is a literal `$`. A `$` followed by anything else, an
 /// unclosed `${`, a bad name or an unset variable is an error (a missing secret must not quietly
 /// become an empty string).
-pub(crate) fn expand(value: &str, lookup: &dyn Fn(&str) -> Option<String>) -> Result<String, String> {
+pub(crate) fn expand(
+    value: &str,
+    lookup: &dyn Fn(&str) -> Option<String>,
+) -> Result<String, String> {
     let mut out = String::with_capacity(value.len());
     let mut rest = value;
     while let Some(i) = rest.find('$') {
@@ -57,7 +60,9 @@ pub(crate) fn build(
     env.insert("PATH".into(), DEFAULT_PATH.into());
     for name in passthrough {
         if !valid(name) {
-            return Err(format!("`env_passthrough`: {name:?} is not a variable name"));
+            return Err(format!(
+                "`env_passthrough`: {name:?} is not a variable name"
+            ));
         }
         if let Some(v) = lookup(name) {
             env.insert(name.clone(), v);
@@ -96,7 +101,10 @@ mod tests {
     #[test]
     fn expands_variables_and_dollar_dollar_only() {
         assert_eq!(expand("Bearer ${TOKEN}", &vars).unwrap(), "Bearer s3cr$t");
-        assert_eq!(expand("$$HOME and $${TOKEN}", &vars).unwrap(), "$HOME and ${TOKEN}");
+        assert_eq!(
+            expand("$$HOME and $${TOKEN}", &vars).unwrap(),
+            "$HOME and ${TOKEN}"
+        );
         assert!(expand("${NOPE}", &vars).unwrap_err().contains("not set"));
         assert!(expand("$TOKEN", &vars).is_err());
         assert!(expand("${TOKEN", &vars).unwrap_err().contains("unclosed"));

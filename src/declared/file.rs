@@ -3,7 +3,7 @@
 
 use super::prompt::PromptSpec;
 use super::resource::ResourceSpec;
-use super::tool::ToolSpec;
+use super::tool_spec::ToolSpec;
 use serde::Deserialize;
 use std::fmt;
 use std::os::unix::fs::MetadataExt;
@@ -162,9 +162,17 @@ mod tests {
     fn who_may_have_written_the_file() {
         assert!(permissions_ok(0o100600, 0, 1000).is_ok());
         assert!(permissions_ok(0o100644, 1000, 1000).is_ok());
-        assert!(permissions_ok(0o100664, 0, 0).unwrap_err().contains("chmod go-w"));
+        assert!(
+            permissions_ok(0o100664, 0, 0)
+                .unwrap_err()
+                .contains("chmod go-w")
+        );
         assert!(permissions_ok(0o100646, 0, 0).is_err());
-        assert!(permissions_ok(0o100644, 1001, 1000).unwrap_err().contains("uid 1001"));
+        assert!(
+            permissions_ok(0o100644, 1001, 1000)
+                .unwrap_err()
+                .contains("uid 1001")
+        );
     }
 
     #[test]

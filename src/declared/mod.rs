@@ -2,16 +2,19 @@
 //! without writing Rust. Everything in the file is checked when it is loaded, before anything is
 //! served; a file that fails is refused whole (at start) or kept as it was (on reload).
 
+mod arg_spec;
 mod args;
 mod argv;
 pub(crate) mod confine;
 mod env;
 mod file;
 mod prompt;
+mod report;
 pub(crate) mod resource;
 mod resource_command;
 mod tool;
-pub(crate) mod watch;
+mod tool_spec;
+pub mod watch;
 
 pub use file::LoadError;
 
@@ -45,7 +48,11 @@ impl Catalog {
     }
 
     /// As [`Catalog::load`], from text (`path` only names it in errors); no ownership check.
-    pub fn from_text(path: &Path, text: &str, supervisor: &Supervisor) -> Result<Catalog, LoadError> {
+    pub fn from_text(
+        path: &Path,
+        text: &str,
+        supervisor: &Supervisor,
+    ) -> Result<Catalog, LoadError> {
         Catalog::compile(&Source::from_text(path, text.to_string()), supervisor)
     }
 
@@ -152,8 +159,8 @@ impl Catalog {
         let h = handle.clone();
         watch::FileWatch::start(
             &self.resource_specs,
-            Box::new(move |uri: &str| h.resource_updated(uri)),
-            Box::new(move || handle.resources_changed()),
+            move |uri: &str| h.resource_updated(uri),
+            move || handle.resources_changed(),
         )
     }
 

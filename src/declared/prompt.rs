@@ -53,9 +53,9 @@ fn fill(text: &str, names: &[String], args: &PromptArguments) -> String {
     while let Some(i) = rest.find('{') {
         out.push_str(&rest[..i]);
         let after = &rest[i + 1..];
-        let hit = names.iter().find(|n| {
-            after.starts_with(n.as_str()) && after[n.len()..].starts_with('}')
-        });
+        let hit = names
+            .iter()
+            .find(|n| after.starts_with(n.as_str()) && after[n.len()..].starts_with('}'));
         match hit {
             Some(n) => {
                 out.push_str(args.get(n).unwrap_or(""));
@@ -85,7 +85,10 @@ impl PromptSpec {
         let mut names: Vec<String> = Vec::new();
         for a in &self.arguments {
             if a.name.is_empty() || names.contains(&a.name) || a.name.contains(['{', '}']) {
-                return Err(format!("argument name {:?} is empty, repeated or has braces", a.name));
+                return Err(format!(
+                    "argument name {:?} is empty, repeated or has braces",
+                    a.name
+                ));
             }
             names.push(a.name.clone());
         }
@@ -123,7 +126,11 @@ impl PromptSpec {
         }
         p.title = self.title.clone();
         for a in &self.arguments {
-            p = p.argument(a.name.clone(), a.description.clone().unwrap_or_default(), a.required);
+            p = p.argument(
+                a.name.clone(),
+                a.description.clone().unwrap_or_default(),
+                a.required,
+            );
             if a.description.is_none()
                 && let Some(last) = p.arguments.last_mut()
             {
@@ -161,11 +168,11 @@ mod tests {
     #[test]
     fn bad_prompts_are_refused() {
         let spec: PromptSpec = toml::from_str("name = \"r\"\nmessages = []\n").unwrap();
-        assert!(spec.build().unwrap_err().contains("at least one"));
+        assert!(spec.build().err().unwrap().contains("at least one"));
         let spec: PromptSpec = toml::from_str(
             "name = \"r\"\narguments = [{name = \"a\"}, {name = \"a\"}]\nmessages = [{role = \"user\", text = \"{a}\"}]\n",
         )
         .unwrap();
-        assert!(spec.build().unwrap_err().contains("repeated"));
+        assert!(spec.build().err().unwrap().contains("repeated"));
     }
 }

@@ -7,9 +7,6 @@
 //! refused unless it stays inside the directory and is a regular file within the size cap.
 //! Refusals are "not found", so they tell nothing about what lies outside.
 
-// Used by the config loader (`declared/file.rs`), which lands in another branch; remove then.
-#![cfg_attr(not(test), allow(dead_code))]
-
 use super::confine::confine;
 use crate::content::ResourceContents;
 use crate::error::Error;

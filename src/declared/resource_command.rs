@@ -13,7 +13,10 @@ const DEFAULT_TIMEOUT_SECS: f64 = 10.0;
 const DEFAULT_MAX_OUTPUT: usize = 1024 * 1024;
 
 pub(crate) fn build(r: &ResourceSpec, supervisor: &Supervisor) -> Result<Resource, String> {
-    let argv = r.command.clone().ok_or("no source: give dir, file, text or command")?;
+    let argv = r
+        .command
+        .clone()
+        .ok_or("no source: give dir, file, text or command")?;
     match argv.first() {
         Some(p) if p.starts_with('/') => {}
         _ => return Err("`command[0]` must be an absolute path (no PATH lookup, no shell)".into()),

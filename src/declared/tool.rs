@@ -4,111 +4,31 @@
 //! is killed. The call holds no worker: the child runs on a thread of its own, bounded by the
 //! tool's `max_concurrency`.
 
-use super::args::{ArgSpec, Args};
+use super::args::Args;
 use super::argv::{Expanded, Template};
 use super::env;
-use crate::child::{ChildSpec, Exit, Limits, Outcome, RunOptions, Stop, Supervisor};
+use super::report::audit;
+use super::tool_spec::{INTERPRETERS, OutputKind, ProgressKind, ToolSpec};
+use crate::child::{ChildSpec, Limits, RunOptions, Stop, Supervisor};
 use crate::context::Context;
 use crate::tools::{Responder, Tool, ToolAnnotations, ToolResult};
-use serde::Deserialize;
 use serde_json::{Map, Value};
-use std::collections::BTreeMap;
 use std::path::PathBuf;
 use std::sync::Arc;
 use std::sync::atomic::{AtomicUsize, Ordering};
 use std::time::Duration;
 
+/// What receives each stdout line of a run (progress notifications).
+type OnLine = Option<Box<dyn FnMut(&str) + Send>>;
+
 const DEFAULT_TIMEOUT_SECS: f64 = 30.0;
 const DEFAULT_MAX_OUTPUT: usize = 1024 * 1024;
 const DEFAULT_CONCURRENCY: usize = 4;
 const DEFAULT_KILL_GRACE_SECS: f64 = 2.0;
-/// How much of stderr an error result quotes (its end: where the reason usually is).
-const STDERR_TAIL: usize = 2048;
 /// Longest progress message made of one stdout line.
 const PROGRESS_LINE: usize = 512;
 /// Stack of the thread that supervises one run: it only polls pipes and copies bytes.
 const RUN_STACK: usize = 128 * 1024;
-
-/// Programs that run other programs or code given in their arguments: with one of these as
-/// `command[0]`, checking the arguments no longer bounds what runs.
-const INTERPRETERS: &[&str] = &[
-    "sh", "bash", "dash", "zsh", "ksh", "csh", "tcsh", "fish", "busybox", "env", "xargs", "find",
-    "awk", "gawk", "mawk", "nawk", "sed", "perl", "python", "python2", "python3", "ruby", "node",
-    "nodejs", "deno", "bun", "php", "lua", "tclsh", "wish", "git", "ssh", "scp", "rsync", "tar",
-    "sudo", "su", "doas", "pkexec", "nice", "nohup", "timeout", "stdbuf", "setsid", "chroot",
-    "nsenter", "unshare", "flock", "watch", "make", "vi", "vim", "less", "more", "man", "docker",
-    "podman", "systemd-run", "kubectl", "expect", "script", "parallel", "strace", "gdb", "eval",
-    "exec", "cmd", "pwsh", "osascript", "java", "dotnet",
-];
-
-/// `rlimits = { ... }` as written.
-#[derive(Debug, Clone, Default, Deserialize)]
-#[serde(deny_unknown_fields)]
-pub(crate) struct RlimitSpec {
-    pub cpu_secs: Option<u64>,
-    pub memory_bytes: Option<u64>,
-    pub open_files: Option<u64>,
-    pub processes: Option<u64>,
-    pub file_size_bytes: Option<u64>,
-}
-
-/// `annotations = { ... }` as written.
-#[derive(Debug, Clone, Default, Deserialize)]
-#[serde(deny_unknown_fields)]
-pub(crate) struct AnnotationSpec {
-    pub title: Option<String>,
-    pub read_only: Option<bool>,
-    pub destructive: Option<bool>,
-    pub idempotent: Option<bool>,
-    pub open_world: Option<bool>,
-}
-
-#[derive(Debug, Clone, Copy, Default, Deserialize, PartialEq)]
-#[serde(rename_all = "lowercase")]
-pub(crate) enum OutputKind {
-    #[default]
-    Text,
-    Json,
-}
-
-#[derive(Debug, Clone, Copy, Deserialize, PartialEq)]
-#[serde(rename_all = "lowercase")]
-pub(crate) enum ProgressKind {
-    Lines,
-}
-
-/// One `[[tool]]` table as written.
-#[derive(Debug, Clone, Deserialize)]
-#[serde(deny_unknown_fields)]
-pub(crate) struct ToolSpec {
-    pub name: String,
-    pub title: Option<String>,
-    pub description: String,
-    pub command: Vec<String>,
-    #[serde(default)]
-    pub args: BTreeMap<String, ArgSpec>,
-    pub timeout_secs: Option<f64>,
-    pub kill_grace_secs: Option<f64>,
-    pub max_output_bytes: Option<usize>,
-    pub max_concurrency: Option<usize>,
-    pub annotations: Option<AnnotationSpec>,
-    #[serde(default)]
-    pub env: BTreeMap<String, String>,
-    #[serde(default)]
-    pub env_passthrough: Vec<String>,
-    pub cwd: Option<PathBuf>,
-    pub stdin: Option<String>,
-    #[serde(default)]
-    pub rlimits: RlimitSpec,
-    pub user: Option<String>,
-    pub ok_exit_codes: Option<Vec<i32>>,
-    #[serde(default)]
-    pub output: OutputKind,
-    pub output_schema: Option<toml::Value>,
-    pub progress: Option<ProgressKind>,
-    #[serde(default)]
-    pub allow_interpreter: bool,
-}
 
 /// A compiled command tool, shared by its `Tool` handler and `fastmcp-server call`.
 pub(crate) struct CommandTool {
@@ -122,13 +42,13 @@ pub(crate) struct CommandTool {
     cwd: Option<PathBuf>,
     limits: Limits,
     user: Option<String>,
-    timeout: Duration,
+    pub(super) timeout: Duration,
     kill_grace: Duration,
-    max_output: usize,
+    pub(super) max_output: usize,
     max_concurrency: usize,
-    ok_exit_codes: Vec<i32>,
-    output: OutputKind,
-    output_schema: Option<Value>,
+    pub(super) ok_exit_codes: Vec<i32>,
+    pub(super) output: OutputKind,
+    pub(super) output_schema: Option<Value>,
     progress: Option<ProgressKind>,
     annotations: Option<ToolAnnotations>,
     running: AtomicUsize,
@@ -140,7 +60,9 @@ fn seconds(what: &str, v: Option<f64>, default: f64) -> Result<Duration, String>
     if s.is_finite() && s > 0.0 && s <= 86_400.0 {
         Ok(Duration::from_secs_f64(s))
     } else {
-        Err(format!("`{what}` must be more than 0 and at most 86400 seconds"))
+        Err(format!(
+            "`{what}` must be more than 0 and at most 86400 seconds"
+        ))
     }
 }
 
@@ -148,8 +70,7 @@ fn seconds(what: &str, v: Option<f64>, default: f64) -> Result<Duration, String>
 pub(crate) fn valid_tool_name(n: &str) -> bool {
     !n.is_empty()
         && n.len() <= 128
-        && n
-            .chars()
+        && n.chars()
             .all(|c| c.is_ascii_alphanumeric() || matches!(c, '_' | '-' | '.'))
 }
 
@@ -251,7 +172,11 @@ impl CommandTool {
             },
             user: s.user.clone(),
             timeout: seconds("timeout_secs", s.timeout_secs, DEFAULT_TIMEOUT_SECS)?,
-            kill_grace: seconds("kill_grace_secs", s.kill_grace_secs, DEFAULT_KILL_GRACE_SECS)?,
+            kill_grace: seconds(
+                "kill_grace_secs",
+                s.kill_grace_secs,
+                DEFAULT_KILL_GRACE_SECS,
+            )?,
             max_output,
             max_concurrency,
             ok_exit_codes: s.ok_exit_codes.clone().unwrap_or_else(|| vec![0]),
@@ -327,7 +252,10 @@ impl CommandTool {
     }
 
     /// Checks the arguments and expands the argv and stdin.
-    pub fn prepare(&self, given: &Map<String, Value>) -> Result<(Expanded, Option<Vec<u8>>), String> {
+    pub fn prepare(
+        &self,
+        given: &Map<String, Value>,
+    ) -> Result<(Expanded, Option<Vec<u8>>), String> {
         let values = self.args.check(given)?;
         let expanded = self.template.expand(&values, &self.args);
         let stdin = self
@@ -337,7 +265,7 @@ impl CommandTool {
         Ok((expanded, stdin))
     }
 
-    fn progress_reporter(&self, ctx: &Context) -> Option<Box<dyn FnMut(&str) + Send>> {
+    fn progress_reporter(&self, ctx: &Context) -> OnLine {
         if self.progress != Some(ProgressKind::Lines) || !ctx.wants_progress() {
             return None;
         }
@@ -355,7 +283,7 @@ impl CommandTool {
         &self,
         expanded: &Expanded,
         stdin: Option<Vec<u8>>,
-        on_stdout_line: Option<Box<dyn FnMut(&str) + Send>>,
+        on_stdout_line: OnLine,
         stop: &Stop,
         ctx: Option<&Context>,
     ) -> ToolResult {
@@ -379,127 +307,6 @@ impl CommandTool {
             Ok(o) => self.render(&o),
             Err(e) => ToolResult::error(format!("{}: cannot run {}: {e}", self.name, spec.argv[0])),
         }
-    }
-
-    fn render(&self, o: &Outcome) -> ToolResult {
-        let truncated = o.truncated.then(|| {
-            format!(
-                "[output truncated: {} of {} bytes kept (max_output_bytes)]",
-                o.stdout.len() + o.stderr.len(),
-                o.output_bytes
-            )
-        });
-        if o.timed_out || o.cancelled || o.shutdown {
-            let why = if o.timed_out {
-                format!("timed out after {} s", self.timeout.as_secs_f64())
-            } else if o.shutdown {
-                "stopped: the server is shutting down".to_string()
-            } else {
-                "cancelled".to_string()
-            };
-            return ToolResult::error(format!(
-                "{}: {why}; its process group was killed{}",
-                self.name,
-                stderr_tail(&o.stderr)
-            ));
-        }
-        let code = match o.exit {
-            Exit::Code(c) => c,
-            Exit::Signal(s) => {
-                return ToolResult::error(format!(
-                    "{}: killed by signal {s}{}",
-                    self.name,
-                    stderr_tail(&o.stderr)
-                ));
-            }
-        };
-        if !self.ok_exit_codes.contains(&code) {
-            return ToolResult::error(format!(
-                "{}: exit code {code}{}",
-                self.name,
-                stderr_tail(&o.stderr)
-            ));
-        }
-        let stdout = String::from_utf8_lossy(&o.stdout);
-        if self.output == OutputKind::Json {
-            if o.truncated {
-                return ToolResult::error(format!(
-                    "{}: output exceeded max_output_bytes ({}), so it is not whole JSON",
-                    self.name, self.max_output
-                ));
-            }
-            return match serde_json::from_str::<Value>(&stdout) {
-                Ok(v @ Value::Object(_)) => ToolResult::structured(v),
-                Ok(v) if self.output_schema.is_none() => ToolResult::value(v),
-                Ok(_) => ToolResult::error(format!(
-                    "{}: output is JSON but not an object, as its output_schema requires",
-                    self.name
-                )),
-                Err(e) => ToolResult::error(format!("{}: output is not JSON: {e}", self.name)),
-            };
-        }
-        let mut content = vec![crate::content::Content::text(stdout.into_owned())];
-        if !o.stderr.is_empty() {
-            content.push(crate::content::Content::text(format!(
-                "[stderr]\n{}",
-                String::from_utf8_lossy(&o.stderr)
-            )));
-        }
-        if let Some(t) = truncated {
-            content.push(crate::content::Content::text(t));
-        }
-        ToolResult::content(content)
-    }
-}
-
-/// The end of stderr, for an error result.
-fn stderr_tail(stderr: &[u8]) -> String {
-    if stderr.is_empty() {
-        return String::new();
-    }
-    let start = stderr.len().saturating_sub(STDERR_TAIL);
-    format!(
-        "; stderr{}:\n{}",
-        if start > 0 { " (its end)" } else { "" },
-        String::from_utf8_lossy(&stderr[start..])
-    )
-}
-
-/// One line per command run: what ran (secrets redacted), how it ended, and who asked.
-fn audit(tool: &str, e: &Expanded, o: &std::io::Result<Outcome>, ctx: Option<&Context>) {
-    let (session, caller) = match ctx {
-        Some(c) => (c.session_id().to_string(), c.caller().unwrap_or("-").to_string()),
-        None => ("-".to_string(), "command line".to_string()),
-    };
-    let argv = serde_json::to_string(&e.shown).unwrap_or_default();
-    match o {
-        Ok(o) => {
-            let exit = match o.exit {
-                Exit::Code(c) => format!("code {c}"),
-                Exit::Signal(s) => format!("signal {s}"),
-            };
-            let killed = if o.timed_out {
-                "timeout"
-            } else if o.cancelled {
-                "cancelled"
-            } else if o.shutdown {
-                "shutdown"
-            } else {
-                "no"
-            };
-            log::info!(
-                target: "audit",
-                "tool={tool} argv={argv} pid={} exit=\"{exit}\" duration_ms={} output_bytes={} truncated={} killed={killed} session={session} caller={caller}",
-                o.pid,
-                o.duration.as_millis(),
-                o.output_bytes,
-                o.truncated,
-            );
-        }
-        Err(err) => log::warn!(
-            target: "audit",
-            "tool={tool} argv={argv} error=\"{err}\" session={session} caller={caller}"
-        ),
     }
 }
 

@@ -8,9 +8,6 @@
 //! temporary file, rename it over) is noticed, which a watch on the old inode would miss. The
 //! events one `read` returns are announced once per URI, so a burst of writes is one update.
 
-// Used by the config loader (`declared/file.rs`), which lands in another branch; remove then.
-#![cfg_attr(not(test), allow(dead_code))]
-
 use super::resource::{Dir, MAX_DEPTH, ResourceSpec};
 use rustix::event::{PollFd, PollFlags, poll};
 use rustix::fd::OwnedFd;
@@ -43,7 +40,7 @@ fn mask() -> WatchFlags {
 }
 
 /// Watches the files and directories of resource tables; dropping it stops the thread.
-pub(crate) struct FileWatch {
+pub struct FileWatch {
     /// The pipe's write end: closing it wakes the thread to stop.
     stop: Option<OwnedFd>,
     thread: Option<JoinHandle<()>>,

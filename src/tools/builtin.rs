@@ -19,6 +19,7 @@ struct Echo {
     message: String,
 }
 
+/// `echo {message}`: the message back.
 pub fn echo() -> Tool {
     Tool::typed("echo", "Returns the message it is given.", |_, a: Echo| {
         Ok(ToolResult::value(Value::String(a.message)))
@@ -31,6 +32,7 @@ struct Add {
     b: Number,
 }
 
+/// `add {a, b}`: their sum; integers stay exact integers.
 pub fn add() -> Tool {
     Tool::typed(
         "add",
@@ -66,6 +68,7 @@ struct Sleep {
     seconds: f64,
 }
 
+/// `sleep {seconds}`: answers after that long without holding a worker (at most `max_secs`).
 pub fn sleep(max_secs: f64) -> Tool {
     let mut tool = Tool::deferred(
         "sleep",

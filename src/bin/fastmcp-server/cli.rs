@@ -21,7 +21,7 @@ OPTIONS:
     --port PORT               port to bind, 0 for any free port (default 8085)
     --debug                   log every request and message
     --config PATH             serve the tools, resources, prompts and tokens declared in PATH
-                              (TOML; README "Tools from a config file"); SIGHUP re-reads it.
+                              (TOML; README: Tools from a config file); SIGHUP re-reads it.
                               The demo tools echo/add/sleep are off unless it says demo_tools = true
     --workers N               request worker threads (default 4)
     --queue N                 requests waiting for a worker before 503 (default 1024)
@@ -286,7 +286,10 @@ fn offline(
     let rest = a
         .finish()
         .into_iter()
-        .map(|s| s.into_string().map_err(|_| "arguments must be UTF-8".to_string()))
+        .map(|s| {
+            s.into_string()
+                .map_err(|_| "arguments must be UTF-8".to_string())
+        })
         .collect::<Result<Vec<_>, _>>()?;
     if let Some(flag) = rest.iter().find(|r| r.starts_with("--")) {
         return Err(format!("unknown argument '{flag}' (see --help)"));
@@ -304,9 +307,12 @@ mod tests {
 
     #[test]
     fn defaults_and_flags() {
-        let Ok(Cli::Run(c, _)) = parse("") else { panic!() };
+        let Ok(Cli::Run(c, _)) = parse("") else {
+            panic!()
+        };
         assert_eq!((c.host.as_str(), c.port, c.workers), ("localhost", 8085, 4));
-        let Ok(Cli::Run(c, _)) = parse("--port 9 --debug --workers 2 --cors-origin a --cors-origin *")
+        let Ok(Cli::Run(c, _)) =
+            parse("--port 9 --debug --workers 2 --cors-origin a --cors-origin *")
         else {
             panic!()
         };
@@ -316,7 +322,8 @@ mod tests {
             (c.pending_session_ttl, c.max_sessions_per_client),
             (Duration::from_secs(60), 1000)
         );
-        let Ok(Cli::Run(c, _)) = parse("--pending-session-ttl-secs 2.5 --max-sessions-per-client 0")
+        let Ok(Cli::Run(c, _)) =
+            parse("--pending-session-ttl-secs 2.5 --max-sessions-per-client 0")
         else {
             panic!()
         };
@@ -339,8 +346,16 @@ mod tests {
         let Ok(Cli::Call { config, tool, args }) = parse("call --config t.toml up {}") else {
             panic!()
         };
-        assert_eq!((config, tool.as_str(), args.as_str()), ("t.toml".into(), "up", "{}"));
-        for bad in ["check", "call --config t.toml up", "check --config t --port 1", "frobnicate"] {
+        assert_eq!(
+            (config, tool.as_str(), args.as_str()),
+            ("t.toml".into(), "up", "{}")
+        );
+        for bad in [
+            "check",
+            "call --config t.toml up",
+            "check --config t --port 1",
+            "frobnicate",
+        ] {
             let e = parse(bad).expect_err(bad);
             assert!(!e.contains('\n'), "{e}");
         }

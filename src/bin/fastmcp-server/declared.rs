@@ -17,13 +17,21 @@ fn offer_of(catalog: &Catalog, max_sleep_secs: f64) -> Offer {
     let mut offer = catalog.offer();
     if catalog.demo_tools() {
         use fastmcp_server::builtin;
-        offer.tools.extend([builtin::echo(), builtin::add(), builtin::sleep(max_sleep_secs)]);
+        offer.tools.extend([
+            builtin::echo(),
+            builtin::add(),
+            builtin::sleep(max_sleep_secs),
+        ]);
     }
     offer
 }
 
 impl Served {
-    pub fn load(path: &Path, supervisor: &Supervisor, max_sleep_secs: f64) -> Result<Served, String> {
+    pub fn load(
+        path: &Path,
+        supervisor: &Supervisor,
+        max_sleep_secs: f64,
+    ) -> Result<Served, String> {
         let catalog = Catalog::load(path, supervisor).map_err(|e| e.to_string())?;
         for w in catalog.warnings() {
             log::warn!("{}: {w}", path.display());

@@ -46,7 +46,7 @@ fn main() {
     }
     let supervisor = Supervisor::new();
     let mut builder_state = None;
-    let builder = match &tools_file {
+    let builder = match tools_file.as_deref() {
         None => ServerBuilder::new(config).builtin_tools(),
         Some(path) => match declared::Served::load(path, &supervisor, config.max_sleep_secs) {
             Ok(served) => {
