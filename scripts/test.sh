@@ -153,6 +153,26 @@ for mode in json sse; do
   kill "$server_pid" "$fixtures_pid" 2>/dev/null; server_pid=""
 done
 
+echo "== tools from a config file (examples/tools.toml; SIGHUP reload seen by the Python SDK)"
+# A copy only its owner can write: the server refuses a config file group or others may change.
+cp examples/tools.toml "$work/tools.toml" && chmod 600 "$work/tools.toml"
+"$bin" check --config "$work/tools.toml" >"$work/check.out" 2>&1 \
+  && grep -q '^tools (3):' "$work/check.out" && ok "check --config examples/tools.toml -> ok, 3 tools" \
+  || fail "check examples/tools.toml" "$(tail -3 "$work/check.out")"
+out=$("$bin" call --config "$work/tools.toml" uptime '{}' 2>/dev/null)
+[[ $out == *'load average'* ]] && ok "call uptime runs /usr/bin/uptime" || fail "call uptime" "$out"
+out=$("$bin" call --config "$work/tools.toml" journal '{"unit":"ssh.service; id"}' 2>/dev/null)
+[[ $out == *'"isError":true'*'does not match the pattern'* ]] && ok "call journal with '; id' -> refused before anything runs" || fail "journal injection" "$out"
+out=$("$bin" call --config "$work/tools.toml" disk_usage '{"path":"../etc"}' 2>/dev/null)
+[[ $out == *'path escapes its root'* ]] && ok "call disk_usage ../etc -> path escapes its root" || fail "disk_usage escape" "$out"
+printf '[[tool]]\nname = "before"\ndescription = "the first file"\ncommand = ["/bin/echo", "before"]\n' >"$work/reload.toml"
+printf '[[tool]]\nname = "after"\ndescription = "the second file"\ncommand = ["/bin/echo", "{word}"]\n[tool.args.word]\ntype = "string"\n' >"$work/reload-new.toml"
+chmod 600 "$work/reload.toml" "$work/reload-new.toml"
+start_server "$work/reload.out" "$bin" --config "$work/reload.toml"
+server_pid=$started_pid
+sdk_run reload "reload" timeout 60 "$venv/bin/python" -W ignore::DeprecationWarning tests/interop/reload_client.py "$started_base" "$work/reload.toml" "$server_pid" "$work/reload-new.toml"
+kill "$server_pid" 2>/dev/null; server_pid=""
+
 echo "== official MCP conformance suite (scripts/conformance.sh)"
 scripts/conformance.sh >"$work/conformance.txt" 2>&1
 conformance_rc=$?
