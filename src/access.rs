@@ -189,6 +189,12 @@ impl Access {
         }
     }
 
+    /// Whether `caller`'s token is still accepted (grants may have changed since it was
+    /// identified).
+    pub fn accepts(&self, caller: &Caller) -> bool {
+        self.tokens().find(&caller.key).is_some()
+    }
+
     /// What `caller` may use now (grants may have changed since its session began): everything
     /// without a token, nothing once its grant is gone.
     pub fn scope(&self, caller: Option<&Caller>) -> Scope {

@@ -5,94 +5,12 @@
 
 mod common;
 
+use common::declared::*;
 use common::{Server, post_json};
 use serde_json::{Value, json};
 use std::os::unix::fs::PermissionsExt;
-use std::path::{Path, PathBuf};
 use std::process::Command;
 use std::time::{Duration, Instant};
-
-const ACCEPT: (&str, &str) = ("Accept", "application/json, text/event-stream");
-const REV: &str = "2025-11-25";
-
-/// A fresh directory for one test's files.
-fn scratch(name: &str) -> PathBuf {
-    let d = std::env::temp_dir().join(format!("fastmcp-declared-{name}-{}", std::process::id()));
-    let _ = std::fs::remove_dir_all(&d);
-    std::fs::create_dir_all(&d).unwrap();
-    d
-}
-
-fn write_config(dir: &Path, text: &str) -> PathBuf {
-    let p = dir.join("tools.toml");
-    std::fs::write(&p, text).unwrap();
-    std::fs::set_permissions(&p, std::fs::Permissions::from_mode(0o600)).unwrap();
-    p
-}
-
-/// A Streamable HTTP session with JSON answers.
-struct Mcp {
-    addr: String,
-    sid: String,
-    next: u64,
-}
-
-impl Mcp {
-    fn new(addr: &str) -> Mcp {
-        let body = json!({"jsonrpc":"2.0","id":0,"method":"initialize","params":{"protocolVersion":REV,"capabilities":{},"clientInfo":{"name":"declared","version":"1"}}});
-        let r = post_json(addr, "/mcp", &[ACCEPT], &body.to_string());
-        assert_eq!(r.status, 200, "{}", r.body);
-        let m = Mcp {
-            addr: addr.into(),
-            sid: r.header("Mcp-Session-Id").unwrap().into(),
-            next: 1,
-        };
-        m.post(&json!({"jsonrpc":"2.0","method":"notifications/initialized"}));
-        m
-    }
-
-    fn post(&self, body: &Value) -> common::Resp {
-        post_json(
-            &self.addr,
-            "/mcp",
-            &[
-                ACCEPT,
-                ("Mcp-Session-Id", &self.sid),
-                ("MCP-Protocol-Version", REV),
-            ],
-            &body.to_string(),
-        )
-    }
-
-    fn request(&mut self, method: &str, params: Value) -> Value {
-        self.next += 1;
-        let r = self.post(&json!({"jsonrpc":"2.0","id":self.next,"method":method,"params":params}));
-        assert_eq!(r.status, 200, "{}", r.body);
-        r.json()
-    }
-
-    /// `tools/call`: the result object.
-    fn call(&mut self, tool: &str, args: Value) -> Value {
-        let r = self.request("tools/call", json!({"name": tool, "arguments": args}));
-        r.get("result")
-            .cloned()
-            .unwrap_or_else(|| panic!("no result: {r}"))
-    }
-}
-
-fn text(result: &Value) -> String {
-    result["content"]
-        .as_array()
-        .unwrap()
-        .iter()
-        .filter_map(|c| c["text"].as_str())
-        .collect::<Vec<_>>()
-        .join("\n")
-}
-
-fn is_error(result: &Value) -> bool {
-    result["isError"] == json!(true)
-}
 
 /// Whether process `pid` is gone (or a zombie about to be reaped).
 fn gone(pid: u32) -> bool {
@@ -103,17 +21,6 @@ fn gone(pid: u32) -> bool {
             .next()
             .is_some_and(|rest| rest.trim_start().starts_with('Z')),
     }
-}
-
-fn wait_until(timeout: Duration, mut f: impl FnMut() -> bool) -> bool {
-    let deadline = Instant::now() + timeout;
-    while Instant::now() < deadline {
-        if f() {
-            return true;
-        }
-        std::thread::sleep(Duration::from_millis(50));
-    }
-    f()
 }
 
 /// Pids of processes whose command line contains `needle`.
@@ -441,14 +348,7 @@ pattern = "[0-9.]+"
     let addr = srv.addr.clone();
     let sid = c.sid.clone();
     let marker = "31.4159";
-    let first = std::thread::spawn(move || {
-        post_json(
-            &addr,
-            "/mcp",
-            &[ACCEPT, ("Mcp-Session-Id", &sid), ("MCP-Protocol-Version", REV)],
-            &json!({"jsonrpc":"2.0","id":"long","method":"tools/call","params":{"name":"nap","arguments":{"secs":marker}}}).to_string(),
-        )
-    });
+    let first = call_in_background(addr, sid, json!("long"), json!({"secs": marker}));
     assert!(
         wait_until(Duration::from_secs(5), || !pids_with(marker).is_empty()),
         "the command started"
@@ -490,14 +390,7 @@ command = ["/bin/sleep", "27.1828"]
     let mut srv = Server::start(&["--config", cfg.to_str().unwrap()]);
     let c = Mcp::new(&srv.addr);
     let (addr, sid) = (srv.addr.clone(), c.sid.clone());
-    std::thread::spawn(move || {
-        post_json(
-            &addr,
-            "/mcp",
-            &[ACCEPT, ("Mcp-Session-Id", &sid), ("MCP-Protocol-Version", REV)],
-            &json!({"jsonrpc":"2.0","id":1,"method":"tools/call","params":{"name":"nap","arguments":{}}}).to_string(),
-        )
-    });
+    call_in_background(addr, sid, json!(1), json!({}));
     assert!(wait_until(Duration::from_secs(5), || !pids_with("27.1828").is_empty()));
     let pid = pids_with("27.1828")[0];
     srv.signal("TERM");
@@ -510,6 +403,29 @@ command = ["/bin/sleep", "27.1828"]
         "{pid} outlived the server"
     );
     let _ = std::fs::remove_dir_all(&dir);
+}
+
+/// `tools/call` of `nap` with request id `id` on a thread of its own (its answer waits for the
+/// command).
+fn call_in_background(
+    addr: String,
+    sid: String,
+    id: Value,
+    args: Value,
+) -> std::thread::JoinHandle<common::Resp> {
+    std::thread::spawn(move || {
+        let body = json!({"jsonrpc":"2.0","id":id,"method":"tools/call","params":{"name":"nap","arguments":args}});
+        post_json(
+            &addr,
+            "/mcp",
+            &[
+                ACCEPT,
+                ("Mcp-Session-Id", &sid),
+                ("MCP-Protocol-Version", REV),
+            ],
+            &body.to_string(),
+        )
+    })
 }
 
 fn run(args: &[&str]) -> (i32, String, String) {

@@ -31,7 +31,7 @@ impl Server {
     /// Replaces the scoped bearer tokens while the server runs (a SIGHUP reload).
     pub fn access(&self) -> AccessHandle {
         AccessHandle {
-            access: self.core.guard.access().clone(),
+            core: self.core.clone(),
         }
     }
 

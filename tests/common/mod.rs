@@ -2,6 +2,8 @@
 //! `std::net::TcpStream`, so tests see exactly the bytes a client sees.
 #![allow(dead_code)]
 
+pub mod declared;
+
 use serde_json::Value;
 use std::io::{BufRead, BufReader, Read, Write};
 use std::net::TcpStream;
