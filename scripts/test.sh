@@ -162,7 +162,7 @@ cp examples/tools.toml "$work/tools.toml" && chmod 600 "$work/tools.toml"
 out=$("$bin" call --config "$work/tools.toml" uptime '{}' 2>/dev/null)
 [[ $out == *'load average'* ]] && ok "call uptime runs /usr/bin/uptime" || fail "call uptime" "$out"
 out=$("$bin" call --config "$work/tools.toml" journal '{"unit":"ssh.service; id"}' 2>/dev/null)
-[[ $out == *'"isError":true'*'does not match the pattern'* ]] && ok "call journal with '; id' -> refused before anything runs" || fail "journal injection" "$out"
+[[ $out == *'does not match the pattern'*'"isError":true'* ]] && ok "call journal with '; id' -> refused before anything runs" || fail "journal injection" "$out"
 out=$("$bin" call --config "$work/tools.toml" disk_usage '{"path":"../etc"}' 2>/dev/null)
 [[ $out == *'path escapes its root'* ]] && ok "call disk_usage ../etc -> path escapes its root" || fail "disk_usage escape" "$out"
 printf '[[tool]]\nname = "before"\ndescription = "the first file"\ncommand = ["/bin/echo", "before"]\n' >"$work/reload.toml"

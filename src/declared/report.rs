@@ -2,7 +2,6 @@
 //! operator sees.
 
 use super::argv::Expanded;
-use super::tool::CommandTool;
 use super::tool_spec::OutputKind;
 use crate::child::{Exit, Outcome};
 use crate::context::Context;
@@ -12,7 +11,17 @@ use serde_json::Value;
 /// How much of stderr an error result quotes (its end: where the reason usually is).
 const STDERR_TAIL: usize = 2048;
 
-impl CommandTool {
+/// What a tool's result depends on besides the run: its limits and how its output is read.
+pub(crate) struct Rules {
+    pub name: String,
+    pub timeout: std::time::Duration,
+    pub max_output: usize,
+    pub ok_exit_codes: Vec<i32>,
+    pub output: OutputKind,
+    pub output_schema: Option<Value>,
+}
+
+impl Rules {
     /// The result of a finished run: an `isError` result for a timeout, a cancel, a signal or an
     /// exit code outside `ok_exit_codes`; otherwise the output as text or structured JSON.
     pub(super) fn render(&self, o: &Outcome) -> ToolResult {

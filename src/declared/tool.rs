@@ -7,7 +7,7 @@
 use super::args::Args;
 use super::argv::{Expanded, Template};
 use super::env;
-use super::report::audit;
+use super::report::{Rules, audit};
 use super::tool_spec::{INTERPRETERS, OutputKind, ProgressKind, ToolSpec};
 use crate::child::{ChildSpec, Limits, RunOptions, Stop, Supervisor};
 use crate::context::Context;
@@ -42,13 +42,9 @@ pub(crate) struct CommandTool {
     cwd: Option<PathBuf>,
     limits: Limits,
     user: Option<String>,
-    pub(super) timeout: Duration,
     kill_grace: Duration,
-    pub(super) max_output: usize,
     max_concurrency: usize,
-    pub(super) ok_exit_codes: Vec<i32>,
-    pub(super) output: OutputKind,
-    pub(super) output_schema: Option<Value>,
+    rules: Rules,
     progress: Option<ProgressKind>,
     annotations: Option<ToolAnnotations>,
     running: AtomicUsize,
@@ -171,17 +167,20 @@ impl CommandTool {
                 file_size_bytes: s.rlimits.file_size_bytes,
             },
             user: s.user.clone(),
-            timeout: seconds("timeout_secs", s.timeout_secs, DEFAULT_TIMEOUT_SECS)?,
+            rules: Rules {
+                name: s.name.clone(),
+                timeout: seconds("timeout_secs", s.timeout_secs, DEFAULT_TIMEOUT_SECS)?,
+                max_output,
+                ok_exit_codes: s.ok_exit_codes.clone().unwrap_or_else(|| vec![0]),
+                output: s.output,
+                output_schema,
+            },
             kill_grace: seconds(
                 "kill_grace_secs",
                 s.kill_grace_secs,
                 DEFAULT_KILL_GRACE_SECS,
             )?,
-            max_output,
             max_concurrency,
-            ok_exit_codes: s.ok_exit_codes.clone().unwrap_or_else(|| vec![0]),
-            output: s.output,
-            output_schema,
             progress: s.progress,
             annotations,
             running: AtomicUsize::new(0),
@@ -194,8 +193,8 @@ impl CommandTool {
         format!(
             "{} (timeout {} s, output ≤ {} bytes, ≤ {} at once)",
             self.name,
-            self.timeout.as_secs_f64(),
-            self.max_output,
+            self.rules.timeout.as_secs_f64(),
+            self.rules.max_output,
             self.max_concurrency
         )
     }
@@ -212,7 +211,7 @@ impl CommandTool {
         );
         tool.title = self.title.clone();
         tool.annotations = self.annotations.clone();
-        tool.output_schema = self.output_schema.clone();
+        tool.output_schema = self.rules.output_schema.clone();
         tool
     }
 
@@ -296,15 +295,15 @@ impl CommandTool {
         };
         let opts = RunOptions {
             stdin,
-            timeout: self.timeout,
+            timeout: self.rules.timeout,
             kill_grace: self.kill_grace,
-            max_output_bytes: self.max_output,
+            max_output_bytes: self.rules.max_output,
             on_stdout_line,
         };
         let outcome = self.supervisor.run(&spec, opts, stop);
         audit(&self.name, expanded, &outcome, ctx);
         match outcome {
-            Ok(o) => self.render(&o),
+            Ok(o) => self.rules.render(&o),
             Err(e) => ToolResult::error(format!("{}: cannot run {}: {e}", self.name, spec.argv[0])),
         }
     }
