@@ -92,6 +92,7 @@ mod error;
 mod features;
 mod http;
 mod jsonrpc;
+mod ndjson;
 mod logging;
 mod metrics;
 mod mrtr;
@@ -135,6 +136,6 @@ pub use schema::schema_of;
 /// without a `schemars` dependency of your own.
 pub use schemars;
 pub use schemars::JsonSchema;
-pub use server::{AccessHandle, Server, ServerBuilder};
+pub use server::{AccessHandle, Server, ServerBuilder, StdioEnd, StdioServer, StdioStop};
 pub use tools::builtin;
 pub use tools::{Responder, Tool, ToolAnnotations, ToolRegistry, ToolResult};
