@@ -156,12 +156,7 @@ mod tests {
         let input = format!("{at}\n{over}\n{at}\r\nz\n");
         assert_eq!(
             lines(input.as_bytes(), 10),
-            vec![
-                msg(&at),
-                Line::TooLong { bytes: 12 },
-                msg(&at),
-                msg("z")
-            ]
+            vec![msg(&at), Line::TooLong { bytes: 12 }, msg(&at), msg("z")]
         );
     }
 

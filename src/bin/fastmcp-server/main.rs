@@ -15,7 +15,8 @@ use std::time::Duration;
 fn main() {
     // Before any thread starts: large buffers go back to the system when freed (see `alloc`).
     let large_blocks_returned = alloc::return_large_blocks();
-    let (mut config, tools_file, on_stdio) = match parse_args(std::env::args_os().skip(1).collect()) {
+    let (mut config, tools_file, on_stdio) = match parse_args(std::env::args_os().skip(1).collect())
+    {
         Ok(Cli::Run(c, file)) => (*c, file, false),
         Ok(Cli::Stdio(c, file)) => (*c, file, true),
         Ok(Cli::Help) => {

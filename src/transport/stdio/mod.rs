@@ -230,6 +230,11 @@ impl Reader {
             return;
         }
         let id = match &msg {
+            // The handshake is answered before the next line is read: a client that sends its
+            // first requests without waiting for the answer finds the session initialized.
+            Incoming::Request(r) if r.method == "initialize" => {
+                return self.core.handle(&self.session, msg, route);
+            }
             Incoming::Request(r) => r.id.clone(),
             _ => return self.core.handle(&self.session, msg, route),
         };

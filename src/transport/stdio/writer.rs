@@ -26,16 +26,14 @@ pub(super) fn start(
     let (done_tx, done_rx) = bounded(1);
     std::thread::Builder::new()
         .name("stdio-writer".into())
-        .spawn(move || {
-            match drain(&tail, &mut out, &session, stream_id) {
-                Ok(()) => {
-                    let _ = done_tx.send(());
-                }
-                Err(e) => {
-                    log::info!("stdio: writing the output failed ({e}); the client is gone");
-                    tail.close();
-                    let _ = ending.send(End::OutputClosed);
-                }
+        .spawn(move || match drain(&tail, &mut out, &session, stream_id) {
+            Ok(()) => {
+                let _ = done_tx.send(());
+            }
+            Err(e) => {
+                log::info!("stdio: writing the output failed ({e}); the client is gone");
+                tail.close();
+                let _ = ending.send(End::OutputClosed);
             }
         })?;
     Ok(done_rx)
