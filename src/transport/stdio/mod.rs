@@ -20,6 +20,7 @@
 
 mod batch;
 mod modern;
+mod queue;
 mod writer;
 
 use crate::dispatch::Core;
@@ -31,10 +32,6 @@ use crossbeam_channel::{Receiver, Sender, unbounded};
 use std::io::{Read, Write};
 use std::sync::Arc;
 use std::time::{Duration, Instant};
-
-/// The JSON-RPC error code of a request refused because every worker is busy and the queue is
-/// full (implementation-defined server error range).
-const SERVER_BUSY: i64 = -32000;
 
 /// Why serving ended.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -97,7 +94,11 @@ pub fn serve(
     let (handle, tail) = crate::sse::detached(core.config.stream_queue);
     let stream_id = handle.id;
     session.attach(handle.clone());
-    let written = writer::start(tail, output, session.clone(), stream_id, ending.tx.clone())?;
+    let failed = ending.tx.clone();
+    let on_failure = Box::new(move || {
+        let _ = failed.send(End::OutputClosed);
+    });
+    let written = writer::start(tail, output, session.clone(), stream_id, on_failure)?;
     let running = modern::Running::default();
     let reader = Reader {
         core: core.clone(),
@@ -239,18 +240,7 @@ impl Reader {
             _ => return self.core.handle(&self.session, msg, route),
         };
         let received = self.core.receive(&self.session, msg);
-        let route2 = route.clone();
-        let job = Box::new(move || received.run(&route2));
-        if self.core.runtime.pool.try_submit(job).is_err() {
-            // The job is dropped: its request ends unanswered, and is answered here instead.
-            log::warn!("worker queue full; request {id} refused");
-            let e = ErrorObject::new(
-                SERVER_BUSY,
-                "Server busy: all workers are occupied (--workers, --queue); retry later",
-            );
-            let response = Response::error(Some(id.clone()), e);
-            self.session.send(route, Outgoing::answer(&id, &response));
-        }
+        queue::submit(&self.core, &self.session, route.clone(), id, received);
     }
 
     fn refuse(&self, id: Option<RequestId>, e: ErrorObject) {

@@ -98,16 +98,8 @@ pub(super) fn serve(core: &Arc<Core>, stdio: &Arc<Session>, running: &Running, m
         id: id.clone(),
     }));
     let received = core.receive(&stand_in, Incoming::Request(r));
-    let job = Box::new(move || received.run(&route));
-    if core.runtime.pool.try_submit(job).is_err() {
+    if !super::queue::submit(core, stdio, route, id.clone(), received) {
         running.lock().remove(&id);
-        log::warn!("worker queue full; request {id} refused");
-        let e = ErrorObject::new(
-            super::SERVER_BUSY,
-            "Server busy: all workers are occupied (--workers, --queue); retry later",
-        );
-        let response = Response::error(Some(id.clone()), e);
-        stdio.send(&Route::Session, Outgoing::answer(&id, &response));
     }
 }
 

@@ -3,11 +3,10 @@
 //! is a whole JSON-RPC message (keepalive comments and the shutdown event, which only SSE has a
 //! way to say, are dropped here).
 
-use super::End;
 use crate::ndjson::write_line;
 use crate::session::Session;
 use crate::sse::{Frame, Tail};
-use crossbeam_channel::{Receiver, Sender, bounded};
+use crossbeam_channel::{Receiver, bounded};
 use std::io::Write;
 use std::sync::Arc;
 
@@ -15,13 +14,14 @@ use std::sync::Arc;
 const BATCH: usize = 64;
 
 /// Starts the writer; the receiver it returns gets `()` once the stream was closed and all that
-/// was queued before was written and flushed. A failed write ends serving (`End::OutputClosed`).
+/// was queued before was written and flushed. A failed write calls `on_failure` (which ends
+/// serving).
 pub(super) fn start(
     tail: Tail,
     mut out: Box<dyn Write + Send>,
     session: Arc<Session>,
     stream_id: u64,
-    ending: Sender<End>,
+    on_failure: Box<dyn FnOnce() + Send>,
 ) -> std::io::Result<Receiver<()>> {
     let (done_tx, done_rx) = bounded(1);
     std::thread::Builder::new()
@@ -33,7 +33,7 @@ pub(super) fn start(
             Err(e) => {
                 log::info!("stdio: writing the output failed ({e}); the client is gone");
                 tail.close();
-                let _ = ending.send(End::OutputClosed);
+                on_failure();
             }
         })?;
     Ok(done_rx)
