@@ -3,7 +3,7 @@
 //! only on the crate's public API, which is the proof that the API is complete. It is an example
 //! rather than a profile of the binary, so the shipped binary carries none of it.
 //!
-//! Usage: conformance [--host HOST] [--port PORT] [--sse-responses]
+//! Usage: conformance [--host HOST] [--port PORT] [--sse-responses] | conformance --stdio
 
 use fastmcp_server::{
     ClientRequestError, CompletionRequest, Config, Content, Context, Elicitation, Error,
@@ -706,11 +706,12 @@ OPTIONS:
     --host HOST        address to bind (default localhost)
     --port PORT        port to bind, 0 for any free port (default 8085)
     --sse-responses    answer Streamable HTTP requests with SSE streams, not JSON
+    --stdio            serve one client on stdin/stdout instead (MCP stdio transport)
     -h, --help         print this help
 ";
 
 /// `None` when `--help` was asked for. Errors are one line, ready to print.
-fn parse_args() -> Result<Option<Config>, String> {
+fn parse_args() -> Result<Option<(Config, bool)>, String> {
     let mut a = pico_args::Arguments::from_env();
     if a.contains(["-h", "--help"]) {
         return Ok(None);
@@ -723,17 +724,18 @@ fn parse_args() -> Result<Option<Config>, String> {
         sse_responses: a.contains("--sse-responses"),
         ..Config::default()
     };
+    let stdio = a.contains("--stdio");
     if let Some(first) = a.finish().first() {
         return Err(format!(
             "unknown argument '{}' (see --help)",
             first.to_string_lossy()
         ));
     }
-    Ok(Some(config))
+    Ok(Some((config, stdio)))
 }
 
 fn main() {
-    let config = match parse_args() {
+    let (config, stdio) = match parse_args() {
         Ok(Some(c)) => c,
         Ok(None) => return print!("{USAGE}"),
         Err(e) => {
@@ -744,6 +746,14 @@ fn main() {
     let builder = prompts(resources(stateless_tools(asking_tools(tools(
         ServerBuilder::new(config),
     )))));
+    if stdio {
+        // Nothing but MCP messages on stdout: no banner.
+        if let Err(e) = builder.serve_stdio() {
+            eprintln!("conformance: {e}");
+            std::process::exit(1);
+        }
+        return;
+    }
     let server = match builder.bind() {
         Ok(s) => s,
         Err(e) => {

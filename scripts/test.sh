@@ -152,6 +152,9 @@ for mode in json sse; do
   sdk_run ts "ts-$mode" timeout 180 node tests/interop/ts_client.mjs "$base" "$fixtures"
   kill "$server_pid" "$fixtures_pid" 2>/dev/null; server_pid=""
 done
+echo "  -- stdio: the SDKs start --stdio children (the server, and the fixtures for sampling/elicitation)"
+sdk_run stdio "stdio-python" timeout 180 "$venv/bin/python" -W ignore::DeprecationWarning tests/interop/stdio_client.py "$bin" "$fixtures_bin"
+sdk_run stdio "stdio-ts" timeout 180 node tests/interop/stdio_client.mjs "$bin" "$fixtures_bin"
 
 echo "== tools from a config file (examples/tools.toml; SIGHUP reload seen by the Python SDK)"
 # A copy only its owner can write: the server refuses a config file group or others may change.

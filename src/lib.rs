@@ -95,6 +95,7 @@ mod jsonrpc;
 mod logging;
 mod metrics;
 mod mrtr;
+mod ndjson;
 mod ops;
 mod pagination;
 mod params;
@@ -135,6 +136,6 @@ pub use schema::schema_of;
 /// without a `schemars` dependency of your own.
 pub use schemars;
 pub use schemars::JsonSchema;
-pub use server::{AccessHandle, Server, ServerBuilder};
+pub use server::{AccessHandle, Server, ServerBuilder, StdioEnd, StdioServer, StdioStop};
 pub use tools::builtin;
 pub use tools::{Responder, Tool, ToolAnnotations, ToolRegistry, ToolResult};

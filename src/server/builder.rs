@@ -129,6 +129,22 @@ impl ServerBuilder {
         )
         .header("Retry-After", "1");
         let listener = Listener::new(socket, c.limits(), max_connections, refusal);
+        let core = self.core(listener.stats(), Some(PeerWatch::start()?))?;
+        Ok(Server {
+            core,
+            listener,
+            local,
+        })
+    }
+
+    /// The core every transport serves from: worker pool, timer, sessions, what is offered.
+    /// `watch` notices HTTP clients gone from idle streams (stdio has none).
+    pub(super) fn core(
+        self,
+        http: Arc<crate::http::ListenerStats>,
+        watch: Option<PeerWatch>,
+    ) -> std::io::Result<Arc<Core>> {
+        let c = &self.config;
         let metrics = Arc::new(
             crate::metrics::Metrics::new()
                 .with_buffer_limits(c.session_buffer_bytes, c.buffer_bytes),
@@ -145,26 +161,23 @@ impl ServerBuilder {
                 input_state_ttl: c.input_state_ttl,
             },
         );
-        let core = Core::new(Parts {
+        let mut streams = StreamBudget::new(c.max_streams, metrics.clone());
+        if let Some(watch) = watch {
+            streams = streams.watching(watch);
+        }
+        Ok(Core::new(Parts {
             sessions: Sessions::new(c.max_sessions, c.outbox_limit)
                 .with_replay(c.replay_events)
                 .with_metrics(metrics.clone())
                 .with_flood_limits(c.pending_session_ttl, c.max_sessions_per_client),
             features: self.features,
             runtime: Arc::new(runtime),
-            streams: Arc::new(
-                StreamBudget::new(c.max_streams, metrics).watching(PeerWatch::start()?),
-            ),
+            streams: Arc::new(streams),
             instructions: self.instructions,
             guard: crate::security::Guard::new(&self.config),
-            http: listener.stats(),
+            http,
             config: self.config,
-        });
-        Ok(Server {
-            core,
-            listener,
-            local,
-        })
+        }))
     }
 }
 

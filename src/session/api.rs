@@ -117,6 +117,23 @@ impl Session {
         c.is_some_and(|c| c.cancel())
     }
 
+    /// Cancels every running request (the client went away: stdin ended); returns how many were
+    /// still running.
+    pub fn cancel_all(&self) -> usize {
+        let running = {
+            let mut s = self.state();
+            s.ours.abandon_all();
+            s.requests.all_running()
+        };
+        // Outside the lock, as in `cancel`.
+        running.iter().filter(|(_, c)| c.cancel()).count()
+    }
+
+    /// Messages of the general channel its streams have not been handed yet.
+    pub fn undelivered(&self) -> usize {
+        self.state().general.undelivered()
+    }
+
     /// Registers a request of ours to the client, made while serving the client's request
     /// `origin`; its response will arrive on the receiver.
     pub fn await_response(

@@ -215,8 +215,8 @@ impl Sessions {
                 let any = t.evict_oldest().ok_or(TooManySessions::Table)?;
                 evicted = Some((any, "--max-sessions"));
             }
-            // The legacy transport's session dies with its stream: nothing to resume.
-            let replay = if kind == TransportKind::Legacy {
+            // The legacy and stdio sessions die with their stream: nothing to resume.
+            let replay = if matches!(kind, TransportKind::Legacy | TransportKind::Stdio) {
                 0
             } else {
                 self.replay

@@ -32,4 +32,11 @@ impl Requests {
     pub(super) fn running(&self, id: &RequestId) -> Option<Arc<Cancellation>> {
         self.running.get(id).cloned()
     }
+
+    pub(super) fn all_running(&self) -> Vec<(RequestId, Arc<Cancellation>)> {
+        self.running
+            .iter()
+            .map(|(id, c)| (id.clone(), c.clone()))
+            .collect()
+    }
 }

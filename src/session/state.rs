@@ -33,6 +33,10 @@ pub enum TransportKind {
     /// One stateless request of revision 2026-07-28 on `/mcp`: the "session" exists only while
     /// the request runs, is never registered, and holds what the request's `_meta` said.
     Stateless,
+    /// Newline-delimited JSON-RPC on the process's stdin/stdout: the one session of the
+    /// process, living until stdin ends; every message to it goes to its general channel, whose
+    /// one stream is the stdout writer.
+    Stdio,
 }
 
 /// Why a session could not be created: a cap is reached and no pending session could make room.

@@ -4,7 +4,7 @@ use super::budget::StreamBudget;
 use super::frame::Frame;
 use super::writer::{OnEnd, Refill, StreamJob, StreamSpec};
 use crate::http::Request;
-use crossbeam_channel::{Sender, TrySendError, bounded};
+use crossbeam_channel::{Receiver, Sender, TrySendError, bounded};
 use std::sync::Arc;
 use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
 
@@ -80,6 +80,46 @@ impl StreamHandle {
     ) -> Result<StreamHandle, OpenError> {
         open_with(request, spec, budget, on_end, Some(refill))
     }
+}
+
+/// The reading end of a stream that no HTTP connection writes: the stdio transport's stdout
+/// writer drains it. It keeps the handle's contract (a bounded queue; the owner's "more for
+/// you" flag), so a session's general channel paces it exactly as it paces an SSE stream.
+pub struct Tail {
+    pub rx: Receiver<Frame>,
+    closed: Arc<AtomicBool>,
+    wants_refill: Arc<AtomicBool>,
+}
+
+impl Tail {
+    /// Whether the owner asked for a refill since the last call (and clears the request): the
+    /// reader calls the owner's refill after it has made room.
+    pub fn take_refill(&self) -> bool {
+        self.wants_refill.swap(false, Ordering::AcqRel)
+    }
+
+    /// The reader is gone: pushes fail from now on.
+    pub fn close(&self) {
+        self.closed.store(true, Ordering::Release);
+    }
+}
+
+/// A stream of at most `queue` frames read by whoever holds the [`Tail`]. Not counted against
+/// `--max-streams`: that bound is for HTTP clients, and a detached stream has one reader, ours.
+pub fn detached(queue: usize) -> (StreamHandle, Tail) {
+    let (tx, rx) = bounded(queue.max(1));
+    let handle = StreamHandle {
+        id: NEXT_STREAM_ID.fetch_add(1, Ordering::Relaxed),
+        tx,
+        closed: Arc::new(AtomicBool::new(false)),
+        wants_refill: Arc::new(AtomicBool::new(false)),
+    };
+    let tail = Tail {
+        rx,
+        closed: handle.closed.clone(),
+        wants_refill: handle.wants_refill.clone(),
+    };
+    (handle, tail)
 }
 
 /// Turns `request` into an event stream, written by the request's connection thread.

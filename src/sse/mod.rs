@@ -15,6 +15,6 @@ mod writer;
 
 pub use budget::StreamBudget;
 pub use frame::{Frame, Msg};
-pub use handle::{OpenError, Push, StreamHandle, open};
+pub use handle::{OpenError, Push, StreamHandle, Tail, detached, open};
 pub use watch::PeerWatch;
 pub use writer::{OnEnd, Refill, StreamSpec};

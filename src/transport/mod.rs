@@ -10,6 +10,7 @@ mod refusal;
 mod router;
 mod seed;
 mod stateless;
+pub mod stdio;
 mod streamable;
 
 pub use router::route;

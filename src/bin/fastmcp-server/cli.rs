@@ -13,6 +13,7 @@ fastmcp-server: a Model Context Protocol server over HTTP + Server-Sent Events
 
 USAGE:
     fastmcp-server [OPTIONS]                 serve (HTTP)
+    fastmcp-server --stdio [--config PATH]   serve one client on stdin/stdout (MCP stdio transport)
     fastmcp-server check --config PATH       validate a config file, print what it serves
     fastmcp-server call --config PATH TOOL 'JSON-ARGS'   run one declared tool once, print the result
 
@@ -20,6 +21,8 @@ OPTIONS:
     --host HOST               address to bind (default localhost)
     --port PORT               port to bind, 0 for any free port (default 8085)
     --debug                   log every request and message
+    --stdio                   serve MCP on stdin/stdout instead of HTTP (newline-delimited
+                              JSON-RPC, one session, logs on stderr; ends when stdin does)
     --config PATH             serve the tools, resources, prompts and tokens declared in PATH
                               (TOML; README: Tools from a config file); SIGHUP re-reads it.
                               The demo tools echo/add/sleep are off unless it says demo_tools = true
@@ -80,6 +83,8 @@ pub(crate) enum Cli {
     /// Serve with this configuration (boxed: `Config` is large beside the other variants) and
     /// the config file, if any.
     Run(Box<Config>, Option<PathBuf>),
+    /// `--stdio`: serve on stdin/stdout with this configuration and config file.
+    Stdio(Box<Config>, Option<PathBuf>),
     /// `check --config PATH`.
     Check(PathBuf),
     /// `call --config PATH TOOL JSON`.
@@ -143,6 +148,7 @@ pub(crate) fn parse_args(args: Vec<std::ffi::OsString>) -> Result<Cli, String> {
         debug: a.contains("--debug"),
         ..Config::default()
     };
+    let stdio = a.contains("--stdio");
     if let Some(v) = a.opt_value_from_str("--workers").map_err(e)? {
         c.workers = positive("--workers", v)?;
     }
@@ -273,6 +279,9 @@ pub(crate) fn parse_args(args: Vec<std::ffi::OsString>) -> Result<Cli, String> {
             "unknown argument '{}' (see --help)",
             first.to_string_lossy()
         ));
+    }
+    if stdio {
+        return Ok(Cli::Stdio(Box::new(c), config));
     }
     Ok(Cli::Run(Box::new(c), config))
 }

@@ -1,7 +1,7 @@
 //! The binary's side of a config file: load it at start, re-read it on SIGHUP (checked first,
 //! swapped at once on success, kept on failure), and the `check` and `call` subcommands.
 
-use fastmcp_server::{AccessHandle, Catalog, Offer, Server, ServerHandle, Supervisor, TokenGrant};
+use fastmcp_server::{AccessHandle, Catalog, Offer, ServerHandle, Supervisor, TokenGrant};
 use std::path::{Path, PathBuf};
 
 /// A loaded file and what it adds to a server (with the demo tools when it asks for them).
@@ -53,14 +53,14 @@ impl Served {
         self.catalog.grants()
     }
 
-    /// Starts watching the served files; what SIGHUP then needs.
-    pub fn start(self, server: &Server) -> Reload {
-        let handle = server.handle();
+    /// Starts watching the served files; what SIGHUP then needs (the running server's handles:
+    /// over HTTP or stdio alike).
+    pub fn start(self, handle: ServerHandle, access: AccessHandle) -> Reload {
         let watch = watch(&self.catalog, &handle);
         Reload {
             served: self,
             handle,
-            access: server.access(),
+            access,
             _watch: watch,
         }
     }

@@ -6,6 +6,7 @@ mod alloc;
 mod cli;
 mod declared;
 mod signals;
+mod stdio;
 
 use cli::{Cli, USAGE, parse_args};
 use fastmcp_server::{Revision, ServerBuilder, Supervisor};
@@ -14,8 +15,10 @@ use std::time::Duration;
 fn main() {
     // Before any thread starts: large buffers go back to the system when freed (see `alloc`).
     let large_blocks_returned = alloc::return_large_blocks();
-    let (mut config, tools_file) = match parse_args(std::env::args_os().skip(1).collect()) {
-        Ok(Cli::Run(c, file)) => (*c, file),
+    let (mut config, tools_file, on_stdio) = match parse_args(std::env::args_os().skip(1).collect())
+    {
+        Ok(Cli::Run(c, file)) => (*c, file, false),
+        Ok(Cli::Stdio(c, file)) => (*c, file, true),
         Ok(Cli::Help) => {
             print!("{USAGE}");
             return;
@@ -65,6 +68,10 @@ fn main() {
             }
         },
     };
+    let grace = Duration::from_secs(3);
+    if on_stdio {
+        std::process::exit(stdio::serve(builder, builder_state, supervisor, grace));
+    }
     let server = match builder.bind() {
         Ok(s) => s,
         Err(e) => {
@@ -72,9 +79,9 @@ fn main() {
             std::process::exit(1);
         }
     };
-    let reload = builder_state.map(|served| served.start(&server));
-    let grace = Duration::from_secs(3);
-    if let Err(e) = signals::handle(server.stop_handle(), supervisor.clone(), grace, reload) {
+    let reload = builder_state.map(|served| served.start(server.handle(), server.access()));
+    let stop = server.stop_handle();
+    if let Err(e) = signals::handle(move || stop.stop(), supervisor.clone(), grace, reload) {
         eprintln!("fastmcp-server: cannot handle signals: {e}");
         std::process::exit(1);
     }

@@ -2,12 +2,13 @@
 //! thread blocks on signal-hook's self-pipe, so nothing polls while the server idles.
 
 use crate::declared::Reload;
-use fastmcp_server::{StopHandle, Supervisor};
+use fastmcp_server::Supervisor;
 use signal_hook::consts::{SIGHUP, SIGINT, SIGTERM};
 use std::time::Duration;
 
+/// `stop` starts the server's shutdown (the HTTP listener's or the stdio server's).
 pub(crate) fn handle(
-    stop: StopHandle,
+    stop: impl FnOnce() + Send + 'static,
     supervisor: Supervisor,
     grace: Duration,
     mut reload: Option<Reload>,
@@ -26,7 +27,7 @@ pub(crate) fn handle(
                     continue;
                 }
                 log::info!("signal received; shutting down");
-                stop.stop();
+                stop();
                 // Running commands are stopped now, so their calls are answered while the
                 // server drains instead of being cut when it exits.
                 supervisor.shutdown(grace);

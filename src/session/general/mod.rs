@@ -153,6 +153,12 @@ impl GeneralChannel {
         self.bound_backlog();
     }
 
+    /// Messages kept that some attached stream has not been handed yet (with none attached, the
+    /// outbox): a writer draining before its process exits waits for this to reach 0.
+    pub(super) fn undelivered(&self) -> usize {
+        self.backlog.len()
+    }
+
     /// The stream `stream_id` made room in its queue: it is handed what it lacks next.
     pub(super) fn refill(&mut self, stream_id: u64) {
         if let Some(i) = self.streams.iter().position(|s| s.handle.id == stream_id) {
