@@ -55,7 +55,7 @@ impl StdioServer {
     /// serves the same config file over both kinds of transport).
     pub fn access(&self) -> AccessHandle {
         AccessHandle {
-            access: self.core.guard.access().clone(),
+            core: self.core.clone(),
         }
     }
 
