@@ -109,6 +109,7 @@ mod security;
 mod server;
 mod session;
 mod sse;
+mod state_key;
 mod stateless;
 mod subscriptions;
 mod timer;
@@ -117,7 +118,7 @@ mod transport;
 
 pub use child::{ChildSpec, Exit, Limits, Outcome, RunOptions, Stop, Supervisor};
 pub use completion::CompletionRequest;
-pub use config::{Config, TokenGrant};
+pub use config::{Config, TokenGrant, check_instance_id};
 pub use content::{Annotations, Content, ResourceContents, Role};
 pub use context::{Context, Elicitation};
 pub use declared::watch::FileWatch;
@@ -131,6 +132,7 @@ pub use prompts::{Prompt, PromptArgument, PromptArguments, PromptMessage};
 pub use protocol::Revision;
 pub use resources::{Resource, ResourceTemplate};
 pub use schema::schema_of;
+pub use state_key::StateKey;
 /// The schema derive's crate: `use fastmcp_server::schemars;` lets `#[derive(JsonSchema)]` work
 /// without a `schemars` dependency of your own.
 pub use schemars;

@@ -4,7 +4,7 @@
 //! handle instead of the whole server, so the code that runs requests sits above it.
 
 use crate::metrics::Metrics;
-use crate::mrtr::StateKey;
+use crate::state_key::StateKey;
 use crate::pool::Pool;
 use crate::timer::Timer;
 use std::sync::Arc;

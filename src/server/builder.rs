@@ -104,8 +104,22 @@ impl ServerBuilder {
     /// Binds the listening socket and starts the worker pool, the timer and the peer watcher.
     pub fn bind(self) -> std::io::Result<Server> {
         let c = &self.config;
-        let addr = resolve(&c.host, c.port)?;
-        let socket = listen(addr)?;
+        if let Some(id) = &c.instance_id {
+            crate::config::check_instance_id(id).map_err(std::io::Error::other)?;
+        }
+        let inherited = if c.socket_activation {
+            super::activation::inherited()?
+        } else {
+            None
+        };
+        let shared = inherited.is_some();
+        let socket = match inherited {
+            Some(socket) => {
+                log::info!("serving on the socket systemd passed (LISTEN_FDS); --host and --port are not used");
+                socket
+            }
+            None => listen(resolve(&c.host, c.port)?, c.reuse_port)?,
+        };
         let local = socket.local_addr()?;
         let fd_limit = http::listener::raise_fd_limit();
         let max_connections = c
@@ -129,6 +143,7 @@ impl ServerBuilder {
         )
         .header("Retry-After", "1");
         let listener = Listener::new(socket, c.limits(), max_connections, refusal);
+        let listener = if shared { listener.shared() } else { listener };
         let metrics = Arc::new(
             crate::metrics::Metrics::new()
                 .with_buffer_limits(c.session_buffer_bytes, c.buffer_bytes),
@@ -137,7 +152,9 @@ impl ServerBuilder {
             Timer::start(1024)?,
             Pool::start(c.workers, c.queue)?,
             metrics.clone(),
-            crate::mrtr::StateKey::random(),
+            c.state_key
+                .clone()
+                .unwrap_or_else(crate::state_key::StateKey::random),
             Settings {
                 client_request_timeout: c.client_request_timeout,
                 progress_interval: c.progress_interval,
@@ -149,7 +166,8 @@ impl ServerBuilder {
             sessions: Sessions::new(c.max_sessions, c.outbox_limit)
                 .with_replay(c.replay_events)
                 .with_metrics(metrics.clone())
-                .with_flood_limits(c.pending_session_ttl, c.max_sessions_per_client),
+                .with_flood_limits(c.pending_session_ttl, c.max_sessions_per_client)
+                .with_instance_id(c.instance_id.as_deref()),
             features: self.features,
             runtime: Arc::new(runtime),
             streams: Arc::new(
@@ -186,10 +204,15 @@ fn resolve(host: &str, port: u16) -> std::io::Result<SocketAddr> {
 }
 
 /// Creates the listening socket (per-connection options are set on each accepted socket).
-fn listen(addr: SocketAddr) -> std::io::Result<TcpListener> {
+/// `reuse_port` (`SO_REUSEPORT`) lets several processes bind the same port; the kernel then
+/// spreads new connections across them.
+fn listen(addr: SocketAddr, reuse_port: bool) -> std::io::Result<TcpListener> {
     use socket2::{Domain, Socket, Type};
     let sock = Socket::new(Domain::for_address(addr), Type::STREAM, None)?;
     sock.set_reuse_address(true)?;
+    if reuse_port {
+        sock.set_reuse_port(true)?;
+    }
     sock.bind(&addr.into())?;
     sock.listen(1024)?;
     Ok(sock.into())
