@@ -102,25 +102,32 @@ impl ServerBuilder {
     }
 
     /// Binds the listening socket and starts the worker pool, the timer and the peer watcher.
-    pub fn bind(self) -> std::io::Result<Server> {
-        let c = &self.config;
-        if let Some(id) = &c.instance_id {
+    pub fn bind(mut self) -> std::io::Result<Server> {
+        if let Some(id) = &self.config.instance_id {
             crate::config::check_instance_id(id).map_err(std::io::Error::other)?;
         }
-        let inherited = if c.socket_activation {
+        let inherited = if self.config.socket_activation {
             super::activation::inherited()?
         } else {
             None
         };
         let shared = inherited.is_some();
         let socket = match inherited {
-            Some(socket) => {
-                log::info!("serving on the socket systemd passed (LISTEN_FDS); --host and --port are not used");
-                socket
-            }
-            None => listen(resolve(&c.host, c.port)?, c.reuse_port)?,
+            Some(socket) => socket,
+            None => listen(
+                resolve(&self.config.host, self.config.port)?,
+                self.config.reuse_port,
+            )?,
         };
         let local = socket.local_addr()?;
+        if shared {
+            log::info!(
+                "serving on the socket systemd passed (LISTEN_FDS), {local}; --host and --port are not used"
+            );
+            // The Host check accepts the address actually bound, as it does for --host.
+            self.config.host = local.ip().to_string();
+        }
+        let c = &self.config;
         let fd_limit = http::listener::raise_fd_limit();
         let max_connections = c
             .max_connections
