@@ -292,7 +292,15 @@ mod tests {
         for ok in ["a", "node-1", "A_9", &"x".repeat(MAX_INSTANCE_ID)] {
             assert!(check_instance_id(ok).is_ok(), "{ok}");
         }
-        for bad in ["", "a.b", "a b", "é", "a/b", "a%2e", &"x".repeat(MAX_INSTANCE_ID + 1)] {
+        for bad in [
+            "",
+            "a.b",
+            "a b",
+            "é",
+            "a/b",
+            "a%2e",
+            &"x".repeat(MAX_INSTANCE_ID + 1),
+        ] {
             let e = check_instance_id(bad).expect_err(bad);
             assert!(!e.contains('\n'), "{e}");
         }

@@ -132,11 +132,11 @@ pub use prompts::{Prompt, PromptArgument, PromptArguments, PromptMessage};
 pub use protocol::Revision;
 pub use resources::{Resource, ResourceTemplate};
 pub use schema::schema_of;
-pub use state_key::StateKey;
 /// The schema derive's crate: `use fastmcp_server::schemars;` lets `#[derive(JsonSchema)]` work
 /// without a `schemars` dependency of your own.
 pub use schemars;
 pub use schemars::JsonSchema;
 pub use server::{AccessHandle, Server, ServerBuilder};
+pub use state_key::StateKey;
 pub use tools::builtin;
 pub use tools::{Responder, Tool, ToolAnnotations, ToolRegistry, ToolResult};

@@ -122,8 +122,16 @@ mod tests {
         assert_eq!(a.0, b.0, "a trailing newline is not part of the key");
         assert_ne!(a.0, StateKey::from_secret(b"other").0);
         std::fs::write(&path, "short").unwrap();
-        assert!(StateKey::from_file(&path).unwrap_err().contains("fewer than"));
-        assert!(StateKey::from_file(&dir).unwrap_err().contains("not a regular file"));
+        assert!(
+            StateKey::from_file(&path)
+                .unwrap_err()
+                .contains("fewer than")
+        );
+        assert!(
+            StateKey::from_file(&dir)
+                .unwrap_err()
+                .contains("not a regular file")
+        );
         assert_eq!(format!("{a:?}"), "StateKey(..)");
         std::fs::remove_dir_all(&dir).unwrap();
     }

@@ -282,7 +282,10 @@ pub(crate) fn parse_args(args: Vec<std::ffi::OsString>) -> Result<Cli, String> {
             .map_err(|why| format!("--state-key-file {why}"))?;
         c.state_key = Some(key);
     }
-    if let Some(id) = a.opt_value_from_str::<_, String>("--instance-id").map_err(e)? {
+    if let Some(id) = a
+        .opt_value_from_str::<_, String>("--instance-id")
+        .map_err(e)?
+    {
         fastmcp_server::check_instance_id(&id)?;
         c.instance_id = Some(id);
     }
