@@ -173,6 +173,19 @@ server_pid=$started_pid
 sdk_run reload "reload" timeout 60 "$venv/bin/python" -W ignore::DeprecationWarning tests/interop/reload_client.py "$started_base" "$work/reload.toml" "$server_pid" "$work/reload-new.toml"
 kill "$server_pid" 2>/dev/null; server_pid=""
 
+echo "== more than one process: nginx in front of three instances (scripts/scale-test.sh)"
+scripts/scale-test.sh >"$work/scale.txt" 2>&1
+scale_rc=$?
+grep -E '^  (ok|FAIL|    )' "$work/scale.txt"
+line=$(grep -E '^scale: [0-9]+ passed, [0-9]+ failed' "$work/scale.txt" | tail -1)
+if [ -n "$line" ]; then
+  set -- $line
+  passed=$((passed + $2)); failed=$((failed + $4))
+  [ "$scale_rc" -eq 0 ] || [ "$4" -gt 0 ] || fail "scale-test exit status" "$scale_rc"
+else
+  fail "scale test ran" "$(tail -5 "$work/scale.txt")"
+fi
+
 echo "== official MCP conformance suite (scripts/conformance.sh)"
 scripts/conformance.sh >"$work/conformance.txt" 2>&1
 conformance_rc=$?
