@@ -11,6 +11,9 @@
 #     fails), its sessions get 404, a new session works at once.
 # Usage: scripts/scale-test.sh (run by scripts/test.sh, which creates target/interop-venv and
 # tests/interop/node_modules first). Prints ok/FAIL lines and "scale: N passed, M failed".
+#   scripts/scale-test.sh --bench [CONNS] [SECS]: instead of the clients, the throughput of
+#   stateless tools/call echo (examples/loadgen.rs, release builds) against one instance directly,
+#   one behind nginx, and three behind nginx.
 set -u
 cd "$(dirname "$0")/.."
 passed=0
@@ -23,8 +26,10 @@ finish() {
   exit
 }
 
+bench=""
+if [ "${1:-}" = --bench ]; then bench=1; conns=${2:-16}; secs=${3:-5}; fi
 venv=target/interop-venv
-if [ ! -x "$venv/bin/python" ]; then
+if [ -z "$bench" ] && [ ! -x "$venv/bin/python" ]; then
   fail "the Python SDK venv ($venv, made by scripts/test.sh)"; finish
 fi
 if ! command -v nginx >/dev/null && [ -x /usr/sbin/nginx ]; then PATH="$PATH:/usr/sbin"; fi
@@ -33,8 +38,13 @@ if ! command -v nginx >/dev/null && [ "$(id -u)" = 0 ] && command -v apt-get >/d
   PATH="$PATH:/usr/sbin"
 fi
 command -v nginx >/dev/null || { fail "nginx is needed (Debian package nginx) and could not be installed"; finish; }
-cargo build --quiet --example conformance || { fail "build the fixture server"; finish; }
-fixtures=target/debug/examples/conformance
+if [ -n "$bench" ]; then
+  cargo build --release --quiet --bin fastmcp-server --example loadgen || { fail "release build"; finish; }
+  fixtures=target/release/fastmcp-server
+else
+  cargo build --quiet --example conformance || { fail "build the fixture server"; finish; }
+  fixtures=target/debug/examples/conformance
+fi
 
 work=$(mktemp -d)
 pids=()
@@ -100,6 +110,16 @@ nginx_pid=$!
 disown "$nginx_pid"
 proxy="http://127.0.0.1:$p_proxy"
 for _ in $(seq 1 50); do curl -s -o /dev/null "$proxy/health" && break; sleep 0.1; done
+
+if [ -n "$bench" ]; then
+  gen=target/release/examples/loadgen
+  echo "  one instance, direct:      $("$gen" stateless "127.0.0.1:$p_a" "$conns" "$secs")"
+  echo "  three behind nginx:        $("$gen" stateless "127.0.0.1:$p_proxy" "$conns" "$secs")"
+  sed -i "s/127.0.0.1:$p_b/127.0.0.1:$p_a/; s/127.0.0.1:$p_c/127.0.0.1:$p_a/" "$work/fastmcp.conf"
+  nginx -s reload -c "$work/nginx.conf" -e "$work/nginx-error.log" && sleep 1
+  echo "  one behind nginx:          $("$gen" stateless "127.0.0.1:$p_proxy" "$conns" "$secs")"
+  exit 0
+fi
 
 # The Host check stays meaningful through the proxy: the name given to --allowed-host passes,
 # another is refused by the instance (nginx passes the client's Host on unchanged).
