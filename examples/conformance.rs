@@ -707,6 +707,10 @@ OPTIONS:
     --port PORT        port to bind, 0 for any free port (default 8085)
     --sse-responses    answer Streamable HTTP requests with SSE streams, not JSON
     --stdio            serve one client on stdin/stdout instead (MCP stdio transport)
+    --instance-id ID   start session ids with `ID.` (scripts/scale-test.sh, behind nginx)
+    --state-key-file PATH  the requestState key shared by the instances behind one proxy
+    --allowed-host HOST    accept this Host header too (repeatable)
+    --max-sessions-per-client N  live sessions per client address (0 = no cap)
     -h, --help         print this help
 ";
 
@@ -718,13 +722,27 @@ fn parse_args() -> Result<Option<(Config, bool)>, String> {
     }
     let e = |e: pico_args::Error| e.to_string();
     let d = Config::default();
-    let config = Config {
+    let mut config = Config {
         host: a.opt_value_from_str("--host").map_err(e)?.unwrap_or(d.host),
         port: a.opt_value_from_str("--port").map_err(e)?.unwrap_or(d.port),
         sse_responses: a.contains("--sse-responses"),
+        instance_id: a.opt_value_from_str("--instance-id").map_err(e)?,
+        allowed_hosts: a.values_from_str("--allowed-host").map_err(e)?,
         ..Config::default()
     };
     let stdio = a.contains("--stdio");
+    if let Some(path) = a
+        .opt_value_from_str::<_, std::path::PathBuf>("--state-key-file")
+        .map_err(e)?
+    {
+        config.state_key = Some(fastmcp_server::StateKey::from_file(&path)?);
+    }
+    if let Some(n) = a
+        .opt_value_from_str("--max-sessions-per-client")
+        .map_err(e)?
+    {
+        config.max_sessions_per_client = n;
+    }
     if let Some(first) = a.finish().first() {
         return Err(format!(
             "unknown argument '{}' (see --help)",

@@ -19,6 +19,9 @@ install -d -m 0755 "$dest/etc/systemd/system"
 sed 's|/usr/bin/fastmcp-server|/usr/local/bin/fastmcp-server|' scripts/fastmcp-server.service \
   >"$dest/etc/systemd/system/fastmcp-server.service"
 chmod 0644 "$dest/etc/systemd/system/fastmcp-server.service"
+# The socket unit (socket activation) is installed, not enabled: `systemctl enable --now
+# fastmcp-server.socket` to use it.
+install -m 0644 scripts/fastmcp-server.socket "$dest/etc/systemd/system/fastmcp-server.socket"
 install -D -m 0644 scripts/fastmcp-server.sysusers "$dest/usr/local/lib/sysusers.d/fastmcp-server.conf"
 install -d -m 0755 "$etc"
 # The environment file was fastmcp-server.env before the package named it `environment`.
@@ -27,7 +30,7 @@ if [ -e "$etc/fastmcp-server.env" ] && [ ! -e "$etc/environment" ]; then
 fi
 [ -e "$etc/environment" ] || install -m 0600 scripts/fastmcp-server.env "$etc/environment"
 [ -e "$etc/tools.toml" ] || install -m 0644 scripts/deploy/tools.toml "$etc/tools.toml"
-echo "installed $dest/usr/local/bin/fastmcp-server, $dest/etc/systemd/system/fastmcp-server.service and $etc/"
+echo "installed $dest/usr/local/bin/fastmcp-server, $dest/etc/systemd/system/fastmcp-server.{service,socket} and $etc/"
 if [ -z "$dest" ] && command -v systemd-sysusers >/dev/null; then
   systemd-sysusers fastmcp-server.conf
 fi

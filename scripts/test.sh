@@ -176,6 +176,19 @@ server_pid=$started_pid
 sdk_run reload "reload" timeout 60 "$venv/bin/python" -W ignore::DeprecationWarning tests/interop/reload_client.py "$started_base" "$work/reload.toml" "$server_pid" "$work/reload-new.toml"
 kill "$server_pid" 2>/dev/null; server_pid=""
 
+echo "== more than one process: nginx in front of three instances (scripts/scale-test.sh)"
+scripts/scale-test.sh >"$work/scale.txt" 2>&1
+scale_rc=$?
+grep -E '^  (ok|FAIL|    )' "$work/scale.txt"
+line=$(grep -E '^scale: [0-9]+ passed, [0-9]+ failed' "$work/scale.txt" | tail -1)
+if [ -n "$line" ]; then
+  set -- $line
+  passed=$((passed + $2)); failed=$((failed + $4))
+  [ "$scale_rc" -eq 0 ] || [ "$4" -gt 0 ] || fail "scale-test exit status" "$scale_rc"
+else
+  fail "scale test ran" "$(tail -5 "$work/scale.txt")"
+fi
+
 echo "== official MCP conformance suite (scripts/conformance.sh)"
 scripts/conformance.sh >"$work/conformance.txt" 2>&1
 conformance_rc=$?
@@ -241,14 +254,22 @@ if [ -n "$static_bin" ]; then
      && grep -q '^ExecStart=/usr/local/bin/fastmcp-server --config /etc/fastmcp-server/tools.toml ' \
           "$stage/etc/systemd/system/fastmcp-server.service" \
      && [ "$(stat -c %a "$stage/etc/fastmcp-server/environment")" = 600 ] \
+     && cmp -s scripts/fastmcp-server.socket "$stage/etc/systemd/system/fastmcp-server.socket" \
      && cmp -s scripts/deploy/tools.toml "$stage/etc/fastmcp-server/tools.toml"; then
-    ok "install.sh stages binary, unit (ExecStart in /usr/local/bin), environment (0600) and tools.toml"
+    ok "install.sh stages binary, units (ExecStart in /usr/local/bin; the .socket), environment (0600) and tools.toml"
   else
     fail "install.sh"
   fi
   serves_health "$stage/usr/local/bin/fastmcp-server" "static binary"
   if [ -n "$have_systemd" ]; then
     verify_unit "$stage/etc/systemd/system/fastmcp-server.service" "$stage/usr/local/bin/fastmcp-server" "install.sh's unit"
+    # The socket unit, beside the service it activates (verify_unit left that in $work).
+    cp "$stage/etc/systemd/system/fastmcp-server.socket" "$work/fastmcp-server.socket"
+    if out=$(systemd-analyze verify --man=no "$work/fastmcp-server.socket" 2>&1) && [ -z "$out" ]; then
+      ok "systemd-analyze verify: the .socket unit is clean"
+    else
+      fail "systemd-analyze verify fastmcp-server.socket" "$out"
+    fi
     sed 's/^NoNewPrivileges=yes/NoNewPrivilegez=yes/' "$work/fastmcp-server.service" >"$work/broken.service"
     out=$(systemd-analyze verify --man=no "$work/broken.service" 2>&1)
     [ -n "$out" ] && ok "systemd-analyze verify reports a broken unit" || fail "verify check can fail" "no output for a typo"
@@ -283,10 +304,11 @@ if [ -n "$deb" ]; then
   fi
   files=$(dpkg --root="$root" -L fastmcp-server | while read -r f; do [ -d "$root$f" ] || echo "$f"; done | sort | tr '\n' ' ')
   want="/etc/fastmcp-server/environment /etc/fastmcp-server/tools.toml /usr/bin/fastmcp-server \
-/usr/lib/systemd/system/fastmcp-server.service /usr/lib/sysusers.d/fastmcp-server.conf \
+/usr/lib/systemd/system/fastmcp-server.service /usr/lib/systemd/system/fastmcp-server.socket \
+/usr/lib/sysusers.d/fastmcp-server.conf \
 /usr/share/doc/fastmcp-server/README.md /usr/share/doc/fastmcp-server/copyright \
 /usr/share/man/man1/fastmcp-server.1.gz "
-  [ "$files" = "$want" ] && ok "file list: binary, unit, sysusers, /etc conffiles, man page, docs" \
+  [ "$files" = "$want" ] && ok "file list: binary, service and socket units, sysusers, /etc conffiles, man page, docs" \
     || fail "file list" "$files"
   conf=$(dpkg --root="$root" --status fastmcp-server | sed -n '/^Conffiles:/,/^[A-Z]/p' | awk '/^ \//{print $1}' | sort | tr '\n' ' ')
   [ "$conf" = "/etc/fastmcp-server/environment /etc/fastmcp-server/tools.toml " ] \

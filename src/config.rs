@@ -100,6 +100,20 @@ pub struct Config {
     pub cache_ttl_ms: u64,
     /// How long the `requestState` of an input-required result stays valid.
     pub input_state_ttl: Duration,
+    /// The key that signs input-required `requestState` (`--state-key-file`); `None` draws a
+    /// random one per process. Instances behind one proxy share it, so that a retry succeeds on
+    /// whichever instance it lands on.
+    pub state_key: Option<crate::state_key::StateKey>,
+    /// Every session id this server mints starts with `<id>.` (`--instance-id`), so a proxy in
+    /// front of several instances routes a session's requests by that prefix to the instance
+    /// that holds it (see [`check_instance_id`] for what an id may be).
+    pub instance_id: Option<String>,
+    /// Set `SO_REUSEPORT` on the listening socket (`--reuse-port`): several processes on one
+    /// host bind the same port and the kernel spreads new connections across them.
+    pub reuse_port: bool,
+    /// Serve on the listening socket systemd passes (`LISTEN_FDS`/`LISTEN_PID`, descriptor 3;
+    /// a `.socket` unit) instead of binding `host`:`port`, when one was passed to this process.
+    pub socket_activation: bool,
 }
 
 impl Default for Config {
@@ -144,6 +158,10 @@ impl Default for Config {
             public_health: false,
             cache_ttl_ms: 60_000,
             input_state_ttl: Duration::from_secs(900),
+            state_key: None,
+            instance_id: None,
+            reuse_port: false,
+            socket_activation: true,
         }
     }
 }
@@ -209,6 +227,29 @@ fn parse_digest(hex: &str) -> Option<[u8; 32]> {
     Some(out)
 }
 
+/// Longest `--instance-id`: it is repeated in every session id and event id.
+pub const MAX_INSTANCE_ID: usize = 32;
+
+/// An instance id is 1 to [`MAX_INSTANCE_ID`] of `[A-Za-z0-9_-]`: no `.` (it ends the prefix),
+/// nothing a header, a query string or an nginx `map` regex would need to escape.
+pub fn check_instance_id(id: &str) -> Result<(), String> {
+    if id.is_empty() || id.len() > MAX_INSTANCE_ID {
+        return Err(format!(
+            "--instance-id must be 1 to {MAX_INSTANCE_ID} characters, got {}",
+            id.len()
+        ));
+    }
+    if let Some(c) = id
+        .chars()
+        .find(|c| !(c.is_ascii_alphanumeric() || *c == '_' || *c == '-'))
+    {
+        return Err(format!(
+            "--instance-id may hold only A-Z a-z 0-9 _ -, got {c:?}"
+        ));
+    }
+    Ok(())
+}
+
 impl Config {
     /// The HTTP layer takes its own small limits struct, so that it stays independent of the
     /// MCP server's settings.
@@ -244,5 +285,24 @@ mod tests {
         let bad = TokenGrant::new("ci", &hex, vec!["a[".into()]).unwrap_err();
         assert!(bad.contains("a["), "{bad}");
         assert!(TokenGrant::new(" ", &hex, vec![]).is_err());
+    }
+
+    #[test]
+    fn instance_ids_are_checked() {
+        for ok in ["a", "node-1", "A_9", &"x".repeat(MAX_INSTANCE_ID)] {
+            assert!(check_instance_id(ok).is_ok(), "{ok}");
+        }
+        for bad in [
+            "",
+            "a.b",
+            "a b",
+            "é",
+            "a/b",
+            "a%2e",
+            &"x".repeat(MAX_INSTANCE_ID + 1),
+        ] {
+            let e = check_instance_id(bad).expect_err(bad);
+            assert!(!e.contains('\n'), "{e}");
+        }
     }
 }

@@ -15,36 +15,15 @@
 //! keep using them after `--input-state-ttl-secs`.
 
 use crate::jsonrpc::ErrorObject;
+use crate::state_key::StateKey;
 use base64::Engine;
 use base64::engine::general_purpose::URL_SAFE_NO_PAD as B64;
-use hmac::{Hmac, Mac};
+use hmac::Mac;
 use serde::{Deserialize, Serialize};
 use serde_json::{Map, Value, json};
 use sha2::{Digest, Sha256};
 use std::sync::Mutex;
 use std::time::{Duration, SystemTime, UNIX_EPOCH};
-
-/// The key `requestState` is signed with; random per process unless configured.
-#[derive(Clone)]
-pub struct StateKey([u8; 32]);
-
-impl StateKey {
-    /// A fresh random key: states do not survive a restart (the client starts the call again).
-    pub fn random() -> StateKey {
-        let mut k = [0u8; 32];
-        k[..16].copy_from_slice(uuid::Uuid::new_v4().as_bytes());
-        k[16..].copy_from_slice(uuid::Uuid::new_v4().as_bytes());
-        StateKey(k)
-    }
-
-    fn mac(&self, data: &[u8]) -> Hmac<Sha256> {
-        // HMAC takes keys of any length, so this never fails.
-        let mut m = <Hmac<Sha256> as Mac>::new_from_slice(&self.0)
-            .unwrap_or_else(|_| unreachable!("HMAC accepts any key length"));
-        m.update(data);
-        m
-    }
-}
 
 /// One question to the client: the method and its params, as an `inputRequests` entry.
 #[derive(Debug, Clone)]

@@ -119,8 +119,10 @@ pub(crate) fn event_id_in(prefix: &str, stream: u64, seq: u64) -> Arc<str> {
 /// A seed event id's parts: the session id, its secret and the `<stream>-<seq>` rest; `None`
 /// for an id of another form (`0-5`).
 pub(crate) fn split_seed_event_id(id: &str) -> Option<(&str, &str, &str)> {
-    let mut parts = id.trim().splitn(3, '.');
-    let (sid, secret, rest) = (parts.next()?, parts.next()?, parts.next()?);
+    // From the right: a session id may itself hold a dot (`<instance>.<uuid>`, `--instance-id`);
+    // the secret and the `0-<seq>` part never do.
+    let mut parts = id.trim().rsplitn(3, '.');
+    let (rest, secret, sid) = (parts.next()?, parts.next()?, parts.next()?);
     (!sid.is_empty() && !secret.is_empty()).then_some((sid, secret, rest))
 }
 
@@ -411,6 +413,19 @@ mod tests {
         );
         log.release(false);
         assert_eq!((buffers.used(), metrics.buffers.used()), (0, 0));
+    }
+
+    #[test]
+    fn seed_event_ids_split_from_the_right() {
+        assert_eq!(split_seed_event_id("s.k.0-5"), Some(("s", "k", "0-5")));
+        assert_eq!(
+            split_seed_event_id("node-1.s.k.0-5"),
+            Some(("node-1.s", "k", "0-5")),
+            "an instance-prefixed session id keeps its dot"
+        );
+        for other in ["0-5", "k.0-5", ".k.0-5", "s..0-5"] {
+            assert_eq!(split_seed_event_id(other), None, "{other}");
+        }
     }
 
     #[test]

@@ -4,8 +4,8 @@
 //! handle instead of the whole server, so the code that runs requests sits above it.
 
 use crate::metrics::Metrics;
-use crate::mrtr::StateKey;
 use crate::pool::Pool;
+use crate::state_key::StateKey;
 use crate::timer::Timer;
 use std::sync::Arc;
 use std::sync::atomic::{AtomicBool, Ordering};

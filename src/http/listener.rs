@@ -31,14 +31,36 @@ const BACKOFF_MAX: Duration = Duration::from_millis(200);
 pub struct StopHandle {
     socket: Arc<TcpListener>,
     stats: Arc<ListenerStats>,
+    shared: bool,
 }
 
 impl StopHandle {
     /// Makes the accept loop return. Shutting the listening socket down wakes a blocked
     /// `accept()` at once (Linux), with no connection needed, even with no descriptors left.
+    /// A shared socket (systemd's, see [`Listener::shared`]) is not shut down: that would stop
+    /// it listening for the next process too, and reset the connections waiting in its backlog.
+    /// One connection to itself wakes the loop instead; the rest of the backlog stays queued.
     pub fn stop(&self) {
         self.stats.set_stopping();
+        if self.shared && self.wake_by_connecting() {
+            return;
+        }
         let _ = socket2::SockRef::from(&*self.socket).shutdown(std::net::Shutdown::Both);
+    }
+
+    /// Connects to the listening socket (the unspecified address through loopback) so that a
+    /// blocked `accept()` returns; false if that failed.
+    fn wake_by_connecting(&self) -> bool {
+        let Ok(mut addr) = self.socket.local_addr() else {
+            return false;
+        };
+        if addr.ip().is_unspecified() {
+            addr.set_ip(match addr {
+                SocketAddr::V4(_) => std::net::Ipv4Addr::LOCALHOST.into(),
+                SocketAddr::V6(_) => std::net::Ipv6Addr::LOCALHOST.into(),
+            });
+        }
+        TcpStream::connect_timeout(&addr, Duration::from_secs(1)).is_ok()
     }
 
     /// Whether `stop` was called.
@@ -58,6 +80,8 @@ pub struct Listener {
     /// Hands a new connection to a connection thread that is waiting for one (zero capacity: a
     /// send succeeds only if a thread is waiting right now).
     handoff: (Sender<Accepted>, Receiver<Accepted>),
+    /// Another process holds the socket too (see [`Listener::shared`]).
+    shared: bool,
 }
 
 type Accepted = (TcpStream, SocketAddr);
@@ -80,7 +104,15 @@ impl Listener {
             stats: Arc::new(ListenerStats::default()),
             refusal: bytes,
             handoff: crossbeam_channel::bounded(0),
+            shared: false,
         }
+    }
+
+    /// Marks the socket as shared with another process (systemd socket activation): stopping
+    /// must leave it listening.
+    pub fn shared(mut self) -> Listener {
+        self.shared = true;
+        self
     }
 
     /// The counters `/health` and `/metrics` read.
@@ -93,6 +125,7 @@ impl Listener {
         StopHandle {
             socket: self.socket.clone(),
             stats: self.stats.clone(),
+            shared: self.shared,
         }
     }
 

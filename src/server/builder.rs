@@ -102,11 +102,32 @@ impl ServerBuilder {
     }
 
     /// Binds the listening socket and starts the worker pool, the timer and the peer watcher.
-    pub fn bind(self) -> std::io::Result<Server> {
-        let c = &self.config;
-        let addr = resolve(&c.host, c.port)?;
-        let socket = listen(addr)?;
+    pub fn bind(mut self) -> std::io::Result<Server> {
+        if let Some(id) = &self.config.instance_id {
+            crate::config::check_instance_id(id).map_err(std::io::Error::other)?;
+        }
+        let inherited = if self.config.socket_activation {
+            super::activation::inherited()?
+        } else {
+            None
+        };
+        let shared = inherited.is_some();
+        let socket = match inherited {
+            Some(socket) => socket,
+            None => listen(
+                resolve(&self.config.host, self.config.port)?,
+                self.config.reuse_port,
+            )?,
+        };
         let local = socket.local_addr()?;
+        if shared {
+            log::info!(
+                "serving on the socket systemd passed (LISTEN_FDS), {local}; --host and --port are not used"
+            );
+            // The Host check accepts the address actually bound, as it does for --host.
+            self.config.host = local.ip().to_string();
+        }
+        let c = &self.config;
         let fd_limit = http::listener::raise_fd_limit();
         let max_connections = c
             .max_connections
@@ -129,6 +150,7 @@ impl ServerBuilder {
         )
         .header("Retry-After", "1");
         let listener = Listener::new(socket, c.limits(), max_connections, refusal);
+        let listener = if shared { listener.shared() } else { listener };
         let core = self.core(listener.stats(), Some(PeerWatch::start()?))?;
         Ok(Server {
             core,
@@ -153,7 +175,9 @@ impl ServerBuilder {
             Timer::start(1024)?,
             Pool::start(c.workers, c.queue)?,
             metrics.clone(),
-            crate::mrtr::StateKey::random(),
+            c.state_key
+                .clone()
+                .unwrap_or_else(crate::state_key::StateKey::random),
             Settings {
                 client_request_timeout: c.client_request_timeout,
                 progress_interval: c.progress_interval,
@@ -169,7 +193,8 @@ impl ServerBuilder {
             sessions: Sessions::new(c.max_sessions, c.outbox_limit)
                 .with_replay(c.replay_events)
                 .with_metrics(metrics.clone())
-                .with_flood_limits(c.pending_session_ttl, c.max_sessions_per_client),
+                .with_flood_limits(c.pending_session_ttl, c.max_sessions_per_client)
+                .with_instance_id(c.instance_id.as_deref()),
             features: self.features,
             runtime: Arc::new(runtime),
             streams: Arc::new(streams),
@@ -199,10 +224,15 @@ fn resolve(host: &str, port: u16) -> std::io::Result<SocketAddr> {
 }
 
 /// Creates the listening socket (per-connection options are set on each accepted socket).
-fn listen(addr: SocketAddr) -> std::io::Result<TcpListener> {
+/// `reuse_port` (`SO_REUSEPORT`) lets several processes bind the same port; the kernel then
+/// spreads new connections across them.
+fn listen(addr: SocketAddr, reuse_port: bool) -> std::io::Result<TcpListener> {
     use socket2::{Domain, Socket, Type};
     let sock = Socket::new(Domain::for_address(addr), Type::STREAM, None)?;
     sock.set_reuse_address(true)?;
+    if reuse_port {
+        sock.set_reuse_port(true)?;
+    }
     sock.bind(&addr.into())?;
     sock.listen(1024)?;
     Ok(sock.into())

@@ -3,6 +3,7 @@
 //! graceful shutdown (`lifecycle`), the same on stdin/stdout (`stdio`), and the handle that replaces its scoped tokens (`access`).
 
 mod access;
+mod activation;
 mod builder;
 mod lifecycle;
 mod service;

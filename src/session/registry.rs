@@ -116,6 +116,8 @@ pub struct Sessions {
     pending_ttl: Duration,
     outbox_limit: usize,
     replay: usize,
+    /// `<instance id>.` or empty: what every minted session id starts with.
+    id_prefix: String,
     /// Requests running across all sessions (for graceful shutdown); shared with each session.
     active: Arc<AtomicUsize>,
     /// The server instance's counters, handed to each session it creates.
@@ -135,6 +137,7 @@ impl Sessions {
             pending_ttl: Duration::from_secs(60),
             outbox_limit,
             replay: 256,
+            id_prefix: String::new(),
             active: Arc::new(AtomicUsize::new(0)),
             metrics: Arc::new(Metrics::new()),
             created: AtomicUsize::new(0),
@@ -164,6 +167,19 @@ impl Sessions {
         self
     }
 
+    /// Every session id minted from now on starts with `<instance>.` (`--instance-id`), so that a
+    /// proxy in front of several servers can send a session's requests to the one that holds it
+    /// (a hash of the id cannot: `initialize` carries no id to hash).
+    pub fn with_instance_id(mut self, instance: Option<&str>) -> Sessions {
+        self.id_prefix = instance.map(|i| format!("{i}.")).unwrap_or_default();
+        self
+    }
+
+    /// A new session id: the instance prefix, then 122 random bits.
+    fn mint_id(&self) -> String {
+        format!("{}{}", self.id_prefix, uuid::Uuid::new_v4())
+    }
+
     /// A poisoned lock only means another thread panicked mid-update of plain data; the table is
     /// still usable.
     fn table(&self) -> MutexGuard<'_, Table> {
@@ -174,11 +190,12 @@ impl Sessions {
     /// session id reaches the client, nothing expires it), initialized from the request's
     /// `_meta`, and gone when the request is.
     pub fn stateless(&self, client: StatelessClient, caller: Option<Caller>) -> Arc<Session> {
+        // A stateless request's stand-in has no id: drawing a random one costs a syscall.
         let session = Session::new(
             TransportKind::Stateless,
+            String::new(),
             None,
-            0,
-            0,
+            (0, 0),
             self.active.clone(),
             self.metrics.clone(),
             caller,
@@ -223,9 +240,9 @@ impl Sessions {
             };
             let s = Arc::new(Session::new(
                 kind,
+                self.mint_id(),
                 key,
-                self.outbox_limit,
-                replay,
+                (self.outbox_limit, replay),
                 self.active.clone(),
                 self.metrics.clone(),
                 caller,

@@ -105,21 +105,17 @@ pub struct Session {
 impl Session {
     /// `metrics` are the server instance's counters: two servers in one process must not merge
     /// them.
+    /// `id` comes from the registry, which mints it (`Sessions::mint_id`); `keep` is the outbox
+    /// limit and the replay log's length.
     pub(super) fn new(
         kind: TransportKind,
+        id: String,
         client_key: Option<IpAddr>,
-        outbox_limit: usize,
-        replay: usize,
+        (outbox_limit, replay): (usize, usize),
         active: Arc<AtomicUsize>,
         metrics: Arc<Metrics>,
         caller: Option<Caller>,
     ) -> Session {
-        // A stateless request's stand-in has no id: drawing a random one costs a syscall.
-        let id = if kind == TransportKind::Stateless {
-            String::new()
-        } else {
-            uuid::Uuid::new_v4().to_string()
-        };
         // One budget for everything the session keeps: its outbox, its log and its POST streams'.
         let buffers = crate::replay::SessionBuffers::new(id.clone(), metrics);
         let resume_secret = if kind == TransportKind::Seed {

@@ -73,6 +73,13 @@ OPTIONS:
                               (default 60000; 0 = revalidate every time)
     --input-state-ttl-secs S  how long an input-required result's requestState stays valid
                               (default 900)
+    --state-key-file PATH     sign input-required requestState with the key in PATH (only its
+                              owner may read it; at least 32 bytes), shared by every instance
+                              behind one proxy (default: a random key per process)
+    --instance-id ID          start every session id with `ID.` so a proxy routes sessions to
+                              this instance (1-32 of A-Z a-z 0-9 _ -; README: Running more than one)
+    --reuse-port              set SO_REUSEPORT: several processes may bind the same port
+    --no-socket-activation    bind --host/--port even when systemd passes a socket (LISTEN_FDS)
     -h, --help                print this help
     -V, --version             print the version
 ";
@@ -273,6 +280,23 @@ pub(crate) fn parse_args(args: Vec<std::ffi::OsString>) -> Result<Cli, String> {
         }
         c.auth_token = Some(token.to_string());
     }
+    if let Some(path) = a
+        .opt_value_from_str::<_, PathBuf>("--state-key-file")
+        .map_err(e)?
+    {
+        let key = fastmcp_server::StateKey::from_file(&path)
+            .map_err(|why| format!("--state-key-file {why}"))?;
+        c.state_key = Some(key);
+    }
+    if let Some(id) = a
+        .opt_value_from_str::<_, String>("--instance-id")
+        .map_err(e)?
+    {
+        fastmcp_server::check_instance_id(&id)?;
+        c.instance_id = Some(id);
+    }
+    c.reuse_port = a.contains("--reuse-port");
+    c.socket_activation = !a.contains("--no-socket-activation");
     let rest = a.finish();
     if let Some(first) = rest.first() {
         return Err(format!(
@@ -343,6 +367,19 @@ mod tests {
     }
 
     #[test]
+    fn multi_instance_flags() {
+        let Ok(Cli::Run(c, _)) = parse("--instance-id node-2 --reuse-port") else {
+            panic!()
+        };
+        assert_eq!(c.instance_id.as_deref(), Some("node-2"));
+        assert!(c.reuse_port && c.socket_activation && c.state_key.is_none());
+        let Ok(Cli::Run(c, _)) = parse("--no-socket-activation") else {
+            panic!()
+        };
+        assert!(!c.socket_activation && !c.reuse_port && c.instance_id.is_none());
+    }
+
+    #[test]
     fn subcommands_and_config() {
         let Ok(Cli::Run(_, Some(p))) = parse("--config /etc/t.toml --port 1") else {
             panic!()
@@ -383,6 +420,9 @@ mod tests {
             "--max-sessions-per-client -1",
             "--session-buffer-bytes 0",
             "--buffer-bytes -1",
+            "--instance-id a.b",
+            "--instance-id ",
+            "--state-key-file /nonexistent/key",
         ] {
             let e = parse(bad).expect_err(bad);
             assert!(!e.contains('\n'), "{e}");
