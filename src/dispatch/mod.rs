@@ -6,6 +6,9 @@
 
 mod calls;
 mod lifecycle;
+mod upstream;
+
+pub use upstream::{Upstream, UpstreamStats};
 
 use crate::access::Scope;
 use crate::cancellation::Cancellation;
@@ -45,6 +48,8 @@ pub struct Core {
     pub http: Arc<crate::http::ListenerStats>,
     /// `subscriptions/listen` streams and the other streams of stateless requests.
     pub subscriptions: Subscriptions,
+    /// A gateway's other side: when set, sessions' messages go there, not to local handlers.
+    pub upstream: Option<Arc<dyn Upstream>>,
 }
 
 /// The parts of [`Core`] made before it, handed to [`Core::new`].
@@ -57,6 +62,7 @@ pub(crate) struct Parts {
     pub instructions: Option<String>,
     pub guard: crate::security::Guard,
     pub http: Arc<crate::http::ListenerStats>,
+    pub upstream: Option<Arc<dyn Upstream>>,
 }
 
 /// Error code for requests other than `initialize`/`ping` on a session that has not been
@@ -94,6 +100,7 @@ impl Core {
             started: std::time::Instant::now(),
             http: p.http,
             subscriptions: Subscriptions::default(),
+            upstream: p.upstream,
         })
     }
 
@@ -236,6 +243,12 @@ impl Received {
             return;
         };
         let (core, session) = (&self.core, &self.session);
+        if let Some(upstream) = &core.upstream {
+            // The request stays registered: the upstream ends it once answered.
+            drop(running);
+            upstream.forward(core, session, msg, route);
+            return;
+        }
         match (msg, running) {
             (Incoming::Request(req), Some(cancel)) => {
                 core.handle_request(session, req, cancel, route)

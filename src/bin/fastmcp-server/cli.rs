@@ -3,6 +3,7 @@
 //! library user sets the fields directly. `USAGE` and the README's flag table describe the same
 //! flags and defaults.
 
+use crate::gateway::{self, GatewayArgs};
 use fastmcp_server::Config;
 use std::path::PathBuf;
 use std::time::Duration;
@@ -14,6 +15,8 @@ fastmcp-server: a Model Context Protocol server over HTTP + Server-Sent Events
 USAGE:
     fastmcp-server [OPTIONS]                 serve (HTTP)
     fastmcp-server --stdio [--config PATH]   serve one client on stdin/stdout (MCP stdio transport)
+    fastmcp-server gateway [OPTIONS] [--config PATH] -- COMMAND [ARGS...]
+                                             serve a stdio MCP server over HTTP, one child per session
     fastmcp-server check --config PATH       validate a config file, print what it serves
     fastmcp-server call --config PATH TOOL 'JSON-ARGS'   run one declared tool once, print the result
 
@@ -73,6 +76,13 @@ OPTIONS:
                               (default 60000; 0 = revalidate every time)
     --input-state-ttl-secs S  how long an input-required result's requestState stays valid
                               (default 900)
+GATEWAY OPTIONS (after `gateway`; README: Gateway):
+    --allow-tool GLOB         only tools matching a glob are listed and callable (repeatable)
+    --deny-tool GLOB          tools matching a glob are hidden and refused (repeatable)
+    --max-children N          child processes at once, one per session (default 100)
+    --init-timeout-secs S     a child that has not answered initialize by then is killed (default 30)
+    --env NAME[=VALUE]        pass the server's NAME (or set it) to the child; it gets only PATH
+                              otherwise (repeatable)
     -h, --help                print this help
     -V, --version             print the version
 ";
@@ -85,6 +95,8 @@ pub(crate) enum Cli {
     Run(Box<Config>, Option<PathBuf>),
     /// `--stdio`: serve on stdin/stdout with this configuration and config file.
     Stdio(Box<Config>, Option<PathBuf>),
+    /// `gateway ... -- COMMAND`: serve a stdio MCP server over HTTP.
+    Gateway(Box<Config>, Option<PathBuf>, GatewayArgs),
     /// `check --config PATH`.
     Check(PathBuf),
     /// `call --config PATH TOOL JSON`.
@@ -117,6 +129,7 @@ fn secs(flag: &str, v: f64) -> Result<Duration, String> {
 
 /// Parses the arguments after the program name. Errors are one line, ready to print.
 pub(crate) fn parse_args(args: Vec<std::ffi::OsString>) -> Result<Cli, String> {
+    let (args, command) = gateway::split_command(args);
     let mut a = pico_args::Arguments::from_vec(args);
     if a.contains(["-h", "--help"]) {
         return Ok(Cli::Help);
@@ -136,11 +149,19 @@ pub(crate) fn parse_args(args: Vec<std::ffi::OsString>) -> Result<Cli, String> {
                 Err(_) => Err("usage: fastmcp-server call --config PATH TOOL 'JSON-ARGS'".into()),
             };
         }
+        Some("gateway") => {}
         Some(other) => {
             return Err(format!("unknown argument '{other}' (see --help)"));
         }
         None => {}
     }
+    let gateway = match subcommand.as_deref() {
+        Some("gateway") => Some(gateway::parse(&mut a, command)?),
+        _ if command.is_some() => {
+            return Err("`-- COMMAND` only follows `gateway` (see --help)".into());
+        }
+        _ => None,
+    };
     let d = Config::default();
     let mut c = Config {
         host: a.opt_value_from_str("--host").map_err(e)?.unwrap_or(d.host),
@@ -280,8 +301,11 @@ pub(crate) fn parse_args(args: Vec<std::ffi::OsString>) -> Result<Cli, String> {
             first.to_string_lossy()
         ));
     }
-    if stdio {
-        return Ok(Cli::Stdio(Box::new(c), config));
+    match (stdio, gateway) {
+        (true, Some(_)) => return Err("--stdio and gateway do not go together".into()),
+        (true, None) => return Ok(Cli::Stdio(Box::new(c), config)),
+        (false, Some(g)) => return Ok(Cli::Gateway(Box::new(c), config, g)),
+        (false, None) => {}
     }
     Ok(Cli::Run(Box::new(c), config))
 }
