@@ -6,9 +6,6 @@
 
 mod calls;
 mod lifecycle;
-mod upstream;
-
-pub use upstream::{Upstream, UpstreamStats};
 
 use crate::access::Scope;
 use crate::cancellation::Cancellation;
@@ -30,6 +27,33 @@ use serde_json::{Value, json};
 use std::sync::{Arc, Weak};
 
 pub(crate) use crate::features::read;
+
+/// What a gateway tells `/health` and `/metrics`.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub struct UpstreamStats {
+    /// Children running now.
+    pub running: usize,
+    /// Children started since the server started.
+    pub started: u64,
+    /// Children that ended (killed with their session, or exited by themselves).
+    pub ended: u64,
+    /// Children that exited while their session still wanted them (crashes).
+    pub died: u64,
+    /// Children killed for not answering `initialize` in time.
+    pub init_timeouts: u64,
+}
+
+/// The other side of a gateway. A request handed to [`Upstream::forward`] was registered as
+/// running (`Session::begin_request`); the upstream ends it (`Session::end_request`) when its
+/// answer, its cancellation or its failure has been sent on `route`.
+pub trait Upstream: Send + Sync {
+    /// One message from a client of `session`; answers go to `route`.
+    fn forward(&self, core: &Arc<Core>, session: &Arc<Session>, msg: Incoming, route: &Route);
+    /// Counts for `/health` and `/metrics`.
+    fn stats(&self) -> UpstreamStats;
+    /// Server shutdown: every child is stopped.
+    fn shutdown(&self);
+}
 
 /// Everything the transports share.
 pub struct Core {

@@ -143,7 +143,7 @@ impl Link {
     }
 
     /// One line of the child, to the client.
-    pub(super) fn from_child(&self, line: &[u8]) {
+    pub(super) fn on_child_line(&self, line: &[u8]) {
         let Some(session) = self.session.upgrade() else {
             return;
         };

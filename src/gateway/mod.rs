@@ -117,7 +117,7 @@ impl Gateway {
             self.config.max_line_bytes,
             move |line| {
                 if let Some(l) = on_line.upgrade() {
-                    l.from_child(&line)
+                    l.on_child_line(&line)
                 }
             },
             move |killed| {

@@ -34,21 +34,19 @@ impl Routes {
         method: &str,
         token: Option<&serde_json::Value>,
     ) {
+        self.end(&id);
         let token = token.map(|t| t.to_string());
         if let Some(t) = &token {
             self.tokens.insert(t.clone(), id.clone());
         }
-        if let Some(old) = self.requests.insert(
+        self.requests.insert(
             id,
             Pending {
                 route,
                 method: method.to_string(),
                 token,
             },
-        ) && let Some(t) = old.token
-        {
-            self.forget_token(&t);
-        }
+        );
     }
 
     /// Takes request `id` out of the table (answered or cancelled): None if it is not in flight.
@@ -60,16 +58,6 @@ impl Routes {
             self.tokens.remove(t);
         }
         Some(p)
-    }
-
-    fn forget_token(&mut self, t: &str) {
-        let still_used = self
-            .tokens
-            .get(t)
-            .is_some_and(|id| self.requests.contains_key(id));
-        if !still_used {
-            self.tokens.remove(t);
-        }
     }
 
     /// The route of the request in flight that carried progress token `token`.
