@@ -24,6 +24,16 @@ pub fn health(core: &Core) -> Reply {
         "connections": core.http.open.load(Ordering::Relaxed),
         "buffered_bytes": core.runtime.metrics.buffers.used(),
     });
+    if let Some(up) = &core.upstream {
+        let s = up.stats();
+        body["children"] = serde_json::json!({
+            "running": s.running,
+            "started": s.started,
+            "ended": s.ended,
+            "died": s.died,
+            "init_timeouts": s.init_timeouts,
+        });
+    }
     if let Some(reason) = degraded.filter(|_| !down) {
         body["reason"] = reason.into();
     }
@@ -31,6 +41,11 @@ pub fn health(core: &Core) -> Reply {
 }
 
 fn metrics_text(core: &Core) -> String {
+    let up = core
+        .upstream
+        .as_ref()
+        .map(|u| u.stats())
+        .unwrap_or_default();
     let created = core.sessions.created.load(Ordering::Relaxed) as u64;
     let expired = core.sessions.expired.load(Ordering::Relaxed) as u64;
     let h: &ListenerStats = &core.http;
@@ -78,6 +93,11 @@ fn metrics_text(core: &Core) -> String {
                 core.runtime.timer.pending() as u64,
             ),
             (
+                "fastmcp_gateway_children_running",
+                "Child processes of the gateway running now (one per session).",
+                up.running as u64,
+            ),
+            (
                 "fastmcp_uptime_seconds",
                 "Seconds since start.",
                 core.started.elapsed().as_secs(),
@@ -88,6 +108,21 @@ fn metrics_text(core: &Core) -> String {
                 "fastmcp_sessions_evicted_total",
                 "Pending sessions (never used) ended to admit new ones at --max-sessions or --max-sessions-per-client.",
                 core.sessions.evicted.load(Ordering::Relaxed) as u64,
+            ),
+            (
+                "fastmcp_gateway_children_started_total",
+                "Child processes the gateway started.",
+                up.started,
+            ),
+            (
+                "fastmcp_gateway_children_died_total",
+                "Gateway children that exited on their own while their session was live.",
+                up.died,
+            ),
+            (
+                "fastmcp_gateway_init_timeouts_total",
+                "Gateway children killed for not answering initialize within --init-timeout-secs.",
+                up.init_timeouts,
             ),
             (
                 "fastmcp_connections_accepted_total",

@@ -51,6 +51,24 @@ pub(crate) struct AuthSpec {
     pub token: Vec<Spanned<TokenSpec>>,
 }
 
+/// `[gateway]`: the stdio MCP server `fastmcp-server gateway --config PATH` serves (README:
+/// Gateway); the command line's `-- COMMAND` and tool flags win over it.
+#[derive(Debug, Clone, Default, Deserialize, PartialEq)]
+#[serde(deny_unknown_fields)]
+pub struct GatewaySpec {
+    /// argv, started without a shell.
+    pub command: Vec<String>,
+    /// `--allow-tool` globs.
+    #[serde(default)]
+    pub allow_tools: Vec<String>,
+    /// `--deny-tool` globs.
+    #[serde(default)]
+    pub deny_tools: Vec<String>,
+    /// `--env` entries: `NAME` (the server's value) or `NAME=VALUE`.
+    #[serde(default)]
+    pub env: Vec<String>,
+}
+
 /// The whole file as written.
 #[derive(Debug, Clone, Deserialize)]
 #[serde(deny_unknown_fields)]
@@ -65,6 +83,8 @@ pub(crate) struct FileSpec {
     pub prompt: Vec<Spanned<PromptSpec>>,
     #[serde(default)]
     pub auth: AuthSpec,
+    #[serde(default)]
+    pub gateway: Option<GatewaySpec>,
 }
 
 /// The file's text, kept to place errors.

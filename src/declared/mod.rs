@@ -16,7 +16,7 @@ mod tool;
 mod tool_spec;
 pub mod watch;
 
-pub use file::LoadError;
+pub use file::{GatewaySpec, LoadError};
 
 use crate::child::{Stop, Supervisor};
 use crate::config::TokenGrant;
@@ -38,6 +38,7 @@ pub struct Catalog {
     resource_specs: Vec<ResourceSpec>,
     grants: Vec<TokenGrant>,
     warnings: Vec<String>,
+    gateway: Option<file::GatewaySpec>,
 }
 
 impl Catalog {
@@ -65,6 +66,7 @@ impl Catalog {
             resource_specs: Vec::new(),
             grants: Vec::new(),
             warnings: Vec::new(),
+            gateway: spec.gateway.clone(),
         };
         let mut names = std::collections::HashSet::new();
         for t in &spec.tool {
@@ -130,6 +132,11 @@ impl Catalog {
                 .push(TokenGrant::new(t.name.clone(), &t.sha256, t.tools.clone()).map_err(fail)?);
         }
         Ok(c)
+    }
+
+    /// The file's `[gateway]` table, if it has one.
+    pub fn gateway(&self) -> Option<&file::GatewaySpec> {
+        self.gateway.as_ref()
     }
 
     /// Whether the built-in `echo`, `add` and `sleep` stay on (`demo_tools = true`).

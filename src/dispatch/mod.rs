@@ -28,6 +28,33 @@ use std::sync::{Arc, Weak};
 
 pub(crate) use crate::features::read;
 
+/// What a gateway tells `/health` and `/metrics`.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub struct UpstreamStats {
+    /// Children running now.
+    pub running: usize,
+    /// Children started since the server started.
+    pub started: u64,
+    /// Children that ended (killed with their session, or exited by themselves).
+    pub ended: u64,
+    /// Children that exited while their session still wanted them (crashes).
+    pub died: u64,
+    /// Children killed for not answering `initialize` in time.
+    pub init_timeouts: u64,
+}
+
+/// The other side of a gateway. A request handed to [`Upstream::forward`] was registered as
+/// running (`Session::begin_request`); the upstream ends it (`Session::end_request`) when its
+/// answer, its cancellation or its failure has been sent on `route`.
+pub trait Upstream: Send + Sync {
+    /// One message from a client of `session`; answers go to `route`.
+    fn forward(&self, core: &Arc<Core>, session: &Arc<Session>, msg: Incoming, route: &Route);
+    /// Counts for `/health` and `/metrics`.
+    fn stats(&self) -> UpstreamStats;
+    /// Server shutdown: every child is stopped.
+    fn shutdown(&self);
+}
+
 /// Everything the transports share.
 pub struct Core {
     pub config: Config,
@@ -45,6 +72,8 @@ pub struct Core {
     pub http: Arc<crate::http::ListenerStats>,
     /// `subscriptions/listen` streams and the other streams of stateless requests.
     pub subscriptions: Subscriptions,
+    /// A gateway's other side: when set, sessions' messages go there, not to local handlers.
+    pub upstream: Option<Arc<dyn Upstream>>,
 }
 
 /// The parts of [`Core`] made before it, handed to [`Core::new`].
@@ -57,6 +86,7 @@ pub(crate) struct Parts {
     pub instructions: Option<String>,
     pub guard: crate::security::Guard,
     pub http: Arc<crate::http::ListenerStats>,
+    pub upstream: Option<Arc<dyn Upstream>>,
 }
 
 /// Error code for requests other than `initialize`/`ping` on a session that has not been
@@ -94,6 +124,7 @@ impl Core {
             started: std::time::Instant::now(),
             http: p.http,
             subscriptions: Subscriptions::default(),
+            upstream: p.upstream,
         })
     }
 
@@ -236,6 +267,12 @@ impl Received {
             return;
         };
         let (core, session) = (&self.core, &self.session);
+        if let Some(upstream) = &core.upstream {
+            // The request stays registered: the upstream ends it once answered.
+            drop(running);
+            upstream.forward(core, session, msg, route);
+            return;
+        }
         match (msg, running) {
             (Incoming::Request(req), Some(cancel)) => {
                 core.handle_request(session, req, cancel, route)

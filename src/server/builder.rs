@@ -23,6 +23,7 @@ pub struct ServerBuilder {
     config: Config,
     features: Features,
     instructions: Option<String>,
+    upstream: Option<Arc<dyn crate::dispatch::Upstream>>,
 }
 
 impl ServerBuilder {
@@ -32,6 +33,7 @@ impl ServerBuilder {
             config,
             features: Features::default(),
             instructions: None,
+            upstream: None,
         }
     }
 
@@ -98,6 +100,14 @@ impl ServerBuilder {
     /// Free text for the model, returned by `initialize`.
     pub fn instructions(mut self, text: impl Into<String>) -> ServerBuilder {
         self.instructions = Some(text.into());
+        self
+    }
+
+    /// Makes the server a gateway: every session's messages go to its own child, a stdio MCP
+    /// server started from `config` at the session's `initialize`, instead of the handlers
+    /// registered here (README: Gateway).
+    pub fn gateway(mut self, config: crate::gateway::GatewayConfig) -> ServerBuilder {
+        self.upstream = Some(Arc::new(crate::gateway::Gateway::new(config)));
         self
     }
 
@@ -201,6 +211,7 @@ impl ServerBuilder {
             instructions: self.instructions,
             guard: crate::security::Guard::new(&self.config),
             http,
+            upstream: self.upstream,
             config: self.config,
         }))
     }

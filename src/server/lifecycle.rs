@@ -94,6 +94,10 @@ fn graceful_shutdown(core: &Arc<Core>) {
     while core.sessions.active_requests() > 0 && Instant::now() + margin < deadline {
         std::thread::sleep(Duration::from_millis(10));
     }
+    // A gateway's children go now: what they had not answered is answered with an error.
+    if let Some(upstream) = &core.upstream {
+        upstream.shutdown();
+    }
     let last = crate::sse::Frame::Event {
         name: Some("shutdown"),
         data: "server shutting down".into(),

@@ -382,6 +382,35 @@ mod tests {
     }
 
     #[test]
+    fn on_end_hooks_run_once_when_removed_expired_or_added_late() {
+        use std::sync::atomic::AtomicUsize;
+        let store = Sessions::new(4, 8);
+        let runs = Arc::new(AtomicUsize::new(0));
+        let hook = |runs: &Arc<AtomicUsize>| {
+            let r = runs.clone();
+            move || {
+                r.fetch_add(1, Ordering::SeqCst);
+            }
+        };
+        let a = store.create(TransportKind::Streamable, None, None).unwrap();
+        a.on_end(hook(&runs));
+        store.remove(&a.id);
+        store.remove(&a.id);
+        assert_eq!(runs.load(Ordering::SeqCst), 1, "removed once, run once");
+        a.on_end(hook(&runs));
+        assert_eq!(
+            runs.load(Ordering::SeqCst),
+            2,
+            "added after the end: runs at once"
+        );
+        let b = store.create(TransportKind::Streamable, None, None).unwrap();
+        used(&b);
+        b.on_end(hook(&runs));
+        assert_eq!(store.expire(Duration::ZERO), 1);
+        assert_eq!(runs.load(Ordering::SeqCst), 3, "expiry ends it too");
+    }
+
+    #[test]
     fn a_full_table_evicts_its_oldest_pending_session() {
         let store = Sessions::new(3, 8);
         let create = || store.create(TransportKind::Streamable, None, None).unwrap();

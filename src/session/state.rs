@@ -80,6 +80,10 @@ pub(super) struct State {
     pub(super) requests: Requests,
     /// Our requests to the client.
     pub(super) ours: ClientRequests,
+    /// What runs when the session ends (a gateway's child to kill); taken by [`Session::end`].
+    pub(super) on_end: Vec<Box<dyn FnOnce() + Send>>,
+    /// Set by [`Session::end`]: a hook added later runs at once.
+    pub(super) ended: bool,
 }
 
 pub struct Session {
@@ -144,6 +148,8 @@ impl Session {
                 exchanges: ExchangeStreams::new(buffers),
                 requests: Requests::default(),
                 ours: ClientRequests::new(),
+                on_end: Vec::new(),
+                ended: false,
             }),
         }
     }
@@ -220,10 +226,29 @@ impl Session {
     /// session or of an exchange lets go; requests of ours still waiting for the client are
     /// abandoned.
     pub fn end(&self) {
+        let hooks = {
+            let mut s = self.state();
+            s.ours.abandon_all();
+            s.general.end();
+            s.exchanges.end();
+            s.ended = true;
+            std::mem::take(&mut s.on_end)
+        };
+        // Outside the lock: a hook may take other locks (a gateway's) or touch the session.
+        hooks.into_iter().for_each(|f| f());
+    }
+
+    /// Runs `f` once when the session ends, whatever ends it (DELETE, expiry, eviction, its
+    /// stream gone): what a session owns outside itself (a gateway's child process) ends with it
+    /// without anyone polling. Runs at once if the session has ended already.
+    pub fn on_end(&self, f: impl FnOnce() + Send + 'static) {
         let mut s = self.state();
-        s.ours.abandon_all();
-        s.general.end();
-        s.exchanges.end();
+        if s.ended {
+            drop(s);
+            f();
+        } else {
+            s.on_end.push(Box::new(f));
+        }
     }
 
     /// Whether the session is over its time. Nothing running is ever expired. A used session

@@ -41,6 +41,36 @@ impl Server {
         Server::spawn_cmd("prlimit", &all, Stdio::null())
     }
 
+    /// Starts `fastmcp-server gateway` (the subcommand comes first) with `args`, which end
+    /// with `-- COMMAND...`; its log goes to `log` when given.
+    pub fn start_gateway(args: &[&str], log: Option<&std::path::Path>) -> Server {
+        let mut all = vec!["gateway"];
+        all.extend_from_slice(&LOCAL);
+        all.extend_from_slice(args);
+        let stderr = log.map_or_else(Stdio::null, |p| {
+            Stdio::from(std::fs::File::create(p).expect("log file"))
+        });
+        Server::spawn_cmd(env!("CARGO_BIN_EXE_fastmcp-server"), &all, stderr)
+    }
+
+    /// The pids of the server's child processes (over all its threads), from `/proc`.
+    pub fn children(&self) -> Vec<u32> {
+        let Ok(tasks) = std::fs::read_dir(format!("/proc/{}/task", self.pid())) else {
+            return Vec::new();
+        };
+        let mut pids: Vec<u32> = tasks
+            .filter_map(|t| t.ok())
+            .filter_map(|t| std::fs::read_to_string(t.path().join("children")).ok())
+            .flat_map(|s| {
+                s.split_whitespace()
+                    .filter_map(|p| p.parse().ok())
+                    .collect::<Vec<u32>>()
+            })
+            .collect();
+        pids.sort_unstable();
+        pids
+    }
+
     fn spawn(args: &[&str], stderr: Stdio) -> Server {
         let mut all = LOCAL.to_vec();
         all.extend_from_slice(args);

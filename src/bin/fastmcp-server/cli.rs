@@ -3,6 +3,7 @@
 //! library user sets the fields directly. `USAGE` and the README's flag table describe the same
 //! flags and defaults.
 
+use crate::gateway::{self, GatewayArgs};
 use fastmcp_server::Config;
 use std::path::PathBuf;
 use std::time::Duration;
@@ -14,6 +15,8 @@ fastmcp-server: a Model Context Protocol server over HTTP + Server-Sent Events
 USAGE:
     fastmcp-server [OPTIONS]                 serve (HTTP)
     fastmcp-server --stdio [--config PATH]   serve one client on stdin/stdout (MCP stdio transport)
+    fastmcp-server gateway [OPTIONS] [--config PATH] -- COMMAND [ARGS...]
+                                             serve a stdio MCP server over HTTP, one child per session
     fastmcp-server check --config PATH       validate a config file, print what it serves
     fastmcp-server call --config PATH TOOL 'JSON-ARGS'   run one declared tool once, print the result
 
@@ -82,6 +85,14 @@ OPTIONS:
     --no-socket-activation    bind --host/--port even when systemd passes a socket (LISTEN_FDS)
     -h, --help                print this help
     -V, --version             print the version
+
+GATEWAY OPTIONS (after `gateway`; README: Gateway):
+    --allow-tool GLOB         only tools matching a glob are listed and callable (repeatable)
+    --deny-tool GLOB          tools matching a glob are hidden and refused (repeatable)
+    --max-children N          child processes at once, one per session (default 100)
+    --init-timeout-secs S     a child that has not answered initialize by then is killed (default 30)
+    --env NAME[=VALUE]        pass the server's NAME (or set it) to the child; it gets only PATH
+                              otherwise (repeatable)
 ";
 
 /// What the command line asked for.
@@ -92,6 +103,8 @@ pub(crate) enum Cli {
     Run(Box<Config>, Option<PathBuf>),
     /// `--stdio`: serve on stdin/stdout with this configuration and config file.
     Stdio(Box<Config>, Option<PathBuf>),
+    /// `gateway ... -- COMMAND`: serve a stdio MCP server over HTTP.
+    Gateway(Box<Config>, Option<PathBuf>, GatewayArgs),
     /// `check --config PATH`.
     Check(PathBuf),
     /// `call --config PATH TOOL JSON`.
@@ -124,6 +137,7 @@ fn secs(flag: &str, v: f64) -> Result<Duration, String> {
 
 /// Parses the arguments after the program name. Errors are one line, ready to print.
 pub(crate) fn parse_args(args: Vec<std::ffi::OsString>) -> Result<Cli, String> {
+    let (args, command) = gateway::split_command(args);
     let mut a = pico_args::Arguments::from_vec(args);
     if a.contains(["-h", "--help"]) {
         return Ok(Cli::Help);
@@ -143,11 +157,19 @@ pub(crate) fn parse_args(args: Vec<std::ffi::OsString>) -> Result<Cli, String> {
                 Err(_) => Err("usage: fastmcp-server call --config PATH TOOL 'JSON-ARGS'".into()),
             };
         }
+        Some("gateway") => {}
         Some(other) => {
             return Err(format!("unknown argument '{other}' (see --help)"));
         }
         None => {}
     }
+    let gateway = match subcommand.as_deref() {
+        Some("gateway") => Some(gateway::parse(&mut a, command)?),
+        _ if command.is_some() => {
+            return Err("`-- COMMAND` only follows `gateway` (see --help)".into());
+        }
+        _ => None,
+    };
     let d = Config::default();
     let mut c = Config {
         host: a.opt_value_from_str("--host").map_err(e)?.unwrap_or(d.host),
@@ -304,8 +326,11 @@ pub(crate) fn parse_args(args: Vec<std::ffi::OsString>) -> Result<Cli, String> {
             first.to_string_lossy()
         ));
     }
-    if stdio {
-        return Ok(Cli::Stdio(Box::new(c), config));
+    match (stdio, gateway) {
+        (true, Some(_)) => return Err("--stdio and gateway do not go together".into()),
+        (true, None) => return Ok(Cli::Stdio(Box::new(c), config)),
+        (false, Some(g)) => return Ok(Cli::Gateway(Box::new(c), config, g)),
+        (false, None) => {}
     }
     Ok(Cli::Run(Box::new(c), config))
 }

@@ -5,6 +5,7 @@
 mod alloc;
 mod cli;
 mod declared;
+mod gateway;
 mod signals;
 mod stdio;
 
@@ -19,6 +20,7 @@ fn main() {
     {
         Ok(Cli::Run(c, file)) => (*c, file, false),
         Ok(Cli::Stdio(c, file)) => (*c, file, true),
+        Ok(Cli::Gateway(c, file, g)) => std::process::exit(serve_gateway(*c, file, g)),
         Ok(Cli::Help) => {
             print!("{USAGE}");
             return;
@@ -38,12 +40,7 @@ fn main() {
             std::process::exit(2);
         }
     };
-    let level = if config.debug {
-        log::LevelFilter::Debug
-    } else {
-        log::LevelFilter::Info
-    };
-    let _ = simple_logger::SimpleLogger::new().with_level(level).init();
+    init_log(config.debug);
     if !large_blocks_returned {
         log::debug!("allocator: mmap threshold left as the C library sets it");
     }
@@ -68,10 +65,63 @@ fn main() {
             }
         },
     };
-    let grace = Duration::from_secs(3);
+    let grace = GRACE;
     if on_stdio {
         std::process::exit(stdio::serve(builder, builder_state, supervisor, grace));
     }
+    serve(builder, supervisor, builder_state);
+}
+
+/// How long children of config tools get to end at shutdown.
+const GRACE: Duration = Duration::from_secs(3);
+
+fn init_log(debug: bool) {
+    let level = if debug {
+        log::LevelFilter::Debug
+    } else {
+        log::LevelFilter::Info
+    };
+    let _ = simple_logger::SimpleLogger::new().with_level(level).init();
+}
+
+/// `gateway`: a stdio MCP server behind the HTTP transports; the config file gives the command
+/// (`[gateway]`) and the tokens (`[auth]`). Returns the exit code.
+fn serve_gateway(
+    mut config: fastmcp_server::Config,
+    file: Option<std::path::PathBuf>,
+    args: gateway::GatewayArgs,
+) -> i32 {
+    init_log(config.debug);
+    let supervisor = Supervisor::new();
+    let catalog = match file
+        .as_deref()
+        .map(|p| fastmcp_server::Catalog::load(p, &supervisor))
+    {
+        Some(Err(e)) => {
+            eprintln!("fastmcp-server: {e}");
+            return 2;
+        }
+        Some(Ok(c)) => Some(c),
+        None => None,
+    };
+    if let Some(c) = &catalog {
+        config.tokens = c.grants();
+    }
+    let table = catalog.as_ref().and_then(|c| c.gateway());
+    let gw = match gateway::config(args, table, config.max_body_bytes) {
+        Ok(g) => g,
+        Err(e) => {
+            eprintln!("fastmcp-server: {e}");
+            return 2;
+        }
+    };
+    log::info!("gateway to {:?}", gw.command.argv);
+    serve(ServerBuilder::new(config).gateway(gw), supervisor, None);
+    0
+}
+
+fn serve(builder: ServerBuilder, supervisor: Supervisor, builder_state: Option<declared::Served>) {
+    let grace = GRACE;
     let server = match builder.bind() {
         Ok(s) => s,
         Err(e) => {

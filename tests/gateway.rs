@@ -1,0 +1,488 @@
+//! `fastmcp-server gateway`: the real binary in front of a stdio MCP server, mostly the binary
+//! itself with `--stdio` (no build step): answers, progress, cancellation, isolation between
+//! sessions, children ending with their sessions (checked in /proc), dead and silent children,
+//! the tool filter, and the legacy and seed transports through the same path.
+
+mod common;
+
+use common::{Server, Sse, T, post_json, request, seed_initialize, seed_post, seed_session};
+use serde_json::{Value, json};
+use std::path::Path;
+use std::time::{Duration, Instant};
+
+const ME: &str = env!("CARGO_BIN_EXE_fastmcp-server");
+const ACCEPT: (&str, &str) = ("Accept", "application/json, text/event-stream");
+
+fn gateway(flags: &[&str], child: &[&str]) -> Server {
+    gateway_logging(flags, child, None)
+}
+
+fn gateway_logging(flags: &[&str], child: &[&str], log: Option<&Path>) -> Server {
+    let mut args = flags.to_vec();
+    args.push("--");
+    args.extend_from_slice(child);
+    Server::start_gateway(&args, log)
+}
+
+/// The binary itself on stdio, as the child.
+fn stdio_child() -> Vec<&'static str> {
+    vec![ME, "--stdio"]
+}
+
+fn hello(id: u64) -> String {
+    json!({"jsonrpc":"2.0","id":id,"method":"initialize","params":{
+        "protocolVersion":"2025-06-18","capabilities":{},"clientInfo":{"name":"t","version":"1"}}})
+    .to_string()
+}
+
+/// Initializes a Streamable HTTP session through the gateway; its id.
+fn init(addr: &str) -> String {
+    let r = post_json(addr, "/mcp", &[ACCEPT], &hello(1));
+    assert_eq!(r.status, 200, "{}", r.body);
+    let v = r.json();
+    assert_eq!(v["result"]["serverInfo"]["name"], "fastmcp-server", "{v}");
+    let sid = r.header("Mcp-Session-Id").expect("session id").to_string();
+    let n = post(
+        addr,
+        &sid,
+        r#"{"jsonrpc":"2.0","method":"notifications/initialized"}"#,
+    );
+    assert_eq!(n.status, 202);
+    sid
+}
+
+fn post(addr: &str, sid: &str, body: &str) -> common::Resp {
+    post_json(addr, "/mcp", &[ACCEPT, ("Mcp-Session-Id", sid)], body)
+}
+
+fn call(id: u64, tool: &str, args: Value, token: Option<&str>) -> String {
+    let mut params = json!({"name": tool, "arguments": args});
+    if let Some(t) = token {
+        params["_meta"] = json!({"progressToken": t});
+    }
+    json!({"jsonrpc":"2.0","id":id,"method":"tools/call","params":params}).to_string()
+}
+
+/// A POST answered as an SSE stream.
+fn post_sse(addr: &str, sid: &str, body: &str) -> Sse {
+    Sse::open_with(
+        addr,
+        "POST",
+        "/mcp",
+        &[
+            ("Content-Type", "application/json"),
+            ACCEPT,
+            ("Mcp-Session-Id", sid),
+        ],
+        body,
+    )
+}
+
+fn wait_until(timeout: Duration, mut f: impl FnMut() -> bool) -> bool {
+    let deadline = Instant::now() + timeout;
+    while Instant::now() < deadline {
+        if f() {
+            return true;
+        }
+        std::thread::sleep(Duration::from_millis(20));
+    }
+    f()
+}
+
+/// A process that exists and is not a zombie.
+fn alive(pid: u32) -> bool {
+    std::fs::read_to_string(format!("/proc/{pid}/stat")).is_ok_and(|s| {
+        s.rsplit(')')
+            .next()
+            .is_some_and(|r| !r.trim_start().starts_with('Z'))
+    })
+}
+
+fn health(addr: &str) -> Value {
+    request(addr, "GET", "/health", &[], "").json()
+}
+
+/// The one new child after `before`, waited for.
+fn new_child(srv: &Server, before: &[u32]) -> u32 {
+    let mut found = None;
+    assert!(
+        wait_until(T, || {
+            found = srv.children().into_iter().find(|p| !before.contains(p));
+            found.is_some()
+        }),
+        "no child started"
+    );
+    found.unwrap()
+}
+
+#[test]
+fn answers_progress_and_the_child_ends_with_delete() {
+    let srv = gateway(&[], &stdio_child());
+    assert!(srv.children().is_empty(), "no child before a session");
+    let sid = init(&srv.addr);
+    let child = new_child(&srv, &[]);
+    assert!(alive(child));
+    assert_eq!(health(&srv.addr)["children"]["running"], 1);
+
+    let list = post(
+        &srv.addr,
+        &sid,
+        r#"{"jsonrpc":"2.0","id":2,"method":"tools/list"}"#,
+    )
+    .json();
+    let names: Vec<&str> = list["result"]["tools"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .filter_map(|t| t["name"].as_str())
+        .collect();
+    assert!(names.contains(&"add") && names.contains(&"sleep"), "{list}");
+    let sum = post(
+        &srv.addr,
+        &sid,
+        &call(3, "add", json!({"a": 2, "b": 40}), None),
+    )
+    .json();
+    assert_eq!(sum["id"], 3);
+    assert_eq!(sum["result"]["content"][0]["text"], "42", "{sum}");
+
+    // A progress token: the answer is an SSE stream carrying the child's progress, then its result.
+    let mut s = post_sse(
+        &srv.addr,
+        &sid,
+        &call(4, "sleep", json!({"seconds": 1}), Some("tok")),
+    );
+    assert_eq!(s.status, 200);
+    let first = s.next_json(T);
+    assert_eq!(first["method"], "notifications/progress", "{first}");
+    assert_eq!(first["params"]["progressToken"], "tok");
+    let mut last = first;
+    while last.get("id").is_none() {
+        last = s.next_json(T);
+    }
+    assert_eq!(last["id"], 4);
+    assert_eq!(
+        last["result"]["content"][0]["text"], "Slept for 1 seconds",
+        "{last}"
+    );
+
+    let metrics = request(&srv.addr, "GET", "/metrics", &[], "").body;
+    assert!(
+        metrics.contains("fastmcp_gateway_children_running 1"),
+        "{metrics}"
+    );
+    assert!(
+        metrics.contains("fastmcp_gateway_children_started_total 1"),
+        "{metrics}"
+    );
+
+    let d = request(&srv.addr, "DELETE", "/mcp", &[("Mcp-Session-Id", &sid)], "");
+    assert_eq!(d.status, 200);
+    assert!(
+        wait_until(T, || !alive(child)),
+        "child {child} outlived its session"
+    );
+    assert!(wait_until(T, || health(&srv.addr)["children"]["running"] == 0));
+    let after = post(
+        &srv.addr,
+        &sid,
+        r#"{"jsonrpc":"2.0","id":5,"method":"tools/list"}"#,
+    );
+    assert_eq!(after.status, 404);
+}
+
+#[test]
+fn cancellation_reaches_the_child() {
+    let log = std::env::temp_dir().join(format!("gateway-cancel-{}.log", std::process::id()));
+    let srv = gateway_logging(&[], &[ME, "--stdio", "--debug"], Some(&log));
+    let sid = init(&srv.addr);
+    let mut s = post_sse(
+        &srv.addr,
+        &sid,
+        &call(9, "sleep", json!({"seconds": 30}), Some("c")),
+    );
+    let started = s.next_json(T);
+    assert_eq!(started["method"], "notifications/progress", "{started}");
+    let cancel = r#"{"jsonrpc":"2.0","method":"notifications/cancelled","params":{"requestId":9}}"#;
+    assert_eq!(post(&srv.addr, &sid, cancel).status, 202);
+    // The stream ends without a result, at once rather than after 30 s.
+    assert!(
+        s.ended(Duration::from_secs(10)),
+        "the cancelled call's stream ended"
+    );
+    let text = || std::fs::read_to_string(&log).unwrap_or_default();
+    assert!(
+        wait_until(T, || text().contains("a request was cancelled")),
+        "the child saw the cancellation: {}",
+        text()
+    );
+    // The session goes on.
+    let sum = post(
+        &srv.addr,
+        &sid,
+        &call(10, "add", json!({"a": 1, "b": 1}), None),
+    )
+    .json();
+    assert_eq!(sum["result"]["content"][0]["text"], "2", "{sum}");
+    let _ = std::fs::remove_file(&log);
+}
+
+#[test]
+fn two_sessions_never_see_each_others_messages() {
+    let srv = gateway(&[], &stdio_child());
+    let (a, b) = (init(&srv.addr), init(&srv.addr));
+    assert_eq!(srv.children().len(), 2, "one child per session");
+    // The same request id and progress token in both sessions, different durations.
+    let addr = srv.addr.clone();
+    let run = move |sid: String, secs: u64| {
+        let addr = addr.clone();
+        std::thread::spawn(move || {
+            let mut s = post_sse(
+                &addr,
+                &sid,
+                &call(7, "sleep", json!({"seconds": secs}), Some("same")),
+            );
+            let mut seen = Vec::new();
+            loop {
+                let v = s.next_json(Duration::from_secs(10));
+                let done = v.get("id").is_some();
+                seen.push(v);
+                if done {
+                    return seen;
+                }
+            }
+        })
+    };
+    let (ta, tb) = (run(a.clone(), 2), run(b.clone(), 1));
+    for (seen, secs) in [(ta.join().unwrap(), 2.0), (tb.join().unwrap(), 1.0)] {
+        let result = seen.last().unwrap();
+        assert_eq!(
+            result["result"]["content"][0]["text"],
+            format!("Slept for {secs} seconds"),
+            "{seen:?}"
+        );
+        for p in &seen[..seen.len() - 1] {
+            assert_eq!(
+                p["params"]["total"], secs,
+                "only its own progress: {seen:?}"
+            );
+        }
+    }
+    // The general streams carry nothing of the other session either.
+    for sid in [&a, &b] {
+        let mut g = Sse::open(&srv.addr, "/mcp", &[ACCEPT, ("Mcp-Session-Id", sid)]);
+        assert_eq!(g.status, 200);
+        assert!(g.next_event(Duration::from_millis(300)).is_none());
+    }
+}
+
+#[test]
+fn expiry_ends_the_child() {
+    let srv = gateway(&["--session-ttl-secs", "1"], &stdio_child());
+    let sid = init(&srv.addr);
+    let child = new_child(&srv, &[]);
+    let sum = post(
+        &srv.addr,
+        &sid,
+        &call(2, "add", json!({"a": 1, "b": 2}), None),
+    )
+    .json();
+    assert_eq!(sum["result"]["content"][0]["text"], "3");
+    assert!(
+        wait_until(Duration::from_secs(10), || !alive(child)),
+        "expired session's child gone"
+    );
+    assert_eq!(
+        post(
+            &srv.addr,
+            &sid,
+            &call(3, "add", json!({"a": 1, "b": 2}), None)
+        )
+        .status,
+        404
+    );
+}
+
+#[test]
+fn a_killed_child_makes_its_session_404_and_a_new_one_works() {
+    let srv = gateway(&[], &stdio_child());
+    let sid = init(&srv.addr);
+    let child = new_child(&srv, &[]);
+    let mut s = post_sse(
+        &srv.addr,
+        &sid,
+        &call(2, "sleep", json!({"seconds": 30}), Some("k")),
+    );
+    let _ = s.next_json(T);
+    assert!(
+        std::process::Command::new("kill")
+            .args(["-KILL", &child.to_string()])
+            .status()
+            .unwrap()
+            .success()
+    );
+    // The call in flight is answered with an error, and the session is gone.
+    let answer = s.next_json(T);
+    assert_eq!(answer["id"], 2);
+    assert!(
+        answer["error"]["message"]
+            .as_str()
+            .unwrap()
+            .contains("exited"),
+        "{answer}"
+    );
+    assert!(wait_until(T, || post(
+        &srv.addr,
+        &sid,
+        &call(3, "add", json!({"a": 1, "b": 1}), None)
+    )
+    .status
+        == 404));
+    assert_eq!(health(&srv.addr)["children"]["died"], 1);
+    let again = init(&srv.addr);
+    let sum = post(
+        &srv.addr,
+        &again,
+        &call(4, "add", json!({"a": 1, "b": 1}), None),
+    )
+    .json();
+    assert_eq!(sum["result"]["content"][0]["text"], "2");
+}
+
+#[test]
+fn a_child_that_never_answers_initialize_is_killed() {
+    let srv = gateway(&["--init-timeout-secs", "1"], &["/bin/sleep", "100"]);
+    let started = Instant::now();
+    let r = post_json(&srv.addr, "/mcp", &[ACCEPT], &hello(1));
+    let v = r.json();
+    assert!(
+        v["error"]["message"]
+            .as_str()
+            .unwrap_or("")
+            .contains("--init-timeout-secs"),
+        "{v}"
+    );
+    assert!(started.elapsed() < Duration::from_secs(10));
+    assert!(wait_until(T, || srv.children().is_empty()), "sleep killed");
+    let sid = r.header("Mcp-Session-Id").unwrap_or("none").to_string();
+    assert_eq!(
+        post(&srv.addr, &sid, &call(2, "x", json!({}), None)).status,
+        404
+    );
+    let metrics = request(&srv.addr, "GET", "/metrics", &[], "").body;
+    assert!(
+        metrics.contains("fastmcp_gateway_init_timeouts_total 1"),
+        "{metrics}"
+    );
+}
+
+#[test]
+fn the_tool_filter_hides_and_refuses() {
+    let srv = gateway(&["--deny-tool", "sl*"], &stdio_child());
+    let sid = init(&srv.addr);
+    let list = post(
+        &srv.addr,
+        &sid,
+        r#"{"jsonrpc":"2.0","id":2,"method":"tools/list"}"#,
+    )
+    .json();
+    let names: Vec<&str> = list["result"]["tools"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .filter_map(|t| t["name"].as_str())
+        .collect();
+    assert!(
+        names.contains(&"echo") && !names.contains(&"sleep"),
+        "{names:?}"
+    );
+    let refused = post(
+        &srv.addr,
+        &sid,
+        &call(3, "sleep", json!({"seconds": 1}), None),
+    )
+    .json();
+    assert_eq!(refused["error"]["code"], -32602, "{refused}");
+    assert_eq!(refused["error"]["message"], "Unknown tool: sleep");
+}
+
+#[test]
+fn max_children_refuses_the_next_session() {
+    let srv = gateway(&["--max-children", "1"], &stdio_child());
+    let _first = init(&srv.addr);
+    let r = post_json(&srv.addr, "/mcp", &[ACCEPT], &hello(1)).json();
+    assert!(
+        r["error"]["message"]
+            .as_str()
+            .unwrap_or("")
+            .contains("--max-children"),
+        "{r}"
+    );
+    assert_eq!(srv.children().len(), 1);
+}
+
+#[test]
+fn legacy_and_seed_sessions_go_through_the_gateway() {
+    let srv = gateway(&[], &stdio_child());
+    // Legacy HTTP+SSE: answers on the /sse stream.
+    let mut sse = Sse::open(&srv.addr, "/sse", &[("Accept", "text/event-stream")]);
+    let endpoint = sse.next_event(T).expect("endpoint").data;
+    let r = post_json(
+        &srv.addr,
+        &endpoint,
+        &[],
+        &hello(1).replace("2025-06-18", "2024-11-05"),
+    );
+    assert_eq!(r.status, 202);
+    assert_eq!(sse.next_json(T)["result"]["protocolVersion"], "2024-11-05");
+    post_json(
+        &srv.addr,
+        &endpoint,
+        &[],
+        &call(2, "add", json!({"a": 3, "b": 4}), None),
+    );
+    assert_eq!(sse.next_json(T)["result"]["content"][0]["text"], "7");
+    let child = new_child(&srv, &[]);
+    // Its session dies with its stream, and the child with it.
+    sse.disconnect();
+    assert!(
+        wait_until(T, || !alive(child)),
+        "legacy child gone with its stream"
+    );
+
+    let (mut seed, sid) = seed_session(&srv.addr);
+    let v = seed_initialize(&srv.addr, &mut seed, &sid);
+    assert_eq!(v["result"]["serverInfo"]["name"], "fastmcp-server");
+    seed_post(
+        &srv.addr,
+        &sid,
+        &call(3, "echo", json!({"message": "hi"}), None),
+    );
+    assert_eq!(seed.next_json(T)["result"]["content"][0]["text"], "hi");
+}
+
+#[test]
+fn stateless_requests_are_refused_clearly() {
+    let srv = gateway(&[], &stdio_child());
+    let body = json!({"jsonrpc":"2.0","id":1,"method":"server/discover","params":{"_meta":{
+        "io.modelcontextprotocol/protocolVersion":"2026-07-28",
+        "io.modelcontextprotocol/clientCapabilities":{}}}})
+    .to_string();
+    let r = post_json(
+        &srv.addr,
+        "/mcp",
+        &[
+            ACCEPT,
+            ("MCP-Protocol-Version", "2026-07-28"),
+            ("Mcp-Method", "server/discover"),
+        ],
+        &body,
+    );
+    assert!(
+        r.body.contains("does not serve stateless requests"),
+        "{} {}",
+        r.status,
+        r.body
+    );
+    assert!(srv.children().is_empty());
+}
