@@ -147,6 +147,9 @@ impl Tokens {
 /// the grants are swapped atomically (a request sees the old set or the new one, never a mix).
 pub struct Access {
     static_key: Option<[u8; 32]>,
+    /// A server started with any token keeps requiring one: removing the last grant at run time
+    /// (a reload) closes the door to everyone instead of opening it.
+    required: bool,
     current: RwLock<Arc<Tokens>>,
 }
 
@@ -156,6 +159,7 @@ impl Access {
         let static_key = static_token.map(digest);
         Access {
             static_key,
+            required: static_key.is_some() || !grants.is_empty(),
             current: RwLock::new(Arc::new(Tokens::new(static_key, grants))),
         }
     }
@@ -173,13 +177,18 @@ impl Access {
         let next = Arc::new(Tokens::new(self.static_key, grants));
         *self.current.write().unwrap_or_else(|p| p.into_inner()) = next;
         log::info!("access: {} scoped token(s) in force", grants.len());
+        if self.required && self.static_key.is_none() && grants.is_empty() {
+            log::warn!(
+                "access: no token is granted any more, so no request is accepted (restart without tokens to open the server)"
+            );
+        }
     }
 
     /// Who presents `token` (the bearer value, `None` when the request has none): `Ok(None)`
     /// when the server requires no token, `Err` when it does and this one is not accepted.
     pub fn identify(&self, token: Option<&str>) -> Result<Option<Caller>, Unauthorized> {
         let tokens = self.tokens();
-        if tokens.entries.is_empty() {
+        if tokens.entries.is_empty() && !self.required {
             return Ok(None);
         }
         let key = digest(token.unwrap_or(""));

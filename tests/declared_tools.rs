@@ -557,3 +557,68 @@ fn sighup_reloads_and_keeps_the_old_file_when_the_new_one_is_broken() {
     assert_eq!(text(&c.call("two", json!({}))), "two\n");
     let _ = std::fs::remove_dir_all(&dir);
 }
+
+#[test]
+fn a_child_cannot_read_the_servers_environment_from_proc() {
+    // Children run as the server's user; as root every /proc file is readable anyway, so the
+    // server runs as nobody here (setpriv, util-linux), from a copy nobody may execute.
+    let dir = scratch("environ");
+    std::fs::set_permissions(&dir, std::fs::Permissions::from_mode(0o755)).unwrap();
+    let bin = dir.join("fastmcp-server");
+    std::fs::copy(env!("CARGO_BIN_EXE_fastmcp-server"), &bin).unwrap();
+    std::fs::set_permissions(&bin, std::fs::Permissions::from_mode(0o755)).unwrap();
+    let cfg = write_config(
+        &dir,
+        r#"
+[[tool]]
+name = "peek"
+description = "Reads its parent's environment"
+command = ["/bin/sh", "-c", "cat /proc/$PPID/environ"]
+allow_interpreter = true
+"#,
+    );
+    std::fs::set_permissions(&cfg, std::fs::Permissions::from_mode(0o644)).unwrap();
+    let out = Command::new("setpriv")
+        .args(["--reuid=65534", "--regid=65534", "--clear-groups"])
+        .arg(&bin)
+        .args(["call", "--config", cfg.to_str().unwrap(), "peek", "{}"])
+        .env("FASTMCP_TEST_SECRET", "hunter2")
+        .output()
+        .expect("setpriv runs");
+    let stdout = String::from_utf8_lossy(&out.stdout);
+    assert!(!stdout.contains("hunter2"), "the secret leaked: {stdout}");
+    assert!(
+        stdout.contains("Permission denied"),
+        "{stdout} {}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let _ = std::fs::remove_dir_all(&dir);
+}
+
+#[test]
+fn deleting_the_session_kills_its_running_command() {
+    let dir = scratch("delete");
+    let cfg = write_config(
+        &dir,
+        "[[tool]]\nname = \"nap\"\ndescription = \"Sleeps\"\ncommand = [\"/bin/sleep\", \"23.1406\"]\n",
+    );
+    let srv = Server::start(&["--config", cfg.to_str().unwrap()]);
+    let c = Mcp::new(&srv.addr);
+    let running = call_in_background(srv.addr.clone(), c.sid.clone(), json!(7), json!({}));
+    assert!(wait_until(Duration::from_secs(5), || !pids_with("23.1406").is_empty()));
+    let pid = pids_with("23.1406")[0];
+    let r = common::request(
+        &srv.addr,
+        "DELETE",
+        "/mcp",
+        &[("Mcp-Session-Id", &c.sid), ("MCP-Protocol-Version", REV)],
+        "",
+    );
+    assert_eq!(r.status, 200, "{}", r.body);
+    assert!(
+        wait_until(Duration::from_secs(5), || gone(pid)),
+        "the command of a deleted session still runs"
+    );
+    let _ = running.join();
+    let _ = std::fs::remove_dir_all(&dir);
+}

@@ -466,18 +466,27 @@ fn grants_replaced_at_run_time_apply_to_the_next_request() {
 }
 
 #[test]
-fn grants_alone_require_a_token_and_none_means_open() {
+fn grants_alone_require_a_token_and_removing_them_all_keeps_the_server_closed() {
     // Grants without a static token.
     let (addr, access) = start(None, vec![grant("ci", CI, &["whoami"])]);
     let list = json!({"jsonrpc": "2.0", "id": 1, "method": "tools/list"});
     assert_eq!(post(&addr, None, None, &list).status, 401);
     let ci = session(&addr, CI);
     assert_eq!(text_of(&call(&addr, CI, &ci, "whoami")), "ci");
-    // All grants removed: the server is open again, and `caller()` is None.
+    // All grants removed: a server that required a token keeps requiring one, so nobody gets
+    // in (a reload that drops the last token must not open the server to everyone).
     access.set_grants(Vec::new());
     let open = json!({"jsonrpc": "2.0", "id": 0, "method": "initialize", "params": {
         "protocolVersion": "2025-06-18", "capabilities": {},
         "clientInfo": {"name": "tokens-test", "version": "1"}}});
+    assert_eq!(post(&addr, None, None, &open).status, 401);
+    assert_eq!(
+        post(&addr, Some(CI), None, &open).status,
+        401,
+        "the removed token too"
+    );
+    // A server started without any token stays open, and `caller()` is None there.
+    let (addr, _access) = start(None, Vec::new());
     let r = post(&addr, None, None, &open);
     assert_eq!(r.status, 200, "{}", r.body);
     let sid = r.header("Mcp-Session-Id").expect("a session").to_string();
@@ -485,6 +494,4 @@ fn grants_alone_require_a_token_and_none_means_open() {
         json!({"jsonrpc": "2.0", "id": 1, "method": "tools/call", "params": {"name": "whoami"}});
     let v = post(&addr, None, Some(&sid), &body).json();
     assert_eq!(text_of(&v), "nobody", "{v}");
-    // The session CI opened is CI's: without the token it is unknown.
-    assert_eq!(post(&addr, None, Some(&ci), &list).status, 404);
 }

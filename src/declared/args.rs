@@ -5,12 +5,11 @@
 
 pub(crate) use super::arg_spec::{ArgSpec, ArgType, Num, PathKind};
 use super::confine::confine;
+use super::text_check::{DEFAULT_MAX_LEN, StrCheck, no_control};
 use serde_json::{Map, Value, json};
 use std::collections::BTreeMap;
 use std::path::PathBuf;
 
-/// Longest string argument unless `max_len` says otherwise.
-const DEFAULT_MAX_LEN: usize = 4096;
 /// Most items of an array argument unless `max_items` says otherwise.
 const DEFAULT_MAX_ITEMS: usize = 64;
 
@@ -38,14 +37,6 @@ enum Check {
         item: StrCheck,
         max_items: usize,
     },
-}
-
-#[derive(Debug, Clone)]
-struct StrCheck {
-    pattern: Option<(String, regex_lite::Regex)>,
-    choices: Option<Vec<String>>,
-    max_len: usize,
-    leading_dash: bool,
 }
 
 /// A checked argument value.
@@ -199,15 +190,24 @@ impl Arg {
                         Err(format!("`{what}` of an integer must be an integer"))
                     }
                 };
+                // `min` defaults to 0: a negative number as a whole element reads as an option
+                // (`-1`), so allowing one is the config's explicit choice.
                 Check::Int {
-                    min: int(s.min, "min")?,
+                    min: int(s.min, "min")?.or(Some(0)),
                     max: int(s.max, "max")?,
                 }
             }
             ArgType::Number => {
                 only(&["min", "max"])?;
+                if [s.min, s.max]
+                    .iter()
+                    .flatten()
+                    .any(|n| !n.as_f64().is_finite())
+                {
+                    return Err("`min` and `max` must be finite numbers".into());
+                }
                 Check::Num {
-                    min: s.min.map(Num::as_f64),
+                    min: s.min.map(Num::as_f64).or(Some(0.0)),
                     max: s.max.map(Num::as_f64),
                 }
             }
@@ -359,6 +359,8 @@ impl Arg {
                     return Err(range(*min, *max));
                 }
                 // Integers keep their exact digits; other numbers Rust's shortest round-trip form.
+                // -0.0 would be written "-0": a leading dash.
+                let f = if f == 0.0 { 0.0 } else { f };
                 let text = match v.as_i64() {
                     Some(i) => i.to_string(),
                     None => f.to_string(),
@@ -416,76 +418,6 @@ fn range(min: Option<f64>, max: Option<f64>) -> String {
         (Some(lo), None) => format!("must be at least {lo}"),
         (None, Some(hi)) => format!("must be at most {hi}"),
         (None, None) => "out of range".into(),
-    }
-}
-
-/// NUL and every other control character (newline and tab included) are refused in any text
-/// that reaches a child: they are how one argument pretends to be several.
-fn no_control(s: &str) -> Result<(), String> {
-    match s.chars().find(|c| c.is_control()) {
-        Some(c) => Err(format!(
-            "control character U+{:04X} is not allowed",
-            c as u32
-        )),
-        None => Ok(()),
-    }
-}
-
-impl StrCheck {
-    fn compile(s: &ArgSpec) -> Result<StrCheck, String> {
-        let pattern = match &s.pattern {
-            Some(p) => {
-                let whole = format!("^(?:{p})$");
-                let re = regex_lite::Regex::new(&whole).map_err(|e| format!("`pattern`: {e}"))?;
-                Some((p.clone(), re))
-            }
-            None => None,
-        };
-        if let Some(choices) = &s.choices {
-            if choices.is_empty() {
-                return Err("`enum` is empty".into());
-            }
-            for c in choices {
-                no_control(c).map_err(|e| format!("`enum` value {c:?}: {e}"))?;
-            }
-        }
-        Ok(StrCheck {
-            pattern,
-            choices: s.choices.clone(),
-            max_len: s.max_len.unwrap_or(DEFAULT_MAX_LEN),
-            leading_dash: s.allow_leading_dash,
-        })
-    }
-
-    fn describe(&self, s: &mut Value) {
-        if let Some((p, _)) = &self.pattern {
-            s["pattern"] = json!(format!("^(?:{p})$"));
-        }
-        if let Some(c) = &self.choices {
-            s["enum"] = json!(c);
-        }
-        s["maxLength"] = json!(self.max_len);
-    }
-
-    fn check(&self, s: &str) -> Result<(), String> {
-        no_control(s)?;
-        if s.chars().count() > self.max_len {
-            return Err(format!("longer than {} characters", self.max_len));
-        }
-        if !self.leading_dash && s.starts_with('-') {
-            return Err("may not start with '-' (it would read as an option)".into());
-        }
-        if let Some(c) = &self.choices
-            && !c.iter().any(|x| x == s)
-        {
-            return Err(format!("must be one of {}", c.join(", ")));
-        }
-        if let Some((p, re)) = &self.pattern
-            && !re.is_match(s)
-        {
-            return Err(format!("does not match the pattern {p}"));
-        }
-        Ok(())
     }
 }
 

@@ -182,3 +182,30 @@ fn paths_stay_inside_their_root() {
     }
     let _ = std::fs::remove_dir_all(&dir);
 }
+
+#[test]
+fn negative_numbers_need_a_negative_min() {
+    let a = args("[n]\ntype = \"integer\"\n[x]\ntype = \"number\"\nrequired = false\n").unwrap();
+    assert!(
+        call(&a, json!({"n": -1}))
+            .unwrap_err()
+            .contains("at least 0"),
+        "it would read as -1, an option"
+    );
+    assert!(call(&a, json!({"n": 0, "x": -0.5})).is_err());
+    assert_eq!(
+        call(&a, json!({"n": 0, "x": -0.0})).unwrap()["x"],
+        ArgValue::Text("0".into())
+    );
+    assert_eq!(a.schema()["properties"]["n"]["minimum"], 0);
+    let a = args("[n]\ntype = \"integer\"\nmin = -5\n").unwrap();
+    assert_eq!(
+        call(&a, json!({"n": -5})).unwrap()["n"],
+        ArgValue::Text("-5".into())
+    );
+    assert!(
+        args("[x]\ntype = \"number\"\nmax = nan\n")
+            .unwrap_err()
+            .contains("finite")
+    );
+}

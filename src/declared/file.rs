@@ -103,7 +103,9 @@ impl Source {
             position: None,
             reason,
         };
-        let meta = std::fs::metadata(path).map_err(|e| fail(e.to_string()))?;
+        // One open: the checks are of the file that is then read (no swap in between).
+        let mut file = std::fs::File::open(path).map_err(|e| fail(e.to_string()))?;
+        let meta = file.metadata().map_err(|e| fail(e.to_string()))?;
         if !meta.is_file() {
             return Err(fail("not a regular file".into()));
         }
@@ -112,7 +114,8 @@ impl Source {
         if meta.len() > MAX_FILE_BYTES {
             return Err(fail(format!("larger than {MAX_FILE_BYTES} bytes")));
         }
-        let text = std::fs::read_to_string(path).map_err(|e| fail(e.to_string()))?;
+        let mut text = String::new();
+        std::io::Read::read_to_string(&mut file, &mut text).map_err(|e| fail(e.to_string()))?;
         Ok(Source {
             path: path.to_path_buf(),
             text,

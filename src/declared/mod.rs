@@ -12,6 +12,8 @@ mod prompt;
 mod report;
 pub(crate) mod resource;
 mod resource_command;
+mod slots;
+mod text_check;
 mod tool;
 mod tool_spec;
 pub mod watch;

@@ -47,6 +47,8 @@ pub(crate) struct ResourceSpec {
     pub command: Option<Vec<String>>,
     pub timeout_secs: Option<f64>,
     pub max_output_bytes: Option<usize>,
+    /// Reads of a `command` resource running at once (default 1); more is an error at once.
+    pub max_concurrency: Option<usize>,
     /// Globs on the path relative to `dir`; `*` matches across `/` too, so `*.md` takes
     /// Markdown files at any depth. Default: every file.
     pub include: Option<Vec<String>>,
@@ -114,9 +116,15 @@ impl ResourceSpec {
             "max_output_bytes",
             "command",
         )?;
+        only(
+            self.max_concurrency.is_some() && !runs,
+            "max_concurrency",
+            "command",
+        )?;
         if self.max_bytes == Some(0)
             || self.max_files == Some(0)
             || self.max_output_bytes == Some(0)
+            || self.max_concurrency == Some(0)
         {
             return Err("a limit of 0 would serve nothing".into());
         }

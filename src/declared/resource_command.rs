@@ -1,8 +1,14 @@
 //! A resource whose contents are a command's output (`[[resource]] command = [...]`): a fixed argv
 //! (a resource read has no arguments), run with the same child hygiene as a command tool — empty
 //! environment, own process group, a deadline that kills the group, capped output.
+//!
+//! A resource read is answered synchronously, so unlike a command tool's run a command
+//! resource's run holds the worker that reads it, for at most its `timeout_secs` (default 10).
+//! `max_concurrency` (default 1) bounds how many workers it can hold: one more read at once is
+//! an error at once, so a slow command cannot take the whole pool.
 
 use super::resource::ResourceSpec;
+use super::slots::Slots;
 use crate::child::{ChildSpec, Exit, Limits, RunOptions, Stop, Supervisor};
 use crate::content::ResourceContents;
 use crate::error::Error;
@@ -32,6 +38,8 @@ pub(crate) fn build(r: &ResourceSpec, supervisor: &Supervisor) -> Result<Resourc
     if max_output == 0 {
         return Err("`max_output_bytes` must be more than 0".into());
     }
+    let max_running = r.max_concurrency.unwrap_or(1);
+    let slots = Slots::new(max_running);
     let mime = r.mime_type.clone().unwrap_or_else(|| "text/plain".into());
     let spec = ChildSpec {
         argv,
@@ -48,6 +56,11 @@ pub(crate) fn build(r: &ResourceSpec, supervisor: &Supervisor) -> Result<Resourc
         uri.clone(),
         r.name.clone().unwrap_or_else(|| uri.clone()),
         move |ctx| {
+            let _slot = slots.take().ok_or_else(|| {
+                Error::failed(format!(
+                    "{read_uri}: {max_running} read(s) already running (max_concurrency); try again later"
+                ))
+            })?;
             let stop = Stop::new()?;
             let fire = stop.clone();
             ctx.on_cancel(move || fire.fire());

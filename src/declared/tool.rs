@@ -8,6 +8,7 @@ use super::args::Args;
 use super::argv::{Expanded, Template};
 use super::env;
 use super::report::{Rules, audit};
+use super::slots::Slots;
 use super::tool_spec::{INTERPRETERS, OutputKind, ProgressKind, ToolSpec};
 use crate::child::{ChildSpec, Limits, RunOptions, Stop, Supervisor};
 use crate::context::Context;
@@ -15,7 +16,6 @@ use crate::tools::{Responder, Tool, ToolAnnotations, ToolResult};
 use serde_json::{Map, Value};
 use std::path::PathBuf;
 use std::sync::Arc;
-use std::sync::atomic::{AtomicUsize, Ordering};
 use std::time::Duration;
 
 /// What receives each stdout line of a run (progress notifications).
@@ -43,11 +43,10 @@ pub(crate) struct CommandTool {
     limits: Limits,
     user: Option<String>,
     kill_grace: Duration,
-    max_concurrency: usize,
     rules: Rules,
     progress: Option<ProgressKind>,
     annotations: Option<ToolAnnotations>,
-    running: AtomicUsize,
+    slots: Slots,
     supervisor: Supervisor,
 }
 
@@ -100,9 +99,18 @@ impl CommandTool {
             }
         }
         let program = &s.command[0];
-        let base = program.rsplit('/').next().unwrap_or(program);
-        let stem = base.trim_end_matches(|c: char| c.is_ascii_digit() || c == '.');
-        if !s.allow_interpreter && (INTERPRETERS.contains(&base) || INTERPRETERS.contains(&stem)) {
+        // By the name written and the name it resolves to: `/usr/local/bin/run -> /bin/bash`.
+        let real = std::fs::canonicalize(program)
+            .ok()
+            .and_then(|p| p.to_str().map(String::from));
+        let is_interpreter = |path: &str| {
+            let base = path.rsplit('/').next().unwrap_or(path);
+            let stem = base.trim_end_matches(|c: char| c.is_ascii_digit() || c == '.');
+            INTERPRETERS.contains(&base) || INTERPRETERS.contains(&stem)
+        };
+        if !s.allow_interpreter
+            && (is_interpreter(program) || real.as_deref().is_some_and(is_interpreter))
+        {
             warnings.push(format!(
                 "tool {:?}: {program} runs other programs or code from its arguments; checked arguments do not bound what it does (set allow_interpreter = true once you have made sure)",
                 s.name
@@ -180,10 +188,9 @@ impl CommandTool {
                 s.kill_grace_secs,
                 DEFAULT_KILL_GRACE_SECS,
             )?,
-            max_concurrency,
             progress: s.progress,
             annotations,
-            running: AtomicUsize::new(0),
+            slots: Slots::new(max_concurrency),
             supervisor: supervisor.clone(),
         })
     }
@@ -195,7 +202,7 @@ impl CommandTool {
             self.name,
             self.rules.timeout.as_secs_f64(),
             self.rules.max_output,
-            self.max_concurrency
+            self.slots.max()
         )
     }
 
@@ -220,10 +227,11 @@ impl CommandTool {
             Ok(p) => p,
             Err(e) => return responder.finish(ToolResult::error(e)),
         };
-        let Some(slot) = Slot::take(self) else {
+        let Some(slot) = self.slots.take() else {
             return responder.finish(ToolResult::error(format!(
                 "{}: {} calls already running (max_concurrency); try again later",
-                self.name, self.max_concurrency
+                self.name,
+                self.slots.max()
             )));
         };
         let stop = match Stop::new() {
@@ -306,25 +314,5 @@ impl CommandTool {
             Ok(o) => self.rules.render(&o),
             Err(e) => ToolResult::error(format!("{}: cannot run {}: {e}", self.name, spec.argv[0])),
         }
-    }
-}
-
-/// A running call's place under `max_concurrency`; given back when dropped.
-struct Slot(Arc<CommandTool>);
-
-impl Slot {
-    fn take(tool: &Arc<CommandTool>) -> Option<Slot> {
-        tool.running
-            .fetch_update(Ordering::AcqRel, Ordering::Acquire, |n| {
-                (n < tool.max_concurrency).then_some(n + 1)
-            })
-            .ok()
-            .map(|_| Slot(tool.clone()))
-    }
-}
-
-impl Drop for Slot {
-    fn drop(&mut self) {
-        self.0.running.fetch_sub(1, Ordering::AcqRel);
     }
 }

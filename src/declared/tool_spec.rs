@@ -79,6 +79,23 @@ pub(crate) const INTERPRETERS: &[&str] = &[
     "osascript",
     "java",
     "dotnet",
+    "ash",
+    "mksh",
+    "rbash",
+    "runuser",
+    "setpriv",
+    "ionice",
+    "taskset",
+    "chrt",
+    "socat",
+    "nc",
+    "ncat",
+    "tmux",
+    "screen",
+    "ed",
+    "emacs",
+    "busctl",
+    "systemctl",
 ];
 
 /// `rlimits = { ... }` as written.

@@ -24,8 +24,8 @@ impl AccessHandle {
             if let Some(caller) = session.caller()
                 && !access.accepts(caller)
             {
+                // Removing ends it: its streams close and its running requests are cancelled.
                 self.core.sessions.remove(&session.id);
-                session.end();
                 log::info!(
                     "session {} ended: its token {:?} is no longer granted",
                     session.id,

@@ -224,17 +224,22 @@ impl Session {
     /// Ends the session: closes its streams and lets go of everything it kept (outbox, logs,
     /// its POST streams' logs), so its memory comes back now, not when the last holder of the
     /// session or of an exchange lets go; requests of ours still waiting for the client are
-    /// abandoned.
+    /// abandoned, and the client's requests still running are cancelled (DELETE, a revoked
+    /// token: nothing keeps working for a session that is gone).
     pub fn end(&self) {
-        let hooks = {
+        let (hooks, running) = {
             let mut s = self.state();
             s.ours.abandon_all();
             s.general.end();
             s.exchanges.end();
             s.ended = true;
-            std::mem::take(&mut s.on_end)
+            (std::mem::take(&mut s.on_end), s.requests.all_running())
         };
-        // Outside the lock: a hook may take other locks (a gateway's) or touch the session.
+        // Outside the lock: cancelling wakes handlers and fires their hooks (a running command
+        // is killed with its group), and a hook may take other locks (a gateway's).
+        for (_, c) in running {
+            c.cancel();
+        }
         hooks.into_iter().for_each(|f| f());
     }
 

@@ -89,8 +89,9 @@ impl Reload {
         let path = self.served.path.clone();
         match Served::load(&path, &self.served.supervisor, self.served.max_sleep_secs) {
             Ok(new) => {
-                self.access.set_grants(new.grants());
+                // Tools first, then who may call them: a narrowed grant never meets the old tools.
                 self.handle.replace(&self.served.offer, new.offer());
+                self.access.set_grants(new.grants());
                 self._watch = None;
                 self._watch = watch(&new.catalog, &self.handle);
                 self.served = new;

@@ -20,7 +20,10 @@ fn main() {
     {
         Ok(Cli::Run(c, file)) => (*c, file, false),
         Ok(Cli::Stdio(c, file)) => (*c, file, true),
-        Ok(Cli::Gateway(c, file, g)) => std::process::exit(serve_gateway(*c, file, g)),
+        Ok(Cli::Gateway(c, file, g)) => {
+            hide_environment();
+            std::process::exit(serve_gateway(*c, file, g))
+        }
         Ok(Cli::Help) => {
             print!("{USAGE}");
             return;
@@ -33,6 +36,7 @@ fn main() {
         }
         Ok(Cli::Check(path)) => std::process::exit(declared::check(&path)),
         Ok(Cli::Call { config, tool, args }) => {
+            hide_environment();
             std::process::exit(declared::call(&config, &tool, &args))
         }
         Err(e) => {
@@ -43,6 +47,9 @@ fn main() {
     init_log(config.debug);
     if !large_blocks_returned {
         log::debug!("allocator: mmap threshold left as the C library sets it");
+    }
+    if tools_file.is_some() {
+        hide_environment();
     }
     let supervisor = Supervisor::new();
     let mut builder_state = None;
@@ -70,6 +77,18 @@ fn main() {
         std::process::exit(stdio::serve(builder, builder_state, supervisor, grace));
     }
     serve(builder, supervisor, builder_state);
+}
+
+/// Children run as the server's own user unless a tool says `user`, and a process may read the
+/// `/proc/<pid>/environ` of another of its user's processes: the server's environment (the token
+/// file's path, `${VAR}` secrets meant for one tool's `env`) would be one `cat` away from every
+/// child. A process that is not dumpable has its `/proc` files owned by root, so that read fails;
+/// a child becomes dumpable again when it execs, so this costs children nothing.
+fn hide_environment() {
+    use rustix::process::{DumpableBehavior, set_dumpable_behavior};
+    if let Err(e) = set_dumpable_behavior(DumpableBehavior::NotDumpable) {
+        log::warn!("cannot make the process non-dumpable; children may read its environment: {e}");
+    }
 }
 
 /// How long children of config tools get to end at shutdown.
