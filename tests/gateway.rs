@@ -486,3 +486,81 @@ fn stateless_requests_are_refused_clearly() {
     );
     assert!(srv.children().is_empty());
 }
+
+#[test]
+fn a_scoped_token_sees_and_calls_only_its_tools_of_the_child() {
+    use sha2::{Digest, Sha256};
+    let hex = |t: &str| -> String {
+        Sha256::digest(t.as_bytes())
+            .iter()
+            .map(|b| format!("{b:02x}"))
+            .collect()
+    };
+    let dir = std::env::temp_dir().join(format!("fastmcp-gw-tokens-{}", std::process::id()));
+    let _ = std::fs::remove_dir_all(&dir);
+    std::fs::create_dir_all(&dir).unwrap();
+    let cfg = dir.join("gw.toml");
+    std::fs::write(
+        &cfg,
+        format!(
+            "[[auth.token]]\nname = \"narrow\"\nsha256 = \"{}\"\ntools = [\"echo\"]\n\n[[auth.token]]\nname = \"wide\"\nsha256 = \"{}\"\ntools = [\"*\"]\n",
+            hex("narrow-token"),
+            hex("wide-token")
+        ),
+    )
+    .unwrap();
+    std::fs::set_permissions(&cfg, std::os::unix::fs::PermissionsExt::from_mode(0o600)).unwrap();
+    let srv = gateway(&["--config", cfg.to_str().unwrap()], &stdio_child());
+    let names_for = |token: &str| -> (String, Vec<String>) {
+        let auth = format!("Bearer {token}");
+        let r = post_json(
+            &srv.addr,
+            "/mcp",
+            &[ACCEPT, ("Authorization", &auth)],
+            &hello(1),
+        );
+        assert_eq!(r.status, 200, "{}", r.body);
+        let sid = r.header("Mcp-Session-Id").unwrap().to_string();
+        let h = [
+            ACCEPT,
+            ("Mcp-Session-Id", sid.as_str()),
+            ("Authorization", auth.as_str()),
+        ];
+        post_json(
+            &srv.addr,
+            "/mcp",
+            &h,
+            r#"{"jsonrpc":"2.0","method":"notifications/initialized"}"#,
+        );
+        let list = post_json(
+            &srv.addr,
+            "/mcp",
+            &h,
+            r#"{"jsonrpc":"2.0","id":2,"method":"tools/list"}"#,
+        )
+        .json();
+        let names = list["result"]["tools"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .filter_map(|t| t["name"].as_str().map(String::from))
+            .collect();
+        let refused = post_json(
+            &srv.addr,
+            "/mcp",
+            &h,
+            &call(3, "add", json!({"a": 1, "b": 2}), None),
+        )
+        .json();
+        (refused.to_string(), names)
+    };
+    let (refused, narrow) = names_for("narrow-token");
+    assert_eq!(narrow, ["echo"]);
+    assert!(refused.contains("Unknown tool: add"), "{refused}");
+    let (allowed, wide) = names_for("wide-token");
+    assert_eq!(wide, ["echo", "add", "sleep"]);
+    assert!(allowed.contains("\"text\":\"3\""), "{allowed}");
+    let no_token = post_json(&srv.addr, "/mcp", &[ACCEPT], &hello(1));
+    assert_eq!(no_token.status, 401);
+    let _ = std::fs::remove_dir_all(&dir);
+}

@@ -40,13 +40,14 @@ impl ToolFilter {
     /// Removes the tools it does not allow from a `tools/list` result (`{"tools": [...]}`); a
     /// tool without a string name is removed too (it could not be called by name anyway).
     pub fn filter_list(&self, result: &mut Value) {
-        if let Some(Value::Array(tools)) = result.get_mut("tools") {
-            tools.retain(|t| {
-                t.get("name")
-                    .and_then(Value::as_str)
-                    .is_some_and(|n| self.allows(n))
-            });
-        }
+        retain_tools(result, |n| self.allows(n));
+    }
+}
+
+/// Keeps the tools of a `tools/list` result whose name `keep` accepts.
+pub(crate) fn retain_tools(result: &mut Value, keep: impl Fn(&str) -> bool) {
+    if let Some(Value::Array(tools)) = result.get_mut("tools") {
+        tools.retain(|t| t.get("name").and_then(Value::as_str).is_some_and(&keep));
     }
 }
 

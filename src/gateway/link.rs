@@ -33,6 +33,17 @@ pub(super) struct Link {
 }
 
 impl Link {
+    /// Whether this session may see and call the child's tool `name`: `--allow-tool` /
+    /// `--deny-tool`, and the scope of the token that opened the session (`[[auth.token]]
+    /// tools`), looked up now so a reload's new grants apply at once.
+    fn tool_allowed(&self, session: &Session, name: &str) -> bool {
+        let scope = self
+            .core
+            .upgrade()
+            .map(|core| core.guard.access().scope(session.caller()));
+        self.filter.allows(name) && scope.is_some_and(|s| s.allows_tool(name))
+    }
+
     pub(super) fn new(
         core: &Arc<Core>,
         session: &Arc<Session>,
@@ -92,9 +103,9 @@ impl Link {
     }
 
     fn request(&self, session: &Session, req: crate::jsonrpc::Request, route: &Route) {
-        if req.method == "tools/call" && !self.filter.is_open() {
+        if req.method == "tools/call" {
             let name = req.params.get("name").and_then(Value::as_str).unwrap_or("");
-            if !self.filter.allows(name) {
+            if !self.tool_allowed(session, name) {
                 let e = ErrorObject::new(
                     INVALID_PARAMS,
                     format!("Unknown tool: {}", crate::jsonrpc::quote(name)),
@@ -186,10 +197,9 @@ impl Link {
         };
         let ok = message.get("result").is_some();
         if p.method == "tools/list"
-            && !self.filter.is_open()
             && let Some(result) = message.get_mut("result")
         {
-            self.filter.filter_list(result);
+            super::filter::retain_tools(result, |n| self.tool_allowed(session, n));
         }
         let init = p.method == "initialize"
             && self
