@@ -414,6 +414,12 @@ if out=$(cargo build --quiet --manifest-path tests/user-crate/Cargo.toml --targe
 else
   fail "user crate (tests/user-crate)" "$(printf '%s\n' "$out" | grep -E '^error' -A3 | head -8)"
 fi
+# The crate's documentation (what docs.rs would build) has no broken or private link.
+if out=$(RUSTDOCFLAGS="-D warnings" cargo doc --no-deps --quiet 2>&1); then
+  ok "cargo doc --no-deps: no warning"
+else
+  fail "cargo doc" "$(printf '%s\n' "$out" | grep -E '^(error|warning)' -A3 | head -8)"
+fi
 
 echo "== browser: headless Chromium through examples/browser.html (tests/browser.rs, in cargo test)"
 if need chromium chromium && need chromedriver chromium-driver; then

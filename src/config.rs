@@ -230,7 +230,7 @@ fn parse_digest(hex: &str) -> Option<[u8; 32]> {
 /// Longest `--instance-id`: it is repeated in every session id and event id.
 pub const MAX_INSTANCE_ID: usize = 32;
 
-/// An instance id is 1 to [`MAX_INSTANCE_ID`] of `[A-Za-z0-9_-]`: no `.` (it ends the prefix),
+/// An instance id is 1 to `MAX_INSTANCE_ID` (32) of `[A-Za-z0-9_-]`: no `.` (it ends the prefix),
 /// nothing a header, a query string or an nginx `map` regex would need to escape.
 pub fn check_instance_id(id: &str) -> Result<(), String> {
     if id.is_empty() || id.len() > MAX_INSTANCE_ID {

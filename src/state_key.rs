@@ -43,7 +43,7 @@ impl StateKey {
 
     /// The key in the file at `path` (`--state-key-file`), shared by every instance behind one
     /// proxy. Refused, with a one-line reason, unless only its owner (root or the user the server
-    /// runs as) may read it and it holds at least [`MIN_KEY_FILE_BYTES`] bytes: a key others can
+    /// runs as) may read it and it holds at least `MIN_KEY_FILE_BYTES` bytes: a key others can
     /// read lets them forge input answers.
     pub fn from_file(path: &Path) -> Result<StateKey, String> {
         let fail = |why: String| format!("{}: {why}", path.display());

@@ -26,7 +26,7 @@ const RETIRE: Duration = Duration::from_secs(2);
 const BACKOFF_MIN: Duration = Duration::from_millis(5);
 const BACKOFF_MAX: Duration = Duration::from_millis(200);
 
-/// Stops a running [`Listener`] from any thread (a signal handler's thread, a test).
+/// Stops a running listener from any thread (a signal handler's thread, a test).
 #[derive(Clone)]
 pub struct StopHandle {
     socket: Arc<TcpListener>,
@@ -37,7 +37,7 @@ pub struct StopHandle {
 impl StopHandle {
     /// Makes the accept loop return. Shutting the listening socket down wakes a blocked
     /// `accept()` at once (Linux), with no connection needed, even with no descriptors left.
-    /// A shared socket (systemd's, see [`Listener::shared`]) is not shut down: that would stop
+    /// A shared socket (systemd's) is not shut down: that would stop
     /// it listening for the next process too, and reset the connections waiting in its backlog.
     /// One connection to itself wakes the loop instead; the rest of the backlog stays queued.
     pub fn stop(&self) {

@@ -78,7 +78,7 @@ impl ServerBuilder {
     }
 
     /// Declares the tools capability even with no tool registered yet (they will be added at run
-    /// time through a [`ServerHandle`]). Likewise [`ServerBuilder::declare_resources`] and
+    /// time through a [`ServerHandle`](crate::ServerHandle)). Likewise [`ServerBuilder::declare_resources`] and
     /// [`ServerBuilder::declare_prompts`].
     pub fn declare_tools(mut self) -> ServerBuilder {
         self.features.declare_tools = true;
