@@ -461,25 +461,113 @@ fn legacy_and_seed_sessions_go_through_the_gateway() {
     assert_eq!(seed.next_json(T)["result"]["content"][0]["text"], "hi");
 }
 
+/// A stateless (2026-07-28) request: `_meta` with the revision and client, mirrored headers.
+fn stateless(addr: &str, id: u64, method: &str, mut params: Value) -> common::Resp {
+    params["_meta"] = json!({
+        "io.modelcontextprotocol/protocolVersion": "2026-07-28",
+        "io.modelcontextprotocol/clientCapabilities": {},
+        "io.modelcontextprotocol/clientInfo": {"name": "t", "version": "1"}});
+    let name = params
+        .get("name")
+        .or_else(|| params.get("uri"))
+        .and_then(Value::as_str)
+        .map(str::to_string);
+    let body = json!({"jsonrpc":"2.0","id":id,"method":method,"params":params}).to_string();
+    let mut headers = vec![
+        ACCEPT,
+        ("MCP-Protocol-Version", "2026-07-28"),
+        ("Mcp-Method", method),
+    ];
+    if let Some(n) = name.as_deref() {
+        headers.push(("Mcp-Name", n));
+    }
+    post_json(addr, "/mcp", &headers, &body)
+}
+
 #[test]
-fn stateless_requests_are_refused_clearly() {
-    let srv = gateway(&[], &stdio_child());
-    let body = json!({"jsonrpc":"2.0","id":1,"method":"server/discover","params":{"_meta":{
-        "io.modelcontextprotocol/protocolVersion":"2026-07-28",
-        "io.modelcontextprotocol/clientCapabilities":{}}}})
-    .to_string();
-    let r = post_json(
-        &srv.addr,
-        "/mcp",
-        &[
-            ACCEPT,
-            ("MCP-Protocol-Version", "2026-07-28"),
-            ("Mcp-Method", "server/discover"),
-        ],
-        &body,
+fn stateless_requests_go_through_a_pool_of_initialized_children() {
+    let srv = gateway(&["--stateless-children", "2"], &stdio_child());
+    assert!(srv.children().is_empty(), "the pool starts when needed");
+    let d = stateless(&srv.addr, 1, "server/discover", json!({}));
+    assert_eq!(d.status, 200, "{}", d.body);
+    let d = d.json();
+    let r = &d["result"];
+    assert_eq!(d["id"], 1);
+    assert_eq!(r["resultType"], "complete", "{d}");
+    assert_eq!(r["supportedVersions"][0], "2026-07-28", "{d}");
+    assert!(r["capabilities"]["tools"].is_object(), "the child's: {d}");
+    assert_eq!(
+        r["_meta"]["io.modelcontextprotocol/serverInfo"]["name"], "fastmcp-server",
+        "{d}"
     );
+    let list = stateless(&srv.addr, 2, "tools/list", json!({})).json();
+    assert_eq!(list["id"], 2);
+    assert_eq!(list["result"]["resultType"], "complete", "{list}");
+    assert!(list["result"]["ttlMs"].is_u64(), "{list}");
+    let names: Vec<&str> = list["result"]["tools"]
+        .as_array()
+        .expect("tools")
+        .iter()
+        .filter_map(|t| t["name"].as_str())
+        .collect();
+    assert!(names.contains(&"add"), "{list}");
+    // Concurrent calls with the same id are each answered with their own sum.
+    let handles: Vec<_> = (0..4)
+        .map(|i| {
+            let addr = srv.addr.clone();
+            std::thread::spawn(move || {
+                let r = stateless(
+                    &addr,
+                    9,
+                    "tools/call",
+                    json!({"name": "add", "arguments": {"a": i, "b": 100}}),
+                );
+                (i, r.status, r.json())
+            })
+        })
+        .collect();
+    for h in handles {
+        let (i, status, v) = h.join().unwrap();
+        assert_eq!(status, 200, "{v}");
+        assert_eq!(v["id"], 9);
+        assert_eq!(
+            v["result"]["content"][0]["text"],
+            (i + 100).to_string(),
+            "{v}"
+        );
+        assert_eq!(v["result"]["resultType"], "complete", "{v}");
+    }
+    let n = srv.children().len();
+    assert!((1..=2).contains(&n), "{n} pool children");
+    // Listening cannot be served: refused, and said why.
+    let listen = stateless(&srv.addr, 3, "subscriptions/listen", json!({}));
+    assert_eq!(listen.status, 404, "{}", listen.body);
     assert!(
-        r.body.contains("does not serve stateless requests"),
+        listen.body.contains("does not serve subscriptions/listen"),
+        "{}",
+        listen.body
+    );
+    // A session on the same gateway still gets a child of its own.
+    let sid = init(&srv.addr);
+    let sum = post(
+        &srv.addr,
+        &sid,
+        &call(2, "add", json!({"a": 1, "b": 2}), None),
+    )
+    .json();
+    assert_eq!(sum["result"]["content"][0]["text"], "3");
+    assert!(
+        sum["result"].get("resultType").is_none(),
+        "a 2025 answer: {sum}"
+    );
+}
+
+#[test]
+fn stateless_requests_are_refused_clearly_without_a_pool() {
+    let srv = gateway(&["--stateless-children", "0"], &stdio_child());
+    let r = stateless(&srv.addr, 1, "server/discover", json!({}));
+    assert!(
+        r.body.contains("--stateless-children is 0"),
         "{} {}",
         r.status,
         r.body

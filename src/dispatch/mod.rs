@@ -41,6 +41,8 @@ pub struct UpstreamStats {
     pub died: u64,
     /// Children killed for not answering `initialize` in time.
     pub init_timeouts: u64,
+    /// The one child every session needs is down (`--gateway-shared`): `/health` answers 503.
+    pub down: bool,
 }
 
 /// The other side of a gateway. A request handed to [`Upstream::forward`] was registered as

@@ -68,6 +68,14 @@ pub fn post(core: &Arc<Core>, req: Request, msg: Incoming, ctx: &Ctx) -> Outcome
         }
     };
     let (req, meta) = checked(req, |req| admit(core, req, &r))?;
+    if r.method == "subscriptions/listen" && core.upstream.is_some() {
+        // A gateway's children tell their own client of changes; none is a listener here.
+        let e = ErrorObject::new(
+            jsonrpc::METHOD_NOT_FOUND,
+            "The gateway does not serve subscriptions/listen (revision 2026-07-28): initialize a session with revision 2025-11-25 or earlier for change notifications",
+        );
+        return Err(Refusal::rpc(404, e).id(Some(r.id)).answering(req));
+    }
     if r.method == "subscriptions/listen" {
         return listen(core, req, r, ctx);
     }
