@@ -652,3 +652,126 @@ fn a_scoped_token_sees_and_calls_only_its_tools_of_the_child() {
     assert_eq!(no_token.status, 401);
     let _ = std::fs::remove_dir_all(&dir);
 }
+
+/// Runs `sleep` for `secs` with request id 7 and progress token "same" on session `sid`; every
+/// message of the answer stream.
+fn sleep_same_id(addr: &str, sid: &str, secs: u64) -> std::thread::JoinHandle<Vec<Value>> {
+    let (addr, sid) = (addr.to_string(), sid.to_string());
+    std::thread::spawn(move || {
+        let mut s = post_sse(
+            &addr,
+            &sid,
+            &call(7, "sleep", json!({"seconds": secs}), Some("same")),
+        );
+        let mut seen = Vec::new();
+        loop {
+            let v = s.next_json(Duration::from_secs(10));
+            let done = v.get("id").is_some();
+            seen.push(v);
+            if done {
+                return seen;
+            }
+        }
+    })
+}
+
+#[test]
+fn shared_child_sessions_never_see_each_others_answers_or_progress() {
+    let srv = gateway(&["--gateway-shared"], &stdio_child());
+    let (a, b) = (init(&srv.addr), init(&srv.addr));
+    assert_eq!(srv.children().len(), 1, "one child for both sessions");
+    let (ta, tb) = (
+        sleep_same_id(&srv.addr, &a, 2),
+        sleep_same_id(&srv.addr, &b, 1),
+    );
+    for (seen, secs) in [(ta.join().unwrap(), 2.0), (tb.join().unwrap(), 1.0)] {
+        let result = seen.last().unwrap();
+        assert_eq!(result["id"], 7, "the client's own id back: {seen:?}");
+        assert_eq!(
+            result["result"]["content"][0]["text"],
+            format!("Slept for {secs} seconds"),
+            "{seen:?}"
+        );
+        assert!(seen.len() > 1, "progress arrived: {seen:?}");
+        for p in &seen[..seen.len() - 1] {
+            assert_eq!(p["params"]["progressToken"], "same", "{seen:?}");
+            assert_eq!(
+                p["params"]["total"], secs,
+                "only its own progress: {seen:?}"
+            );
+        }
+    }
+    for sid in [&a, &b] {
+        let mut g = Sse::open(&srv.addr, "/mcp", &[ACCEPT, ("Mcp-Session-Id", sid)]);
+        assert_eq!(g.status, 200);
+        assert!(g.next_event(Duration::from_millis(300)).is_none());
+    }
+    // Ending one session leaves the other, and the child, working.
+    let del = request(&srv.addr, "DELETE", "/mcp", &[("Mcp-Session-Id", &a)], "");
+    assert!(del.status < 300, "{}", del.status);
+    let sum = post(
+        &srv.addr,
+        &b,
+        &call(8, "add", json!({"a": 2, "b": 2}), None),
+    )
+    .json();
+    assert_eq!(sum["result"]["content"][0]["text"], "4", "{sum}");
+    assert_eq!(srv.children().len(), 1);
+    assert_eq!(health(&srv.addr)["status"], "ok");
+}
+
+#[test]
+fn a_killed_shared_child_is_restarted_until_the_cap() {
+    let srv = gateway(
+        &[
+            "--gateway-shared",
+            "--restart-max",
+            "1",
+            "--restart-window-secs",
+            "600",
+        ],
+        &stdio_child(),
+    );
+    let kill = |pid: u32| {
+        assert!(
+            std::process::Command::new("kill")
+                .args(["-KILL", &pid.to_string()])
+                .status()
+                .unwrap()
+                .success()
+        )
+    };
+    let first = new_child(&srv, &[]);
+    let a = init(&srv.addr);
+    kill(first);
+    // Its session ends (404: initialize again), a new child comes, and new sessions work.
+    assert!(wait_until(T, || post(
+        &srv.addr,
+        &a,
+        &call(2, "add", json!({"a": 1, "b": 1}), None)
+    )
+    .status
+        == 404));
+    let second = new_child(&srv, &[first]);
+    assert!(wait_until(T, || health(&srv.addr)["status"] == "ok"));
+    let b = init(&srv.addr);
+    let sum = post(
+        &srv.addr,
+        &b,
+        &call(3, "add", json!({"a": 1, "b": 1}), None),
+    )
+    .json();
+    assert_eq!(sum["result"]["content"][0]["text"], "2", "{sum}");
+    assert_eq!(health(&srv.addr)["children"]["died"], 1);
+    // The second death is past --restart-max 1: the gateway stays down and says so.
+    kill(second);
+    assert!(wait_until(T, || {
+        request(&srv.addr, "GET", "/health", &[], "").status == 503
+    }));
+    let h = request(&srv.addr, "GET", "/health", &[], "");
+    assert_eq!(h.json()["children"]["down"], true, "{}", h.body);
+    std::thread::sleep(Duration::from_millis(500));
+    assert!(srv.children().is_empty(), "not restarted past the cap");
+    let r = post_json(&srv.addr, "/mcp", &[ACCEPT], &hello(1));
+    assert!(r.body.contains("down"), "{} {}", r.status, r.body);
+}
