@@ -775,3 +775,43 @@ fn a_killed_shared_child_is_restarted_until_the_cap() {
     let r = post_json(&srv.addr, "/mcp", &[ACCEPT], &hello(1));
     assert!(r.body.contains("down"), "{} {}", r.status, r.body);
 }
+
+#[test]
+fn a_cancellation_on_the_shared_child_cancels_only_its_sessions_request() {
+    let log =
+        std::env::temp_dir().join(format!("gateway-shared-cancel-{}.log", std::process::id()));
+    let srv = gateway_logging(
+        &["--gateway-shared"],
+        &[ME, "--stdio", "--debug"],
+        Some(&log),
+    );
+    let (a, b) = (init(&srv.addr), init(&srv.addr));
+    let other = sleep_same_id(&srv.addr, &b, 2);
+    let mut s = post_sse(
+        &srv.addr,
+        &a,
+        &call(7, "sleep", json!({"seconds": 30}), Some("same")),
+    );
+    let started = s.next_json(T);
+    assert_eq!(started["method"], "notifications/progress", "{started}");
+    let cancel = r#"{"jsonrpc":"2.0","method":"notifications/cancelled","params":{"requestId":7}}"#;
+    assert_eq!(post(&srv.addr, &a, cancel).status, 202);
+    assert!(
+        s.ended(Duration::from_secs(10)),
+        "the cancelled call's stream ended"
+    );
+    let text = || std::fs::read_to_string(&log).unwrap_or_default();
+    assert!(
+        wait_until(T, || text().contains("a request was cancelled")),
+        "the child saw the cancellation: {}",
+        text()
+    );
+    // The other session's request 7 was not the one cancelled.
+    let seen = other.join().unwrap();
+    assert_eq!(
+        seen.last().unwrap()["result"]["content"][0]["text"],
+        "Slept for 2 seconds",
+        "{seen:?}"
+    );
+    let _ = std::fs::remove_file(&log);
+}

@@ -182,3 +182,61 @@ pub(super) fn number(id: &RequestId) -> Option<u64> {
         RequestId::String(_) => None,
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::session::{Sessions, TransportKind};
+    use serde_json::json;
+
+    fn pending(session: &Arc<Session>, id: i64, token: Option<Value>) -> Pending {
+        Pending {
+            session: session.clone(),
+            client_id: RequestId::Number(id.into()),
+            route: Route::Session,
+            method: "tools/call".into(),
+            token,
+        }
+    }
+
+    #[test]
+    fn the_same_client_id_in_two_sessions_is_two_requests() {
+        let store = Sessions::new(8, 8);
+        let a = store.create(TransportKind::Streamable, None, None).unwrap();
+        let b = store.create(TransportKind::Streamable, None, None).unwrap();
+        let mut t = Table::default();
+        let (na, ta) = t.begin(pending(&a, 7, Some(json!("p"))));
+        let (nb, tb) = t.begin(pending(&b, 7, Some(json!("p"))));
+        assert!(na != nb && na != INIT_ID && nb != INIT_ID);
+        assert_ne!(ta, tb, "tokens rewritten apart");
+        let tb = tb.expect("token");
+        assert_eq!(
+            t.by_token(&tb).map(|p| p.session.id.clone()),
+            Some(b.id.clone())
+        );
+        assert_eq!(
+            t.by_token(&tb).and_then(|p| p.token.clone()),
+            Some(json!("p"))
+        );
+        assert!(
+            t.by_token(&json!("p")).is_none(),
+            "the client's token is not ours"
+        );
+        let seven = RequestId::Number(7.into());
+        assert_eq!(t.number_of(&a, &seven), Some(na));
+        assert!(t.sole().is_none());
+        assert_eq!(t.end(na).map(|p| p.session.id.clone()), Some(a.id.clone()));
+        assert!(t.end(na).is_none(), "answered once");
+        assert_eq!(t.sole().map(|p| p.session.id.clone()), Some(b.id.clone()));
+        // The child asks b something; only b's response goes back, under the child's id.
+        let ask = t.ask(json!(3), &b);
+        assert!(t.answered(&a, &ask).is_none(), "a was not asked");
+        assert_eq!(t.answered(&b, &ask), Some(json!(3)));
+        assert!(t.answered(&b, &ask).is_none());
+        let again = t.ask(json!("x"), &b);
+        let (requests, asked) = t.drop_session(&b.id);
+        assert_eq!((requests, asked), (vec![nb], vec![json!("x")]));
+        assert!(t.answered(&b, &again).is_none());
+        assert_eq!(t.len(), 0);
+    }
+}
