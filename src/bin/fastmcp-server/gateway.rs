@@ -214,4 +214,43 @@ mod tests {
         };
         assert!(config(bad, None, 1).unwrap_err().contains("--env"));
     }
+
+    #[test]
+    fn shared_restart_and_pool_flags() {
+        let mut a = pico_args::Arguments::from_vec(
+            [
+                "--gateway-shared",
+                "--restart-max",
+                "3",
+                "--restart-window-secs",
+                "10",
+                "--stateless-children",
+                "0",
+            ]
+            .map(OsString::from)
+            .into(),
+        );
+        let g = parse(&mut a, Some(vec!["/bin/cat".into()])).unwrap();
+        let c = config(g, None, 100).unwrap();
+        assert!(c.shared);
+        assert_eq!(
+            (c.restart_max, c.restart_window, c.stateless_children),
+            (3, Duration::from_secs(10), 0)
+        );
+        let d = config(
+            parse(
+                &mut pico_args::Arguments::from_vec(vec![]),
+                Some(vec!["/bin/cat".into()]),
+            )
+            .unwrap(),
+            None,
+            100,
+        )
+        .unwrap();
+        assert!(!d.shared && d.stateless_children == 2 && d.restart_max == 5);
+        let mut bad = pico_args::Arguments::from_vec(
+            ["--restart-window-secs", "0"].map(OsString::from).into(),
+        );
+        assert!(parse(&mut bad, None).is_err());
+    }
 }
