@@ -53,6 +53,11 @@ pub trait Upstream: Send + Sync {
     fn forward(&self, core: &Arc<Core>, session: &Arc<Session>, msg: Incoming, route: &Route);
     /// Counts for `/health` and `/metrics`.
     fn stats(&self) -> UpstreamStats;
+    /// The input schema of the upstream's tool `name`, for a stateless call's `Mcp-Param-*`
+    /// header checks (revision 2026-07-28); None when unknown (nothing is checked).
+    fn tool_schema(&self, _name: &str) -> Option<Value> {
+        None
+    }
     /// Server shutdown: every child is stopped.
     fn shutdown(&self);
 }

@@ -10,7 +10,7 @@
 
 use super::child::Child;
 use super::filter::{ToolFilter, retain_tools};
-use super::ids::{self, INIT_ID, Pending, Table};
+use super::ids::{self, INIT_ID, Pending, TOOLS_ID, Table};
 use super::link::fail;
 use super::wire::{self, FromChild};
 use crate::dispatch::Core;
@@ -47,17 +47,21 @@ pub(super) struct HubCtx {
 }
 
 pub(super) struct Hub {
-    mode: Mode,
+    pub(super) mode: Mode,
     ctx: HubCtx,
     pub(super) child: OnceLock<Arc<Child>>,
-    table: Mutex<Table>,
+    pub(super) table: Mutex<Table>,
     ready: Mutex<Ready>,
     changed: Condvar,
     /// Shared mode: the sessions on this child (initialize answered), by id.
     sessions: Mutex<HashMap<String, Weak<Session>>>,
+    /// Pool mode: the child's tools' input schemas, for the transport's `Mcp-Param-*` checks.
+    tools: Mutex<HashMap<String, Value>>,
+    /// Pool mode: the `initialize` result, kept until the first tools list arrived.
+    init: Mutex<Option<Arc<Value>>>,
 }
 
-fn locked<T>(m: &Mutex<T>) -> MutexGuard<'_, T> {
+pub(super) fn locked<T>(m: &Mutex<T>) -> MutexGuard<'_, T> {
     m.lock().unwrap_or_else(|p| p.into_inner())
 }
 
@@ -71,6 +75,8 @@ impl Hub {
             ready: Mutex::new(Ready::Starting),
             changed: Condvar::new(),
             sessions: Mutex::default(),
+            tools: Mutex::default(),
+            init: Mutex::default(),
         }
     }
 
@@ -78,7 +84,7 @@ impl Hub {
         self.ctx.core.get().and_then(Weak::upgrade)
     }
 
-    fn send_line(&self, line: String) -> bool {
+    pub(super) fn send_line(&self, line: String) -> bool {
         self.child.get().is_some_and(|c| c.send(line))
     }
 
@@ -230,7 +236,7 @@ impl Hub {
         session.end_request(id);
     }
 
-    fn tell_cancelled(&self, n: u64, reason: &str) {
+    pub(super) fn tell_cancelled(&self, n: u64, reason: &str) {
         let note = json!({"jsonrpc": "2.0", "method": "notifications/cancelled",
             "params": {"requestId": n, "reason": reason}});
         self.send_line(note.to_string());
@@ -267,7 +273,7 @@ impl Hub {
         }
     }
 
-    fn refuse_ask(&self, id: Value, why: &str) {
+    pub(super) fn refuse_ask(&self, id: Value, why: &str) {
         let e =
             json!({"jsonrpc": "2.0", "id": id, "error": {"code": INTERNAL_ERROR, "message": why}});
         self.send_line(e.to_string());
@@ -278,6 +284,7 @@ impl Hub {
         match wire::classify(line) {
             FromChild::Response { id, message } => match ids::number(&id) {
                 Some(INIT_ID) => self.initialized(message),
+                Some(TOOLS_ID) => self.tools_listed(&message),
                 Some(n) => {
                     let p = locked(&self.table).end(n);
                     match p {
@@ -305,7 +312,15 @@ impl Hub {
                     self.child.get().map_or(0, |c| c.pid()),
                     self.mode
                 );
-                self.set_ready(Ready::Up(Arc::new(result.clone())));
+                let result = Arc::new(result.clone());
+                if self.mode == Mode::Pool {
+                    // Ready once its tools are known too: a stateless call's headers are
+                    // checked against them before it is forwarded.
+                    *locked(&self.init) = Some(result);
+                    self.list_tools();
+                } else {
+                    self.set_ready(Ready::Up(result));
+                }
             }
             _ => {
                 log::error!("gateway: the shared child refused initialize: {message}");
@@ -318,6 +333,41 @@ impl Hub {
                 }
             }
         }
+    }
+
+    /// Asks the child for its tools (pool mode: at start and when they change).
+    pub(super) fn list_tools(&self) {
+        let ask = json!({"jsonrpc": "2.0", "id": TOOLS_ID, "method": "tools/list"});
+        self.send_line(ask.to_string());
+    }
+
+    /// The child's tools (first page): their input schemas kept; the hub is ready if it was
+    /// waiting for them (a failed list leaves no schema: nothing to check, nothing refused).
+    fn tools_listed(&self, message: &Value) {
+        let tools = message
+            .pointer("/result/tools")
+            .and_then(Value::as_array)
+            .map(|tools| {
+                tools
+                    .iter()
+                    .filter_map(|t| {
+                        Some((
+                            t.get("name")?.as_str()?.to_string(),
+                            t.get("inputSchema")?.clone(),
+                        ))
+                    })
+                    .collect()
+            })
+            .unwrap_or_default();
+        *locked(&self.tools) = tools;
+        if let Some(init) = locked(&self.init).take() {
+            self.set_ready(Ready::Up(init));
+        }
+    }
+
+    /// The input schema of the child's tool `name`, as last listed.
+    pub(super) fn tool_schema(&self, name: &str) -> Option<Value> {
+        locked(&self.tools).get(name).cloned()
     }
 
     /// The child's answer, under the client's id, to the exchange it came from.
@@ -354,9 +404,9 @@ impl Hub {
                     .and_then(|tok| t.by_token(tok))
                     .map(|p| (p.session.clone(), p.route.clone(), p.token.clone())),
                 // A log line most likely belongs to the one request running, if one is.
-                "notifications/message" => {
-                    t.sole().map(|p| (p.session.clone(), p.route.clone(), None))
-                }
+                "notifications/message" => t
+                    .sole()
+                    .map(|(_, p)| (p.session.clone(), p.route.clone(), None)),
                 _ => None,
             }
         };
@@ -369,6 +419,9 @@ impl Hub {
                 Outgoing::message(message.to_string().into()),
             );
             return;
+        }
+        if self.mode == Mode::Pool && method == "notifications/tools/list_changed" {
+            return self.list_tools();
         }
         if matches!(method, "notifications/progress" | "notifications/message")
             || self.mode == Mode::Pool
@@ -385,41 +438,6 @@ impl Hub {
         for s in sessions {
             s.send(&Route::Session, Outgoing::message(json.clone()));
         }
-    }
-
-    /// A request of the child: relayed to the session whose request is the only one in flight
-    /// (it must be asking on that request's behalf), otherwise refused to the child.
-    fn child_request(&self, mut message: Value) {
-        let child_id = message.get("id").cloned().unwrap_or_default();
-        if message.get("method").and_then(Value::as_str) == Some("ping") {
-            self.send_line(json!({"jsonrpc": "2.0", "id": child_id, "result": {}}).to_string());
-            return;
-        }
-        if self.mode == Mode::Pool {
-            return self.refuse_ask(
-                child_id,
-                "The gateway cannot relay requests to revision 2026-07-28 (stateless) clients",
-            );
-        }
-        let (target, our_id) = {
-            let mut t = locked(&self.table);
-            let target = t.sole().map(|p| (p.session.clone(), p.route.clone()));
-            let our_id = target
-                .as_ref()
-                .map(|(session, _)| t.ask(child_id.clone(), session));
-            (target, our_id)
-        };
-        let (Some((session, route)), Some(our_id)) = (target, our_id) else {
-            return self.refuse_ask(
-                child_id,
-                "The gateway cannot tell which client to ask: not exactly one request is in flight",
-            );
-        };
-        message["id"] = serde_json::to_value(our_id).unwrap_or_default();
-        session.send(
-            &streaming(route),
-            Outgoing::message(message.to_string().into()),
-        );
     }
 
     /// The child is gone: what it had not answered is answered with an error, and (shared
@@ -450,7 +468,7 @@ impl Hub {
 
 /// Messages before the result only travel on streams: a route that cannot carry them (a JSON
 /// answer) becomes the session's general stream.
-fn streaming(route: Route) -> Route {
+pub(super) fn streaming(route: Route) -> Route {
     match route {
         Route::Exchange(x) if x.streams() => Route::Exchange(x),
         _ => Route::Session,

@@ -13,8 +13,11 @@ use serde_json::Value;
 use std::collections::HashMap;
 use std::sync::Arc;
 
-/// The id of the gateway's own `initialize`; client requests are numbered after it.
+/// The id of the gateway's own `initialize`; client requests are numbered after it and
+/// [`TOOLS_ID`].
 pub(super) const INIT_ID: u64 = 0;
+/// The id of the gateway's own `tools/list` (a pool child's tools, for header checks).
+pub(super) const TOOLS_ID: u64 = 1;
 const TOKEN_PREFIX: &str = "gw-";
 const ASK_PREFIX: &str = "gw-ask-";
 
@@ -48,7 +51,7 @@ pub(super) struct Table {
 impl Default for Table {
     fn default() -> Table {
         Table {
-            next: INIT_ID + 1,
+            next: TOOLS_ID + 1,
             pending: HashMap::new(),
             by_client: HashMap::new(),
             asks: HashMap::new(),
@@ -106,11 +109,11 @@ impl Table {
         self.pending.len()
     }
 
-    /// The only request in flight, if exactly one is.
-    pub(super) fn sole(&self) -> Option<&Pending> {
-        let mut it = self.pending.values();
+    /// The only request in flight, if exactly one is, and its number.
+    pub(super) fn sole(&self) -> Option<(u64, &Pending)> {
+        let mut it = self.pending.iter();
         match (it.next(), it.next()) {
-            (Some(p), None) => Some(p),
+            (Some((n, p)), None) => Some((*n, p)),
             _ => None,
         }
     }
@@ -207,7 +210,7 @@ mod tests {
         let mut t = Table::default();
         let (na, ta) = t.begin(pending(&a, 7, Some(json!("p"))));
         let (nb, tb) = t.begin(pending(&b, 7, Some(json!("p"))));
-        assert!(na != nb && na != INIT_ID && nb != INIT_ID);
+        assert!(na != nb && na > TOOLS_ID && nb > TOOLS_ID);
         assert_ne!(ta, tb, "tokens rewritten apart");
         let tb = tb.expect("token");
         assert_eq!(
@@ -227,7 +230,10 @@ mod tests {
         assert!(t.sole().is_none());
         assert_eq!(t.end(na).map(|p| p.session.id.clone()), Some(a.id.clone()));
         assert!(t.end(na).is_none(), "answered once");
-        assert_eq!(t.sole().map(|p| p.session.id.clone()), Some(b.id.clone()));
+        assert_eq!(
+            t.sole().map(|(n, p)| (n, p.session.id.clone())),
+            Some((nb, b.id.clone()))
+        );
         // The child asks b something; only b's response goes back, under the child's id.
         let ask = t.ask(json!(3), &b);
         assert!(t.answered(&a, &ask).is_none(), "a was not asked");

@@ -11,6 +11,7 @@
 //! the pool serving revision 2026-07-28's stateless requests) is a `hub` (ids rewritten: `ids`)
 //! in a `slot` (started, restarted); `shared` and `pool` are what each mode does with it.
 
+mod asks;
 mod child;
 mod filter;
 mod hub;
@@ -268,6 +269,11 @@ impl Upstream for Gateway {
                 session.id
             ),
         }
+    }
+
+    fn tool_schema(&self, name: &str) -> Option<serde_json::Value> {
+        // A hidden tool is no tool: its headers are not checked (the call is refused anyway).
+        self.filter.allows(name).then(|| self.pool.tool_schema(name))?
     }
 
     fn stats(&self) -> UpstreamStats {

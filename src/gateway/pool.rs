@@ -10,7 +10,7 @@
 //! belong to no listener here), and any request a child makes of the client mid-call (refused
 //! to the child: see [`super::hub`]).
 
-use super::hub::HubCtx;
+use super::hub::{Hub, HubCtx};
 use super::link::fail;
 use super::slot::Slot;
 use crate::jsonrpc::{ErrorObject, INTERNAL_ERROR, Request};
@@ -56,36 +56,13 @@ impl Pool {
         {
             return fail(session, route, &req.id, unknown_method(&req.method));
         }
-        // A free child: the least busy one started, or a new one when every started one is busy.
-        let busy = |s: &Arc<Slot>| s.current().map(|h| h.in_flight());
-        let idle = self
-            .slots
-            .iter()
-            .filter(|s| s.is_up())
-            .min_by_key(|s| busy(s));
-        let slot = match idle {
-            Some(s) if busy(s) == Some(0) => Some(s),
-            other => self
-                .slots
-                .iter()
-                .find(|s| s.current().is_none())
-                .or(other)
-                .or_else(|| self.slots.first()),
-        };
-        let hub = slot.and_then(|s| s.hub());
-        let deadline = Instant::now() + self.init_timeout;
-        let ready = hub
-            .as_ref()
-            .ok_or_else(|| "the MCP server behind this gateway cannot be started".to_string())
-            .and_then(|h| h.wait_ready(deadline));
-        let (hub, init) = match (hub, ready) {
-            (Some(h), Ok(init)) => (h, init),
-            (_, Err(why)) => {
+        let (hub, init) = match self.ready_hub() {
+            Ok(ready) => ready,
+            Err(why) => {
                 let e =
                     ErrorObject::new(INTERNAL_ERROR, format!("Stateless request refused: {why}"));
                 return fail(session, route, &req.id, e);
             }
-            (None, Ok(_)) => return,
         };
         if req.method == "server/discover" {
             let ttl = self
@@ -101,6 +78,42 @@ impl Pool {
             return;
         }
         hub.request(session, req, route);
+    }
+}
+
+impl Pool {
+    /// A free child, initialized (waiting for it, up to `--init-timeout-secs`, when it starts
+    /// now): the least busy one started, or a new one when every started one is busy.
+    fn ready_hub(&self) -> Result<(Arc<Hub>, Arc<Value>), String> {
+        let busy = |s: &Arc<Slot>| s.current().map(|h| h.in_flight());
+        let idle = self
+            .slots
+            .iter()
+            .filter(|s| s.is_up())
+            .min_by_key(|s| busy(s));
+        let slot = match idle {
+            Some(s) if busy(s) == Some(0) => Some(s),
+            other => self
+                .slots
+                .iter()
+                .find(|s| s.current().is_none())
+                .or(other)
+                .or_else(|| self.slots.first()),
+        };
+        let hub = slot
+            .and_then(|s| s.hub())
+            .ok_or_else(|| "the MCP server behind this gateway cannot be started".to_string())?;
+        let init = hub.wait_ready(Instant::now() + self.init_timeout)?;
+        Ok((hub, init))
+    }
+
+    /// The input schema of the child's tool `name` (what the transport checks a stateless
+    /// call's `Mcp-Param-*` headers against); None without a pool or such a tool.
+    pub(super) fn tool_schema(&self, name: &str) -> Option<Value> {
+        if self.slots.is_empty() {
+            return None;
+        }
+        self.ready_hub().ok()?.0.tool_schema(name)
     }
 }
 

@@ -184,9 +184,16 @@ fn check_headers(
     let Some(name) = modern::mirrored_name(r) else {
         return Ok(());
     };
-    let marked = match crate::dispatch::read(&core.features.tools).get(name) {
-        Some(t) => modern::header_params(&t.input_schema),
-        None => return Ok(()),
+    let marked = match &core.upstream {
+        // A gateway: the schema of the child's tool, as the child listed it.
+        Some(up) => match up.tool_schema(name) {
+            Some(schema) => modern::header_params(&schema),
+            None => return Ok(()),
+        },
+        None => match crate::dispatch::read(&core.features.tools).get(name) {
+            Some(t) => modern::header_params(&t.input_schema),
+            None => return Ok(()),
+        },
     };
     if marked.is_empty() {
         return Ok(());
