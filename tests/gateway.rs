@@ -815,3 +815,90 @@ fn a_cancellation_on_the_shared_child_cancels_only_its_sessions_request() {
     );
     let _ = std::fs::remove_file(&log);
 }
+
+/// A stdio MCP server of a few lines (not this project's): a tool with an `x-mcp-header`
+/// argument, and a tool that asks the client for a sampling before it answers.
+const PY_CHILD: &str = r#"
+import sys, json
+def out(o):
+    sys.stdout.write(json.dumps(o) + "\n"); sys.stdout.flush()
+asked = None
+for line in sys.stdin:
+    m = json.loads(line); i = m.get("id"); meth = m.get("method")
+    if meth == "initialize":
+        out({"jsonrpc": "2.0", "id": i, "result": {"protocolVersion": "2025-11-25",
+             "capabilities": {"tools": {}}, "serverInfo": {"name": "py", "version": "1"}}})
+    elif meth == "tools/list":
+        out({"jsonrpc": "2.0", "id": i, "result": {"tools": [
+            {"name": "region", "inputSchema": {"type": "object", "properties": {
+                "region": {"type": "string", "x-mcp-header": "Region"}}}},
+            {"name": "ask", "inputSchema": {"type": "object"}}]}})
+    elif meth == "tools/call" and m["params"]["name"] == "ask":
+        asked = i
+        out({"jsonrpc": "2.0", "id": "s1", "method": "sampling/createMessage",
+             "params": {"messages": [], "maxTokens": 1}})
+    elif meth == "tools/call":
+        region = m["params"]["arguments"]["region"]
+        out({"jsonrpc": "2.0", "id": i, "result": {"content": [{"type": "text", "text": region}]}})
+    elif meth is None and i == "s1":
+        out({"jsonrpc": "2.0", "id": asked, "result": {"content": [{"type": "text", "text": "asked"}]}})
+"#;
+
+#[test]
+fn stateless_calls_check_the_childs_header_params_and_cannot_ask_the_client() {
+    let srv = gateway(&["--stateless-children", "1"], &["python3", "-c", PY_CHILD]);
+    let region = |header: &str| {
+        let body = json!({"jsonrpc":"2.0","id":1,"method":"tools/call","params":{
+            "name":"region","arguments":{"region":"eu"},"_meta":{
+            "io.modelcontextprotocol/protocolVersion":"2026-07-28",
+            "io.modelcontextprotocol/clientCapabilities":{}}}})
+        .to_string();
+        post_json(
+            &srv.addr,
+            "/mcp",
+            &[
+                ACCEPT,
+                ("MCP-Protocol-Version", "2026-07-28"),
+                ("Mcp-Method", "tools/call"),
+                ("Mcp-Name", "region"),
+                ("Mcp-Param-Region", header),
+            ],
+            &body,
+        )
+    };
+    let ok = region("eu");
+    assert_eq!(ok.status, 200, "{}", ok.body);
+    assert_eq!(ok.json()["result"]["content"][0]["text"], "eu");
+    let bad = region("us");
+    assert_eq!(bad.status, 400, "{}", bad.body);
+    assert_eq!(bad.json()["error"]["code"], -32020, "{}", bad.body);
+    // Asking for a sampling: -32021 without the capability, a clear error with it.
+    let r = stateless(&srv.addr, 2, "tools/call", json!({"name": "ask"}));
+    assert_eq!(r.status, 400, "{}", r.body);
+    assert_eq!(r.json()["error"]["code"], -32021, "{}", r.body);
+    let body = json!({"jsonrpc":"2.0","id":3,"method":"tools/call","params":{"name":"ask","_meta":{
+        "io.modelcontextprotocol/protocolVersion":"2026-07-28",
+        "io.modelcontextprotocol/clientCapabilities":{"sampling":{}}}}})
+    .to_string();
+    let r = post_json(
+        &srv.addr,
+        "/mcp",
+        &[
+            ACCEPT,
+            ("MCP-Protocol-Version", "2026-07-28"),
+            ("Mcp-Method", "tools/call"),
+            ("Mcp-Name", "ask"),
+        ],
+        &body,
+    );
+    let v = r.json();
+    assert_eq!(v["id"], 3, "{v}");
+    assert!(
+        v["error"]["message"]
+            .as_str()
+            .is_some_and(|m| m.contains("input-required")),
+        "{v}"
+    );
+    // The child goes on serving.
+    assert_eq!(region("eu").status, 200);
+}

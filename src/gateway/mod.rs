@@ -273,7 +273,9 @@ impl Upstream for Gateway {
 
     fn tool_schema(&self, name: &str) -> Option<serde_json::Value> {
         // A hidden tool is no tool: its headers are not checked (the call is refused anyway).
-        self.filter.allows(name).then(|| self.pool.tool_schema(name))?
+        self.filter
+            .allows(name)
+            .then(|| self.pool.tool_schema(name))?
     }
 
     fn stats(&self) -> UpstreamStats {
