@@ -817,7 +817,8 @@ fn a_cancellation_on_the_shared_child_cancels_only_its_sessions_request() {
 }
 
 /// A stdio MCP server of a few lines (not this project's): a tool with an `x-mcp-header`
-/// argument, and a tool that asks the client for a sampling before it answers.
+/// argument, and a tool that asks the client for a sampling before it answers (as a well-behaved
+/// server does only when the client declared sampling).
 const PY_CHILD: &str = r#"
 import sys, json
 def out(o):
@@ -826,6 +827,7 @@ asked = None
 for line in sys.stdin:
     m = json.loads(line); i = m.get("id"); meth = m.get("method")
     if meth == "initialize":
+        caps = m["params"]["capabilities"]
         out({"jsonrpc": "2.0", "id": i, "result": {"protocolVersion": "2025-11-25",
              "capabilities": {"tools": {}}, "serverInfo": {"name": "py", "version": "1"}}})
     elif meth == "tools/list":
@@ -833,6 +835,8 @@ for line in sys.stdin:
             {"name": "region", "inputSchema": {"type": "object", "properties": {
                 "region": {"type": "string", "x-mcp-header": "Region"}}}},
             {"name": "ask", "inputSchema": {"type": "object"}}]}})
+    elif meth == "tools/call" and m["params"]["name"] == "ask" and "sampling" not in caps:
+        out({"jsonrpc": "2.0", "id": i, "result": {"content": [{"type": "text", "text": "no sampling"}]}})
     elif meth == "tools/call" and m["params"]["name"] == "ask":
         asked = i
         out({"jsonrpc": "2.0", "id": "s1", "method": "sampling/createMessage",

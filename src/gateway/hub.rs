@@ -88,15 +88,12 @@ impl Hub {
         self.child.get().is_some_and(|c| c.send(line))
     }
 
-    /// Sends the gateway's own `initialize` (the child was just started). The pool declares no
-    /// client capabilities: its clients cannot be asked anything.
+    /// Sends the gateway's own `initialize` (the child was just started). Both modes declare
+    /// what a client may have: a shared child's requests are relayed; a pool child asking is how
+    /// a stateless call is found to need the client (see [`Hub::stateless_ask`]).
     pub(super) fn initialize(&self) -> bool {
-        let capabilities = match self.mode {
-            Mode::Pool => json!({}),
-            Mode::Shared => {
-                json!({"roots": {"listChanged": true}, "sampling": {}, "elicitation": {}})
-            }
-        };
+        let capabilities =
+            json!({"roots": {"listChanged": true}, "sampling": {}, "elicitation": {}});
         let hello = json!({"jsonrpc": "2.0", "id": INIT_ID, "method": "initialize", "params": {
             "protocolVersion": Revision::LATEST.as_str(),
             "capabilities": capabilities,
