@@ -9,7 +9,11 @@ use std::sync::atomic::Ordering;
 /// descriptors, say), which a supervisor cannot see from the process being alive.
 pub fn health(core: &Core) -> Reply {
     let down = core.runtime.shutting_down();
-    let degraded = core.http.degraded();
+    let up = core.upstream.as_ref().map(|u| u.stats());
+    let degraded = core.http.degraded().or_else(|| {
+        up.filter(|s| s.down)
+            .map(|_| "the MCP server behind this gateway is down".to_string())
+    });
     let status = match (&degraded, down) {
         (_, true) => "shutting_down",
         (Some(_), false) => "degraded",
@@ -24,14 +28,14 @@ pub fn health(core: &Core) -> Reply {
         "connections": core.http.open.load(Ordering::Relaxed),
         "buffered_bytes": core.runtime.metrics.buffers.used(),
     });
-    if let Some(up) = &core.upstream {
-        let s = up.stats();
+    if let Some(s) = up {
         body["children"] = serde_json::json!({
             "running": s.running,
             "started": s.started,
             "ended": s.ended,
             "died": s.died,
             "init_timeouts": s.init_timeouts,
+            "down": s.down,
         });
     }
     if let Some(reason) = degraded.filter(|_| !down) {

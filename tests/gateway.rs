@@ -461,25 +461,113 @@ fn legacy_and_seed_sessions_go_through_the_gateway() {
     assert_eq!(seed.next_json(T)["result"]["content"][0]["text"], "hi");
 }
 
+/// A stateless (2026-07-28) request: `_meta` with the revision and client, mirrored headers.
+fn stateless(addr: &str, id: u64, method: &str, mut params: Value) -> common::Resp {
+    params["_meta"] = json!({
+        "io.modelcontextprotocol/protocolVersion": "2026-07-28",
+        "io.modelcontextprotocol/clientCapabilities": {},
+        "io.modelcontextprotocol/clientInfo": {"name": "t", "version": "1"}});
+    let name = params
+        .get("name")
+        .or_else(|| params.get("uri"))
+        .and_then(Value::as_str)
+        .map(str::to_string);
+    let body = json!({"jsonrpc":"2.0","id":id,"method":method,"params":params}).to_string();
+    let mut headers = vec![
+        ACCEPT,
+        ("MCP-Protocol-Version", "2026-07-28"),
+        ("Mcp-Method", method),
+    ];
+    if let Some(n) = name.as_deref() {
+        headers.push(("Mcp-Name", n));
+    }
+    post_json(addr, "/mcp", &headers, &body)
+}
+
 #[test]
-fn stateless_requests_are_refused_clearly() {
-    let srv = gateway(&[], &stdio_child());
-    let body = json!({"jsonrpc":"2.0","id":1,"method":"server/discover","params":{"_meta":{
-        "io.modelcontextprotocol/protocolVersion":"2026-07-28",
-        "io.modelcontextprotocol/clientCapabilities":{}}}})
-    .to_string();
-    let r = post_json(
-        &srv.addr,
-        "/mcp",
-        &[
-            ACCEPT,
-            ("MCP-Protocol-Version", "2026-07-28"),
-            ("Mcp-Method", "server/discover"),
-        ],
-        &body,
+fn stateless_requests_go_through_a_pool_of_initialized_children() {
+    let srv = gateway(&["--stateless-children", "2"], &stdio_child());
+    assert!(srv.children().is_empty(), "the pool starts when needed");
+    let d = stateless(&srv.addr, 1, "server/discover", json!({}));
+    assert_eq!(d.status, 200, "{}", d.body);
+    let d = d.json();
+    let r = &d["result"];
+    assert_eq!(d["id"], 1);
+    assert_eq!(r["resultType"], "complete", "{d}");
+    assert_eq!(r["supportedVersions"][0], "2026-07-28", "{d}");
+    assert!(r["capabilities"]["tools"].is_object(), "the child's: {d}");
+    assert_eq!(
+        r["_meta"]["io.modelcontextprotocol/serverInfo"]["name"], "fastmcp-server",
+        "{d}"
     );
+    let list = stateless(&srv.addr, 2, "tools/list", json!({})).json();
+    assert_eq!(list["id"], 2);
+    assert_eq!(list["result"]["resultType"], "complete", "{list}");
+    assert!(list["result"]["ttlMs"].is_u64(), "{list}");
+    let names: Vec<&str> = list["result"]["tools"]
+        .as_array()
+        .expect("tools")
+        .iter()
+        .filter_map(|t| t["name"].as_str())
+        .collect();
+    assert!(names.contains(&"add"), "{list}");
+    // Concurrent calls with the same id are each answered with their own sum.
+    let handles: Vec<_> = (0..4)
+        .map(|i| {
+            let addr = srv.addr.clone();
+            std::thread::spawn(move || {
+                let r = stateless(
+                    &addr,
+                    9,
+                    "tools/call",
+                    json!({"name": "add", "arguments": {"a": i, "b": 100}}),
+                );
+                (i, r.status, r.json())
+            })
+        })
+        .collect();
+    for h in handles {
+        let (i, status, v) = h.join().unwrap();
+        assert_eq!(status, 200, "{v}");
+        assert_eq!(v["id"], 9);
+        assert_eq!(
+            v["result"]["content"][0]["text"],
+            (i + 100).to_string(),
+            "{v}"
+        );
+        assert_eq!(v["result"]["resultType"], "complete", "{v}");
+    }
+    let n = srv.children().len();
+    assert!((1..=2).contains(&n), "{n} pool children");
+    // Listening cannot be served: refused, and said why.
+    let listen = stateless(&srv.addr, 3, "subscriptions/listen", json!({}));
+    assert_eq!(listen.status, 404, "{}", listen.body);
     assert!(
-        r.body.contains("does not serve stateless requests"),
+        listen.body.contains("does not serve subscriptions/listen"),
+        "{}",
+        listen.body
+    );
+    // A session on the same gateway still gets a child of its own.
+    let sid = init(&srv.addr);
+    let sum = post(
+        &srv.addr,
+        &sid,
+        &call(2, "add", json!({"a": 1, "b": 2}), None),
+    )
+    .json();
+    assert_eq!(sum["result"]["content"][0]["text"], "3");
+    assert!(
+        sum["result"].get("resultType").is_none(),
+        "a 2025 answer: {sum}"
+    );
+}
+
+#[test]
+fn stateless_requests_are_refused_clearly_without_a_pool() {
+    let srv = gateway(&["--stateless-children", "0"], &stdio_child());
+    let r = stateless(&srv.addr, 1, "server/discover", json!({}));
+    assert!(
+        r.body.contains("--stateless-children is 0"),
         "{} {}",
         r.status,
         r.body
@@ -563,4 +651,258 @@ fn a_scoped_token_sees_and_calls_only_its_tools_of_the_child() {
     let no_token = post_json(&srv.addr, "/mcp", &[ACCEPT], &hello(1));
     assert_eq!(no_token.status, 401);
     let _ = std::fs::remove_dir_all(&dir);
+}
+
+/// Runs `sleep` for `secs` with request id 7 and progress token "same" on session `sid`; every
+/// message of the answer stream.
+fn sleep_same_id(addr: &str, sid: &str, secs: u64) -> std::thread::JoinHandle<Vec<Value>> {
+    let (addr, sid) = (addr.to_string(), sid.to_string());
+    std::thread::spawn(move || {
+        let mut s = post_sse(
+            &addr,
+            &sid,
+            &call(7, "sleep", json!({"seconds": secs}), Some("same")),
+        );
+        let mut seen = Vec::new();
+        loop {
+            let v = s.next_json(Duration::from_secs(10));
+            let done = v.get("id").is_some();
+            seen.push(v);
+            if done {
+                return seen;
+            }
+        }
+    })
+}
+
+#[test]
+fn shared_child_sessions_never_see_each_others_answers_or_progress() {
+    let srv = gateway(&["--gateway-shared"], &stdio_child());
+    let (a, b) = (init(&srv.addr), init(&srv.addr));
+    assert_eq!(srv.children().len(), 1, "one child for both sessions");
+    let (ta, tb) = (
+        sleep_same_id(&srv.addr, &a, 2),
+        sleep_same_id(&srv.addr, &b, 1),
+    );
+    for (seen, secs) in [(ta.join().unwrap(), 2.0), (tb.join().unwrap(), 1.0)] {
+        let result = seen.last().unwrap();
+        assert_eq!(result["id"], 7, "the client's own id back: {seen:?}");
+        assert_eq!(
+            result["result"]["content"][0]["text"],
+            format!("Slept for {secs} seconds"),
+            "{seen:?}"
+        );
+        assert!(seen.len() > 1, "progress arrived: {seen:?}");
+        for p in &seen[..seen.len() - 1] {
+            assert_eq!(p["params"]["progressToken"], "same", "{seen:?}");
+            assert_eq!(
+                p["params"]["total"], secs,
+                "only its own progress: {seen:?}"
+            );
+        }
+    }
+    for sid in [&a, &b] {
+        let mut g = Sse::open(&srv.addr, "/mcp", &[ACCEPT, ("Mcp-Session-Id", sid)]);
+        assert_eq!(g.status, 200);
+        assert!(g.next_event(Duration::from_millis(300)).is_none());
+    }
+    // Ending one session leaves the other, and the child, working.
+    let del = request(&srv.addr, "DELETE", "/mcp", &[("Mcp-Session-Id", &a)], "");
+    assert!(del.status < 300, "{}", del.status);
+    let sum = post(
+        &srv.addr,
+        &b,
+        &call(8, "add", json!({"a": 2, "b": 2}), None),
+    )
+    .json();
+    assert_eq!(sum["result"]["content"][0]["text"], "4", "{sum}");
+    assert_eq!(srv.children().len(), 1);
+    assert_eq!(health(&srv.addr)["status"], "ok");
+}
+
+#[test]
+fn a_killed_shared_child_is_restarted_until_the_cap() {
+    let srv = gateway(
+        &[
+            "--gateway-shared",
+            "--restart-max",
+            "1",
+            "--restart-window-secs",
+            "600",
+        ],
+        &stdio_child(),
+    );
+    let kill = |pid: u32| {
+        assert!(
+            std::process::Command::new("kill")
+                .args(["-KILL", &pid.to_string()])
+                .status()
+                .unwrap()
+                .success()
+        )
+    };
+    let first = new_child(&srv, &[]);
+    let a = init(&srv.addr);
+    kill(first);
+    // Its session ends (404: initialize again), a new child comes, and new sessions work.
+    assert!(wait_until(T, || post(
+        &srv.addr,
+        &a,
+        &call(2, "add", json!({"a": 1, "b": 1}), None)
+    )
+    .status
+        == 404));
+    let second = new_child(&srv, &[first]);
+    assert!(wait_until(T, || health(&srv.addr)["status"] == "ok"));
+    let b = init(&srv.addr);
+    let sum = post(
+        &srv.addr,
+        &b,
+        &call(3, "add", json!({"a": 1, "b": 1}), None),
+    )
+    .json();
+    assert_eq!(sum["result"]["content"][0]["text"], "2", "{sum}");
+    assert_eq!(health(&srv.addr)["children"]["died"], 1);
+    // The second death is past --restart-max 1: the gateway stays down and says so.
+    kill(second);
+    assert!(wait_until(T, || {
+        request(&srv.addr, "GET", "/health", &[], "").status == 503
+    }));
+    let h = request(&srv.addr, "GET", "/health", &[], "");
+    assert_eq!(h.json()["children"]["down"], true, "{}", h.body);
+    std::thread::sleep(Duration::from_millis(500));
+    assert!(srv.children().is_empty(), "not restarted past the cap");
+    let r = post_json(&srv.addr, "/mcp", &[ACCEPT], &hello(1));
+    assert!(r.body.contains("down"), "{} {}", r.status, r.body);
+}
+
+#[test]
+fn a_cancellation_on_the_shared_child_cancels_only_its_sessions_request() {
+    let log =
+        std::env::temp_dir().join(format!("gateway-shared-cancel-{}.log", std::process::id()));
+    let srv = gateway_logging(
+        &["--gateway-shared"],
+        &[ME, "--stdio", "--debug"],
+        Some(&log),
+    );
+    let (a, b) = (init(&srv.addr), init(&srv.addr));
+    let other = sleep_same_id(&srv.addr, &b, 2);
+    let mut s = post_sse(
+        &srv.addr,
+        &a,
+        &call(7, "sleep", json!({"seconds": 30}), Some("same")),
+    );
+    let started = s.next_json(T);
+    assert_eq!(started["method"], "notifications/progress", "{started}");
+    let cancel = r#"{"jsonrpc":"2.0","method":"notifications/cancelled","params":{"requestId":7}}"#;
+    assert_eq!(post(&srv.addr, &a, cancel).status, 202);
+    assert!(
+        s.ended(Duration::from_secs(10)),
+        "the cancelled call's stream ended"
+    );
+    let text = || std::fs::read_to_string(&log).unwrap_or_default();
+    assert!(
+        wait_until(T, || text().contains("a request was cancelled")),
+        "the child saw the cancellation: {}",
+        text()
+    );
+    // The other session's request 7 was not the one cancelled.
+    let seen = other.join().unwrap();
+    assert_eq!(
+        seen.last().unwrap()["result"]["content"][0]["text"],
+        "Slept for 2 seconds",
+        "{seen:?}"
+    );
+    let _ = std::fs::remove_file(&log);
+}
+
+/// A stdio MCP server of a few lines (not this project's): a tool with an `x-mcp-header`
+/// argument, and a tool that asks the client for a sampling before it answers (as a well-behaved
+/// server does only when the client declared sampling).
+const PY_CHILD: &str = r#"
+import sys, json
+def out(o):
+    sys.stdout.write(json.dumps(o) + "\n"); sys.stdout.flush()
+asked = None
+for line in sys.stdin:
+    m = json.loads(line); i = m.get("id"); meth = m.get("method")
+    if meth == "initialize":
+        caps = m["params"]["capabilities"]
+        out({"jsonrpc": "2.0", "id": i, "result": {"protocolVersion": "2025-11-25",
+             "capabilities": {"tools": {}}, "serverInfo": {"name": "py", "version": "1"}}})
+    elif meth == "tools/list":
+        out({"jsonrpc": "2.0", "id": i, "result": {"tools": [
+            {"name": "region", "inputSchema": {"type": "object", "properties": {
+                "region": {"type": "string", "x-mcp-header": "Region"}}}},
+            {"name": "ask", "inputSchema": {"type": "object"}}]}})
+    elif meth == "tools/call" and m["params"]["name"] == "ask" and "sampling" not in caps:
+        out({"jsonrpc": "2.0", "id": i, "result": {"content": [{"type": "text", "text": "no sampling"}]}})
+    elif meth == "tools/call" and m["params"]["name"] == "ask":
+        asked = i
+        out({"jsonrpc": "2.0", "id": "s1", "method": "sampling/createMessage",
+             "params": {"messages": [], "maxTokens": 1}})
+    elif meth == "tools/call":
+        region = m["params"]["arguments"]["region"]
+        out({"jsonrpc": "2.0", "id": i, "result": {"content": [{"type": "text", "text": region}]}})
+    elif meth is None and i == "s1":
+        out({"jsonrpc": "2.0", "id": asked, "result": {"content": [{"type": "text", "text": "asked"}]}})
+"#;
+
+#[test]
+fn stateless_calls_check_the_childs_header_params_and_cannot_ask_the_client() {
+    let srv = gateway(&["--stateless-children", "1"], &["python3", "-c", PY_CHILD]);
+    let region = |header: &str| {
+        let body = json!({"jsonrpc":"2.0","id":1,"method":"tools/call","params":{
+            "name":"region","arguments":{"region":"eu"},"_meta":{
+            "io.modelcontextprotocol/protocolVersion":"2026-07-28",
+            "io.modelcontextprotocol/clientCapabilities":{}}}})
+        .to_string();
+        post_json(
+            &srv.addr,
+            "/mcp",
+            &[
+                ACCEPT,
+                ("MCP-Protocol-Version", "2026-07-28"),
+                ("Mcp-Method", "tools/call"),
+                ("Mcp-Name", "region"),
+                ("Mcp-Param-Region", header),
+            ],
+            &body,
+        )
+    };
+    let ok = region("eu");
+    assert_eq!(ok.status, 200, "{}", ok.body);
+    assert_eq!(ok.json()["result"]["content"][0]["text"], "eu");
+    let bad = region("us");
+    assert_eq!(bad.status, 400, "{}", bad.body);
+    assert_eq!(bad.json()["error"]["code"], -32020, "{}", bad.body);
+    // Asking for a sampling: -32021 without the capability, a clear error with it.
+    let r = stateless(&srv.addr, 2, "tools/call", json!({"name": "ask"}));
+    assert_eq!(r.status, 400, "{}", r.body);
+    assert_eq!(r.json()["error"]["code"], -32021, "{}", r.body);
+    let body = json!({"jsonrpc":"2.0","id":3,"method":"tools/call","params":{"name":"ask","_meta":{
+        "io.modelcontextprotocol/protocolVersion":"2026-07-28",
+        "io.modelcontextprotocol/clientCapabilities":{"sampling":{}}}}})
+    .to_string();
+    let r = post_json(
+        &srv.addr,
+        "/mcp",
+        &[
+            ACCEPT,
+            ("MCP-Protocol-Version", "2026-07-28"),
+            ("Mcp-Method", "tools/call"),
+            ("Mcp-Name", "ask"),
+        ],
+        &body,
+    );
+    let v = r.json();
+    assert_eq!(v["id"], 3, "{v}");
+    assert!(
+        v["error"]["message"]
+            .as_str()
+            .is_some_and(|m| m.contains("input-required")),
+        "{v}"
+    );
+    // The child goes on serving.
+    assert_eq!(region("eu").status, 200);
 }

@@ -41,6 +41,8 @@ pub struct UpstreamStats {
     pub died: u64,
     /// Children killed for not answering `initialize` in time.
     pub init_timeouts: u64,
+    /// The one child every session needs is down (`--gateway-shared`): `/health` answers 503.
+    pub down: bool,
 }
 
 /// The other side of a gateway. A request handed to [`Upstream::forward`] was registered as
@@ -51,6 +53,11 @@ pub trait Upstream: Send + Sync {
     fn forward(&self, core: &Arc<Core>, session: &Arc<Session>, msg: Incoming, route: &Route);
     /// Counts for `/health` and `/metrics`.
     fn stats(&self) -> UpstreamStats;
+    /// The input schema of the upstream's tool `name`, for a stateless call's `Mcp-Param-*`
+    /// header checks (revision 2026-07-28); None when unknown (nothing is checked).
+    fn tool_schema(&self, _name: &str) -> Option<Value> {
+        None
+    }
     /// Server shutdown: every child is stopped.
     fn shutdown(&self);
 }

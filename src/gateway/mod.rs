@@ -7,12 +7,20 @@
 //! hook, not a poll. Children never share anything, so no answer or notification of one client
 //! can reach another. Parts: `child` (the process and its threads), `route` (which exchange a
 //! child's line belongs to), `link` (one session and its child), `filter` (`--allow-tool`,
-//! `--deny-tool`), `wire` (lines both ways), `stats`.
+//! `--deny-tool`), `wire` (lines both ways), `stats`. A child many requesters share (`--gateway-shared`, and
+//! the pool serving revision 2026-07-28's stateless requests) is a `hub` (ids rewritten: `ids`)
+//! in a `slot` (started, restarted); `shared` and `pool` are what each mode does with it.
 
+mod asks;
 mod child;
 mod filter;
+mod hub;
+mod ids;
 mod link;
+mod pool;
 mod route;
+mod shared;
+mod slot;
 mod stats;
 mod wire;
 
@@ -22,10 +30,14 @@ use crate::child::ChildSpec;
 use crate::dispatch::{Core, NOT_INITIALIZED, Upstream, UpstreamStats};
 use crate::jsonrpc::{ErrorObject, INTERNAL_ERROR, INVALID_REQUEST, Incoming, Response, quote};
 use crate::session::{Outgoing, Route, Session, TransportKind};
+use hub::{HubCtx, Mode};
 use link::{Link, fail};
+use pool::Pool;
+use shared::Shared;
+use slot::{RestartPolicy, Slot, SlotSpec};
 use stats::Stats;
 use std::collections::HashMap;
-use std::sync::{Arc, Mutex, MutexGuard};
+use std::sync::{Arc, Mutex, MutexGuard, OnceLock, Weak};
 use std::time::Duration;
 
 /// What the gateway runs and how.
@@ -41,10 +53,19 @@ pub struct GatewayConfig {
     pub init_timeout: Duration,
     /// Longest line read from a child (a longer one is skipped and logged).
     pub max_line_bytes: usize,
+    /// One child for every session (`--gateway-shared`) instead of one per session.
+    pub shared: bool,
+    /// Children initialized once that serve stateless (2026-07-28) requests; 0 refuses them.
+    pub stateless_children: usize,
+    /// Restarts of the shared child allowed within `restart_window`; past them it stays down.
+    pub restart_max: u32,
+    /// The window `restart_max` counts restarts in.
+    pub restart_window: Duration,
 }
 
 impl GatewayConfig {
-    /// Defaults for `command`: nothing filtered, 100 children, 30 s to initialize, 4 MiB lines.
+    /// Defaults for `command`: nothing filtered, 100 children, 30 s to initialize, 4 MiB lines,
+    /// a child per session, 2 stateless children, 5 restarts a minute.
     pub fn new(command: ChildSpec) -> GatewayConfig {
         GatewayConfig {
             command,
@@ -52,6 +73,10 @@ impl GatewayConfig {
             max_children: 100,
             init_timeout: Duration::from_secs(30),
             max_line_bytes: 4 * 1024 * 1024,
+            shared: false,
+            stateless_children: 2,
+            restart_max: 5,
+            restart_window: Duration::from_secs(60),
         }
     }
 }
@@ -62,6 +87,10 @@ pub struct Gateway {
     filter: Arc<ToolFilter>,
     links: Arc<Mutex<HashMap<String, Arc<Link>>>>,
     stats: Arc<Stats>,
+    /// The core, once a message came (hubs need it outside of requests).
+    core: Arc<OnceLock<Weak<Core>>>,
+    pool: Pool,
+    shared: Option<Shared>,
 }
 
 type Links = Arc<Mutex<HashMap<String, Arc<Link>>>>;
@@ -71,12 +100,45 @@ fn lock(links: &Links) -> MutexGuard<'_, HashMap<String, Arc<Link>>> {
 }
 
 impl Gateway {
+    /// With `config.shared`, the shared child starts now.
     pub fn new(config: GatewayConfig) -> Gateway {
+        let filter = Arc::new(config.tools.clone());
+        let stats: Arc<Stats> = Arc::default();
+        let ctx = HubCtx {
+            core: Arc::default(),
+            filter: filter.clone(),
+        };
+        let slot = |mode| {
+            Slot::new(SlotSpec {
+                command: config.command.clone(),
+                max_line_bytes: config.max_line_bytes,
+                init_timeout: config.init_timeout,
+                policy: RestartPolicy {
+                    max: config.restart_max,
+                    window: config.restart_window,
+                },
+                mode,
+                ctx: ctx.clone(),
+                stats: stats.clone(),
+            })
+        };
+        let slots = (0..config.stateless_children)
+            .map(|_| slot(Mode::Pool))
+            .collect();
+        let pool = Pool::new(slots, config.init_timeout, ctx.clone());
+        let shared = config.shared.then(|| {
+            let s = slot(Mode::Shared);
+            s.start();
+            Shared::new(s, config.init_timeout)
+        });
         Gateway {
-            filter: Arc::new(config.tools.clone()),
+            filter,
             config,
             links: Arc::default(),
-            stats: Arc::default(),
+            stats,
+            core: ctx.core,
+            pool,
+            shared,
         }
     }
 
@@ -162,8 +224,15 @@ impl Gateway {
 
 impl Upstream for Gateway {
     fn forward(&self, core: &Arc<Core>, session: &Arc<Session>, msg: Incoming, route: &Route) {
+        let _ = self.core.set(Arc::downgrade(core));
         if session.kind == TransportKind::Stateless {
-            return refuse_stateless(session, msg, route);
+            if let Incoming::Request(r) = msg {
+                self.pool.serve(session, r, route);
+            }
+            return;
+        }
+        if let Some(shared) = &self.shared {
+            return shared.forward(core, session, msg, route);
         }
         let link = lock(&self.links).get(&session.id).cloned();
         match (link, msg) {
@@ -202,28 +271,29 @@ impl Upstream for Gateway {
         }
     }
 
+    fn tool_schema(&self, name: &str) -> Option<serde_json::Value> {
+        // A hidden tool is no tool: its headers are not checked (the call is refused anyway).
+        self.filter
+            .allows(name)
+            .then(|| self.pool.tool_schema(name))?
+    }
+
     fn stats(&self) -> UpstreamStats {
-        self.stats.snapshot()
+        let mut s = self.stats.snapshot();
+        s.down = self.shared.as_ref().is_some_and(|sh| !sh.slot.is_up());
+        s
     }
 
     fn shutdown(&self) {
+        self.pool.stop();
+        if let Some(sh) = &self.shared {
+            sh.slot.stop();
+        }
         let links: Vec<Arc<Link>> = lock(&self.links).values().cloned().collect();
         for l in links {
             if let Some(c) = l.child.get() {
                 c.kill();
             }
         }
-    }
-}
-
-/// Revision 2026-07-28's stateless requests would need a child initialized per request (or a
-/// pool of them); the gateway does not serve them yet, and says so.
-fn refuse_stateless(session: &Session, msg: Incoming, route: &Route) {
-    if let Incoming::Request(r) = msg {
-        let e = ErrorObject::new(
-            crate::jsonrpc::METHOD_NOT_FOUND,
-            "The gateway does not serve stateless requests (revision 2026-07-28) yet: initialize a session with revision 2025-11-25 or earlier",
-        );
-        fail(session, route, &r.id, e);
     }
 }

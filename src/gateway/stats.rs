@@ -49,6 +49,7 @@ impl Stats {
             ended: self.ended.load(Ordering::Relaxed),
             died: self.died.load(Ordering::Relaxed),
             init_timeouts: self.init_timeouts.load(Ordering::Relaxed),
+            down: false,
         }
     }
 }

@@ -68,6 +68,14 @@ pub fn post(core: &Arc<Core>, req: Request, msg: Incoming, ctx: &Ctx) -> Outcome
         }
     };
     let (req, meta) = checked(req, |req| admit(core, req, &r))?;
+    if r.method == "subscriptions/listen" && core.upstream.is_some() {
+        // A gateway's children tell their own client of changes; none is a listener here.
+        let e = ErrorObject::new(
+            jsonrpc::METHOD_NOT_FOUND,
+            "The gateway does not serve subscriptions/listen (revision 2026-07-28): initialize a session with revision 2025-11-25 or earlier for change notifications",
+        );
+        return Err(Refusal::rpc(404, e).id(Some(r.id)).answering(req));
+    }
     if r.method == "subscriptions/listen" {
         return listen(core, req, r, ctx);
     }
@@ -176,9 +184,16 @@ fn check_headers(
     let Some(name) = modern::mirrored_name(r) else {
         return Ok(());
     };
-    let marked = match crate::dispatch::read(&core.features.tools).get(name) {
-        Some(t) => modern::header_params(&t.input_schema),
-        None => return Ok(()),
+    let marked = match &core.upstream {
+        // A gateway: the schema of the child's tool, as the child listed it.
+        Some(up) => match up.tool_schema(name) {
+            Some(schema) => modern::header_params(&schema),
+            None => return Ok(()),
+        },
+        None => match crate::dispatch::read(&core.features.tools).get(name) {
+            Some(t) => modern::header_params(&t.input_schema),
+            None => return Ok(()),
+        },
     };
     if marked.is_empty() {
         return Ok(());

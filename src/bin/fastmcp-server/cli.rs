@@ -93,6 +93,12 @@ GATEWAY OPTIONS (after `gateway`; README: Gateway):
     --init-timeout-secs S     a child that has not answered initialize by then is killed (default 30)
     --env NAME[=VALUE]        pass the server's NAME (or set it) to the child; it gets only PATH
                               otherwise (repeatable)
+    --gateway-shared          one child for every session (ids rewritten) instead of one each
+    --restart-max N           restarts of the shared child within the window (default 5); past
+                              them it stays down and /health answers 503
+    --restart-window-secs S   the window --restart-max counts in (default 60)
+    --stateless-children N    children serving revision 2026-07-28 stateless requests
+                              (default 2; 0 refuses them)
 ";
 
 /// What the command line asked for.

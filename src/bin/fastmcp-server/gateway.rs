@@ -18,6 +18,10 @@ pub(crate) struct GatewayArgs {
     pub env: Vec<String>,
     pub max_children: Option<usize>,
     pub init_timeout: Option<Duration>,
+    pub shared: bool,
+    pub restart_max: Option<u32>,
+    pub restart_window: Option<Duration>,
+    pub stateless_children: Option<usize>,
 }
 
 /// Splits the arguments at the first `--`: what follows is a command, never a flag of ours.
@@ -61,7 +65,19 @@ pub(crate) fn parse(
         Some(_) => return Err("--init-timeout-secs must be a positive number of seconds".into()),
         None => None,
     };
+    let restart_window = match a
+        .opt_value_from_str::<_, f64>("--restart-window-secs")
+        .map_err(e)?
+    {
+        Some(v) if v.is_finite() && v > 0.0 && v < 1e9 => Some(Duration::from_secs_f64(v)),
+        Some(_) => return Err("--restart-window-secs must be a positive number of seconds".into()),
+        None => None,
+    };
     Ok(GatewayArgs {
+        shared: a.contains("--gateway-shared"),
+        restart_max: a.opt_value_from_str("--restart-max").map_err(e)?,
+        restart_window,
+        stateless_children: a.opt_value_from_str("--stateless-children").map_err(e)?,
         command,
         allow: a.values_from_str("--allow-tool").map_err(e)?,
         deny: a.values_from_str("--deny-tool").map_err(e)?,
@@ -102,6 +118,16 @@ pub(crate) fn config(
     }
     if let Some(t) = args.init_timeout {
         c.init_timeout = t;
+    }
+    c.shared = args.shared;
+    if let Some(n) = args.restart_max {
+        c.restart_max = n;
+    }
+    if let Some(w) = args.restart_window {
+        c.restart_window = w;
+    }
+    if let Some(n) = args.stateless_children {
+        c.stateless_children = n;
     }
     Ok(c)
 }
@@ -187,5 +213,44 @@ mod tests {
             ..GatewayArgs::default()
         };
         assert!(config(bad, None, 1).unwrap_err().contains("--env"));
+    }
+
+    #[test]
+    fn shared_restart_and_pool_flags() {
+        let mut a = pico_args::Arguments::from_vec(
+            [
+                "--gateway-shared",
+                "--restart-max",
+                "3",
+                "--restart-window-secs",
+                "10",
+                "--stateless-children",
+                "0",
+            ]
+            .map(OsString::from)
+            .into(),
+        );
+        let g = parse(&mut a, Some(vec!["/bin/cat".into()])).unwrap();
+        let c = config(g, None, 100).unwrap();
+        assert!(c.shared);
+        assert_eq!(
+            (c.restart_max, c.restart_window, c.stateless_children),
+            (3, Duration::from_secs(10), 0)
+        );
+        let d = config(
+            parse(
+                &mut pico_args::Arguments::from_vec(vec![]),
+                Some(vec!["/bin/cat".into()]),
+            )
+            .unwrap(),
+            None,
+            100,
+        )
+        .unwrap();
+        assert!(!d.shared && d.stateless_children == 2 && d.restart_max == 5);
+        let mut bad = pico_args::Arguments::from_vec(
+            ["--restart-window-secs", "0"].map(OsString::from).into(),
+        );
+        assert!(parse(&mut bad, None).is_err());
     }
 }
