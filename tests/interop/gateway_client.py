@@ -3,7 +3,8 @@ of `fastmcp-server --stdio`, in session mode (the gateway starts one child per s
 
 Usage: gateway_client.py GATEWAY_BASE_URL
 Runs the Streamable HTTP client with mode="legacy" (the initialize handshake, 2025-11-25) on /mcp,
-the SDK's default mode (it falls back to the handshake when the gateway refuses server/discover)
+the SDK's default mode (server/discover, then stateless 2026-07-28 requests through the gateway's
+pool of children)
 and the legacy HTTP+SSE client on /sse, each a session with its own child. Prints one "ok ..." or
 "FAIL ..." line per check and "gateway interop: N passed, M failed"; exits non-zero if any failed.
 """
@@ -71,11 +72,13 @@ async def streamable():
 
 
 async def default_mode():
-    """The SDK's default asks server/discover first; the gateway refuses stateless 2026-07-28
-    requests for now, and the SDK falls back to the handshake: still a working session."""
+    """The SDK's default asks server/discover first and then sends stateless 2026-07-28 requests,
+    which the gateway serves through its pool of initialized children."""
     async with Client(f"{BASE}/mcp") as client:
-        check("gateway default mode: falls back to a 2025-11-25 session", client.protocol_version == "2025-11-25",
+        check("gateway default mode: 2026-07-28 through the stateless pool", client.protocol_version == "2026-07-28",
               client.protocol_version)
+        names = {t.name for t in (await client.list_tools()).tools}
+        check("gateway default mode: tools/list names echo, add, sleep", {"echo", "add", "sleep"} <= names, names)
         r = await client.call_tool("add", {"a": 2, "b": 3})
         check("gateway default mode: add", text_of(r) == "5" and not r.is_error, r)
 
