@@ -243,6 +243,23 @@ impl Binding {
     }
 }
 
+/// Signs `data` as a `requestState` bound like a native one: for the gateway, whose state names
+/// a child's call parked at a question rather than answers.
+pub(crate) fn sign_state(key: &StateKey, binding: &Binding, data: &Map<String, Value>) -> String {
+    sign(key, &binding.0, data)
+}
+
+/// Checks a state from [`sign_state`] (signature, binding, age): its data, or the -32602 a
+/// native server gives for a bad state.
+pub(crate) fn verify_state(
+    key: &StateKey,
+    ttl: Duration,
+    binding: &Binding,
+    state: &str,
+) -> Result<Map<String, Value>, ErrorObject> {
+    verify(key, ttl, &binding.0, state)
+}
+
 /// What a signed state carries.
 #[derive(Serialize, Deserialize)]
 struct Payload {

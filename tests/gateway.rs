@@ -849,7 +849,7 @@ for line in sys.stdin:
 "#;
 
 #[test]
-fn stateless_calls_check_the_childs_header_params_and_cannot_ask_the_client() {
+fn stateless_calls_check_the_childs_header_params_and_ask_the_client_in_rounds() {
     let srv = gateway(&["--stateless-children", "1"], &["python3", "-c", PY_CHILD]);
     let region = |header: &str| {
         let body = json!({"jsonrpc":"2.0","id":1,"method":"tools/call","params":{
@@ -880,29 +880,233 @@ fn stateless_calls_check_the_childs_header_params_and_cannot_ask_the_client() {
     let r = stateless(&srv.addr, 2, "tools/call", json!({"name": "ask"}));
     assert_eq!(r.status, 400, "{}", r.body);
     assert_eq!(r.json()["error"]["code"], -32021, "{}", r.body);
-    let body = json!({"jsonrpc":"2.0","id":3,"method":"tools/call","params":{"name":"ask","_meta":{
-        "io.modelcontextprotocol/protocolVersion":"2026-07-28",
-        "io.modelcontextprotocol/clientCapabilities":{"sampling":{}}}}})
-    .to_string();
-    let r = post_json(
+    // With it, an input-required round: the child's question, answered on the retry.
+    let sampling = json!({"sampling": {}});
+    let r = asking(
         &srv.addr,
+        3,
+        "tools/call",
+        json!({"name": "ask"}),
+        &sampling,
+    );
+    let v = r.json();
+    assert_eq!(v["id"], 3, "{v}");
+    let (key, state) = round(&v, "sampling/createMessage");
+    let answer =
+        json!({"role": "assistant", "content": {"type": "text", "text": "x"}, "model": "m"});
+    let retry = json!({"name": "ask", "inputResponses": {key: answer}, "requestState": state});
+    let v = asking(&srv.addr, 4, "tools/call", retry, &sampling).json();
+    assert_eq!(v["id"], 4, "{v}");
+    assert_eq!(v["result"]["content"][0]["text"], "asked", "{v}");
+    assert_eq!(v["result"]["resultType"], "complete", "{v}");
+    // The child goes on serving.
+    assert_eq!(region("eu").status, 200);
+}
+
+/// A stateless request declaring client capabilities `caps`.
+fn asking(addr: &str, id: u64, method: &str, mut params: Value, caps: &Value) -> common::Resp {
+    params["_meta"] = json!({
+        "io.modelcontextprotocol/protocolVersion": "2026-07-28",
+        "io.modelcontextprotocol/clientCapabilities": caps,
+        "io.modelcontextprotocol/clientInfo": {"name": "t", "version": "1"}});
+    let name = params["name"].as_str().unwrap_or_default().to_string();
+    let body = json!({"jsonrpc":"2.0","id":id,"method":method,"params":params}).to_string();
+    post_json(
+        addr,
         "/mcp",
         &[
             ACCEPT,
             ("MCP-Protocol-Version", "2026-07-28"),
-            ("Mcp-Method", "tools/call"),
-            ("Mcp-Name", "ask"),
+            ("Mcp-Method", method),
+            ("Mcp-Name", &name),
         ],
         &body,
-    );
-    let v = r.json();
-    assert_eq!(v["id"], 3, "{v}");
-    assert!(
-        v["error"]["message"]
-            .as_str()
-            .is_some_and(|m| m.contains("input-required")),
+    )
+}
+
+/// The one question of an input-required answer (of kind `method`): its key and the state.
+fn round(v: &Value, method: &str) -> (String, String) {
+    assert_eq!(v["result"]["resultType"], "input_required", "{v}");
+    let requests = v["result"]["inputRequests"]
+        .as_object()
+        .expect("inputRequests");
+    assert_eq!(requests.len(), 1, "{v}");
+    let (key, q) = requests.iter().next().expect("a question");
+    assert_eq!(q["method"], method, "{v}");
+    let state = v["result"]["requestState"].as_str().expect("requestState");
+    (key.clone(), state.to_string())
+}
+
+/// `examples/conformance`, built if it is not yet.
+fn conformance_child() -> String {
+    let exe = Path::new(ME)
+        .parent()
+        .expect("target dir")
+        .join("examples/conformance");
+    if !exe.exists() {
+        let ok = std::process::Command::new(env!("CARGO"))
+            .args(["build", "--example", "conformance"])
+            .status()
+            .is_ok_and(|s| s.success());
+        assert!(ok, "cargo build --example conformance");
+    }
+    exe.to_string_lossy().into_owned()
+}
+
+fn elicited(fields: Value) -> Value {
+    json!({"action": "accept", "content": fields})
+}
+
+#[test]
+fn a_pool_childs_questions_become_input_required_rounds() {
+    let child = conformance_child();
+    let srv = gateway(&["--stateless-children", "1"], &[&child, "--stdio"]);
+    let caps = json!({"sampling": {}, "elicitation": {}, "roots": {}});
+    let call = |id: u64, name: &str, extra: Value| {
+        let mut params = json!({"name": name, "arguments": {}});
+        if let (Some(p), Value::Object(e)) = (params.as_object_mut(), extra) {
+            p.extend(e);
+        }
+        asking(&srv.addr, id, "tools/call", params, &caps).json()
+    };
+
+    // A sampling: the child's own question, then its result on the retry.
+    let sampling = "test_input_required_result_sampling";
+    let v = call(1, sampling, json!({}));
+    let (key, state) = round(&v, "sampling/createMessage");
+    assert_eq!(
+        v["result"]["inputRequests"][&key]["params"]["maxTokens"], 100,
         "{v}"
     );
-    // The child goes on serving.
-    assert_eq!(region("eu").status, 200);
+    let answer =
+        json!({"role": "assistant", "content": {"type": "text", "text": "Paris"}, "model": "m"});
+    let v = call(
+        2,
+        sampling,
+        json!({"inputResponses": {&key: answer}, "requestState": state}),
+    );
+    assert_eq!(v["id"], 2, "{v}");
+    assert_eq!(
+        v["result"]["content"][0]["text"], "The model says: Paris",
+        "{v}"
+    );
+    // Used once: the same state again is unknown, as a native server's bad state is (-32602).
+    let v = call(
+        3,
+        sampling,
+        json!({"inputResponses": {&key: answer}, "requestState": state}),
+    );
+    assert_eq!(v["error"]["code"], -32602, "{v}");
+
+    // Two elicitations, one round each, a new state each time; a retry that does not answer
+    // is asked again.
+    let multi = "test_input_required_result_multi_round";
+    let v = call(4, multi, json!({}));
+    let (k1, s1) = round(&v, "elicitation/create");
+    let v = call(
+        5,
+        multi,
+        json!({"inputResponses": {"wrong": {}}, "requestState": s1}),
+    );
+    let (k1b, s1b) = round(&v, "elicitation/create");
+    assert_eq!(k1b, k1, "{v}");
+    let v = call(
+        6,
+        multi,
+        json!({"inputResponses": {&k1: elicited(json!({"name": "Alice"}))}, "requestState": s1b}),
+    );
+    let (k2, s2) = round(&v, "elicitation/create");
+    assert_ne!(s2, s1b);
+    assert!(
+        v["result"]["inputRequests"][&k2]["params"]["message"]
+            .as_str()
+            .is_some_and(|m| m.contains("color")),
+        "{v}"
+    );
+    // The state is bound to the call: another tool, or an altered state, is refused.
+    let other = call(
+        7,
+        sampling,
+        json!({"inputResponses": {&k2: elicited(json!({"color": "red"}))}, "requestState": s2}),
+    );
+    assert_eq!(other["error"]["code"], -32602, "{other}");
+    let mut forged = s2.clone().into_bytes();
+    let i = forged.len() / 2;
+    forged[i] = if forged[i] == b'A' { b'B' } else { b'A' };
+    let forged = String::from_utf8_lossy(&forged).into_owned();
+    let v = call(
+        8,
+        multi,
+        json!({"inputResponses": {&k2: elicited(json!({"color": "red"}))}, "requestState": forged}),
+    );
+    assert_eq!(v["error"]["code"], -32602, "{v}");
+    let v = call(
+        9,
+        multi,
+        json!({"inputResponses": {&k2: elicited(json!({"color": "blue"}))}, "requestState": s2}),
+    );
+    assert_eq!(v["result"]["content"][0]["text"], "Alice likes blue", "{v}");
+
+    // Without the capability declared: -32021, as natively.
+    let none = asking(
+        &srv.addr,
+        10,
+        "tools/call",
+        json!({"name": sampling, "arguments": {}}),
+        &json!({}),
+    );
+    assert_eq!(none.json()["error"]["code"], -32021, "{}", none.body);
+    // The one child serves other work again.
+    let v = call(11, "test_simple_text", json!({}));
+    assert_eq!(v["result"]["resultType"], "complete", "{v}");
+}
+
+#[test]
+fn a_parked_call_nobody_takes_up_expires_and_frees_its_child() {
+    let child = conformance_child();
+    let srv = gateway(
+        &["--stateless-children", "1", "--input-state-ttl-secs", "1"],
+        &[&child, "--stdio"],
+    );
+    let caps = json!({"elicitation": {}});
+    let tool = "test_input_required_result_elicitation";
+    let v = asking(
+        &srv.addr,
+        1,
+        "tools/call",
+        json!({"name": tool, "arguments": {}}),
+        &caps,
+    )
+    .json();
+    let (key, state) = round(&v, "elicitation/create");
+    // While parked, the only child takes no other work.
+    let busy = asking(
+        &srv.addr,
+        2,
+        "tools/call",
+        json!({"name": "test_simple_text", "arguments": {}}),
+        &caps,
+    )
+    .json();
+    assert!(
+        busy["error"]["message"]
+            .as_str()
+            .is_some_and(|m| m.contains("waiting")),
+        "{busy}"
+    );
+    let freed = wait_until(Duration::from_secs(10), || {
+        let v = asking(
+            &srv.addr,
+            3,
+            "tools/call",
+            json!({"name": "test_simple_text", "arguments": {}}),
+            &caps,
+        )
+        .json();
+        v["result"]["resultType"] == "complete"
+    });
+    assert!(freed, "the child is free once the state expired");
+    let retry = json!({"name": tool, "arguments": {}, "inputResponses": {key: elicited(json!({"name": "A"}))}, "requestState": state});
+    let v = asking(&srv.addr, 4, "tools/call", retry, &caps).json();
+    assert_eq!(v["error"]["code"], -32602, "{v}");
 }

@@ -2,8 +2,9 @@
 //!
 //! A child asks on behalf of the request it is serving, and the only way to know which is that
 //! exactly one is in flight: then the question goes to that request's session (under an id of
-//! ours, see [`super::ids`]); otherwise it is refused to the child. A pool child cannot ask at
-//! all (see [`Hub::stateless_ask`]).
+//! ours, see [`super::ids`]); otherwise it is refused to the child. A pool child's question
+//! becomes an input-required round when it can (see [`super::bridge`]), else ends the call (see
+//! [`Hub::stateless_ask`]).
 
 use super::hub::{Hub, Mode, locked, streaming};
 use super::link::fail;
@@ -45,12 +46,16 @@ impl Hub {
         );
     }
 
-    /// A pool child asks the client something during a stateless call. Revision 2026-07-28 asks
-    /// through input-required results, rounds a 2025 child cannot take part in, so the call
-    /// ends here: -32021 when the client did not declare the capability (what a native server
-    /// answers too), otherwise an error saying the call needs a session. The child is told the
-    /// call is cancelled, and its request is refused.
+    /// A pool child asks the client something during a stateless call: parked as an
+    /// input-required round if it can be (see [`super::bridge`]); otherwise the call ends here:
+    /// -32021 when the client did not declare the capability (what a native server answers
+    /// too), else an error saying the call needs a session (not the only call in flight at its
+    /// child, or a method with no input rounds). The child is told the call is cancelled, and
+    /// its request is refused.
     fn stateless_ask(&self, child_id: Value, message: &Value) {
+        if self.park(&child_id, message) {
+            return;
+        }
         let method = message.get("method").and_then(Value::as_str).unwrap_or("");
         let capability = method.split('/').next().unwrap_or("");
         let sole = {

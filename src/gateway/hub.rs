@@ -5,13 +5,14 @@
 //! request reaches it with ids rewritten (see [`super::ids`]), so answers and progress go back to
 //! exactly the request, and session, they belong to. What belongs to no request is decided by
 //! the mode: a shared child's notifications go to every session; the pool has no sessions to
-//! tell, and a child's request to a stateless client cannot be relayed (2026-07-28 asks through
-//! input-required results, a round trip a 2025 child cannot make), so it is refused to the child.
+//! tell, and a child's request to a stateless client becomes an input-required round (see
+//! [`super::bridge`]).
 
 use super::child::Child;
 use super::filter::{ToolFilter, retain_tools};
 use super::ids::{self, INIT_ID, Pending, TOOLS_ID, Table};
 use super::link::fail;
+use super::parked::{self, Parked};
 use super::wire::{self, FromChild};
 use crate::dispatch::Core;
 use crate::jsonrpc::{ErrorObject, INTERNAL_ERROR, INVALID_PARAMS, Request, RequestId};
@@ -59,6 +60,10 @@ pub(super) struct Hub {
     tools: Mutex<HashMap<String, Value>>,
     /// Pool mode: the `initialize` result, kept until the first tools list arrived.
     init: Mutex<Option<Arc<Value>>>,
+    /// Pool mode: the call parked at a question to the client (see [`super::bridge`]); while
+    /// one is, the child gets no other work.
+    pub(super) parked: Mutex<Option<Parked>>,
+    pub(super) me: Weak<Hub>,
 }
 
 pub(super) fn locked<T>(m: &Mutex<T>) -> MutexGuard<'_, T> {
@@ -66,8 +71,8 @@ pub(super) fn locked<T>(m: &Mutex<T>) -> MutexGuard<'_, T> {
 }
 
 impl Hub {
-    pub(super) fn new(mode: Mode, ctx: HubCtx) -> Hub {
-        Hub {
+    pub(super) fn new(mode: Mode, ctx: HubCtx) -> Arc<Hub> {
+        Arc::new_cyclic(|me| Hub {
             mode,
             ctx,
             child: OnceLock::new(),
@@ -77,10 +82,12 @@ impl Hub {
             sessions: Mutex::default(),
             tools: Mutex::default(),
             init: Mutex::default(),
-        }
+            parked: Mutex::default(),
+            me: me.clone(),
+        })
     }
 
-    fn core(&self) -> Option<Arc<Core>> {
+    pub(super) fn core(&self) -> Option<Arc<Core>> {
         self.ctx.core.get().and_then(Weak::upgrade)
     }
 
@@ -191,12 +198,17 @@ impl Hub {
             .and_then(|m| m.meta)
             .and_then(|m| m.progress_token)
             .and_then(|t| serde_json::to_value(t).ok());
+        let binding = (self.mode == Mode::Pool)
+            .then(|| parked::binding(&req.method, &req.params))
+            .flatten()
+            .map(Arc::new);
         let (n, ours) = locked(&self.table).begin(Pending {
             session: session.clone(),
             client_id: req.id.clone(),
             route: route.clone(),
             method: req.method.clone(),
             token,
+            binding,
         });
         if let Some(Value::Object(meta)) = req.params.get_mut("_meta") {
             // The revision's own keys say nothing to a 2025 child.

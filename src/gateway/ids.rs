@@ -8,6 +8,7 @@
 //! request it answers and comes from the session that was asked.
 
 use crate::jsonrpc::RequestId;
+use crate::mrtr::Binding;
 use crate::session::{Route, Session};
 use serde_json::Value;
 use std::collections::HashMap;
@@ -29,6 +30,9 @@ pub(super) struct Pending {
     pub method: String,
     /// The client's progress token, restored on the child's progress notifications.
     pub token: Option<Value>,
+    /// A stateless call that may become an input-required round: what its `requestState` is
+    /// bound to (see [`super::bridge`]).
+    pub binding: Option<Arc<Binding>>,
 }
 
 /// A request of the child sent to a client: the child's id, and the session asked.
@@ -72,6 +76,13 @@ impl Table {
     pub(super) fn begin(&mut self, p: Pending) -> (u64, Option<Value>) {
         let n = self.next;
         self.next += 1;
+        (n, self.resume(n, p))
+    }
+
+    /// Records a client request under number `n`, which the child already knows: a call parked
+    /// at a question, taken up again by the client's retry. Returns the progress token as
+    /// [`Table::begin`] does.
+    pub(super) fn resume(&mut self, n: u64, p: Pending) -> Option<Value> {
         let key = client_key(&p.session, &p.client_id);
         // A reused client id replaces the old request (the client broke the id rule; the last
         // one gets the answer, as with a child of its own).
@@ -83,7 +94,7 @@ impl Table {
             .as_ref()
             .map(|_| Value::from(format!("{TOKEN_PREFIX}{n}")));
         self.pending.insert(n, p);
-        (n, token)
+        token
     }
 
     /// Takes request `n` out (answered): None if it is not in flight.
@@ -199,6 +210,7 @@ mod tests {
             route: Route::Session,
             method: "tools/call".into(),
             token,
+            binding: None,
         }
     }
 

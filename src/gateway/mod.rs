@@ -12,11 +12,13 @@
 //! in a `slot` (started, restarted); `shared` and `pool` are what each mode does with it.
 
 mod asks;
+mod bridge;
 mod child;
 mod filter;
 mod hub;
 mod ids;
 mod link;
+mod parked;
 mod pool;
 mod route;
 mod shared;

@@ -6,9 +6,10 @@
 //! newest handshake revision they accept) and stateless requests go to the least busy one, ids
 //! rewritten. `server/discover` is answered from a pooled child's `initialize` result; results
 //! are shaped as the revision wants them (`resultType`, caching hints, the server's info).
+//! A child asking the client mid-call parks the call as an input-required round (see
+//! [`super::bridge`]); the retry carrying its `requestState` goes back to that child.
 //! Refused: `subscriptions/listen` (the transport refuses it: the children's notifications
-//! belong to no listener here), and any request a child makes of the client mid-call (refused
-//! to the child: see [`super::hub`]).
+//! belong to no listener here).
 
 use super::hub::{Hub, HubCtx};
 use super::link::fail;
@@ -56,6 +57,11 @@ impl Pool {
         {
             return fail(session, route, &req.id, unknown_method(&req.method));
         }
+        if req.params.contains_key("requestState")
+            && super::parked::binding(&req.method, &req.params).is_some()
+        {
+            return self.resume(session, req, route);
+        }
         let (hub, init) = match self.ready_hub() {
             Ok(ready) => ready,
             Err(why) => {
@@ -82,14 +88,34 @@ impl Pool {
 }
 
 impl Pool {
+    /// The retry of a call parked at a question to the client (see [`super::bridge`]).
+    fn resume(&self, session: &Arc<Session>, req: Request, route: &Route) {
+        let Some(core) = self.ctx.core.get().and_then(|c| c.upgrade()) else {
+            return fail(session, route, &req.id, super::bridge::unknown_state());
+        };
+        let nonce = match super::bridge::state_nonce(&core, &req) {
+            Ok(n) => n,
+            Err(e) => return fail(session, route, &req.id, e),
+        };
+        for hub in self.slots.iter().filter_map(|s| s.current()) {
+            if let Some(parked) = hub.take_parked(nonce) {
+                return hub.resume(parked, session, req, route);
+            }
+        }
+        fail(session, route, &req.id, super::bridge::unknown_state());
+    }
+
     /// A free child, initialized (waiting for it, up to `--init-timeout-secs`, when it starts
     /// now): the least busy one started, or a new one when every started one is busy.
     fn ready_hub(&self) -> Result<(Arc<Hub>, Arc<Value>), String> {
         let busy = |s: &Arc<Slot>| s.current().map(|h| h.in_flight());
+        // A child whose call waits for the client's answers takes no other work.
+        let free = |s: &&Arc<Slot>| !s.current().is_some_and(|h| h.is_parked());
         let idle = self
             .slots
             .iter()
             .filter(|s| s.is_up())
+            .filter(free)
             .min_by_key(|s| busy(s));
         let slot = match idle {
             Some(s) if busy(s) == Some(0) => Some(s),
@@ -98,10 +124,13 @@ impl Pool {
                 .iter()
                 .find(|s| s.current().is_none())
                 .or(other)
-                .or_else(|| self.slots.first()),
+                .or_else(|| self.slots.iter().find(free)),
+        };
+        let Some(slot) = slot else {
+            return Err("every stateless child is waiting for a client's answers to an input-required round; try again later".into());
         };
         let hub = slot
-            .and_then(|s| s.hub())
+            .hub()
             .ok_or_else(|| "the MCP server behind this gateway cannot be started".to_string())?;
         let init = hub.wait_ready(Instant::now() + self.init_timeout)?;
         Ok((hub, init))
@@ -113,7 +142,11 @@ impl Pool {
         if self.slots.is_empty() {
             return None;
         }
-        self.ready_hub().ok()?.0.tool_schema(name)
+        let up = self.slots.iter().filter_map(|s| s.current());
+        match up.into_iter().find(|h| h.init_result().is_some()) {
+            Some(hub) => hub.tool_schema(name),
+            None => self.ready_hub().ok()?.0.tool_schema(name),
+        }
     }
 }
 

@@ -90,7 +90,7 @@ impl Slot {
 
     fn start_hub(&self) -> Option<Arc<Hub>> {
         let s = &self.spec;
-        let hub = Arc::new(Hub::new(s.mode, s.ctx.clone()));
+        let hub = Hub::new(s.mode, s.ctx.clone());
         let on_line = Arc::downgrade(&hub);
         let on_exit = Arc::downgrade(&hub);
         let (slot, stats) = (self.me.clone(), s.stats.clone());
