@@ -1062,51 +1062,58 @@ fn a_pool_childs_questions_become_input_required_rounds() {
 }
 
 #[test]
-fn a_parked_call_nobody_takes_up_expires_and_frees_its_child() {
+fn a_parked_call_ends_when_it_expires_or_its_child_is_needed() {
     let child = conformance_child();
-    let srv = gateway(
-        &["--stateless-children", "1", "--input-state-ttl-secs", "1"],
+    let log = std::env::temp_dir().join(format!("gateway-parked-{}.log", std::process::id()));
+    let srv = gateway_logging(
+        &[
+            "--stateless-children",
+            "1",
+            "--input-state-ttl-secs",
+            "1",
+            "--debug",
+        ],
         &[&child, "--stdio"],
+        Some(&log),
     );
     let caps = json!({"elicitation": {}});
     let tool = "test_input_required_result_elicitation";
-    let v = asking(
-        &srv.addr,
-        1,
-        "tools/call",
-        json!({"name": tool, "arguments": {}}),
-        &caps,
-    )
-    .json();
-    let (key, state) = round(&v, "elicitation/create");
-    // While parked, the only child takes no other work.
-    let busy = asking(
-        &srv.addr,
-        2,
-        "tools/call",
-        json!({"name": "test_simple_text", "arguments": {}}),
-        &caps,
-    )
-    .json();
-    assert!(
-        busy["error"]["message"]
-            .as_str()
-            .is_some_and(|m| m.contains("waiting")),
-        "{busy}"
-    );
-    let freed = wait_until(Duration::from_secs(10), || {
+    let ask = |id: u64| {
         let v = asking(
             &srv.addr,
-            3,
+            id,
             "tools/call",
-            json!({"name": "test_simple_text", "arguments": {}}),
+            json!({"name": tool, "arguments": {}}),
             &caps,
-        )
-        .json();
-        v["result"]["resultType"] == "complete"
-    });
-    assert!(freed, "the child is free once the state expired");
-    let retry = json!({"name": tool, "arguments": {}, "inputResponses": {key: elicited(json!({"name": "A"}))}, "requestState": state});
-    let v = asking(&srv.addr, 4, "tools/call", retry, &caps).json();
+        );
+        round(&v.json(), "elicitation/create")
+    };
+    let retry = |id: u64, key: &str, state: &str| {
+        let params = json!({"name": tool, "arguments": {}, "requestState": state,
+            "inputResponses": {key: elicited(json!({"name": "A"}))}});
+        asking(&srv.addr, id, "tools/call", params, &caps).json()
+    };
+    // Nobody retries within the TTL: the call ends, and its state is unknown.
+    let (key, state) = ask(1);
+    let text = || std::fs::read_to_string(&log).unwrap_or_default();
+    assert!(
+        wait_until(Duration::from_secs(10), || text()
+            .contains("parked at a question to the client expired")),
+        "the parked call expired: {}",
+        text()
+    );
+    let v = retry(2, &key, &state);
     assert_eq!(v["error"]["code"], -32602, "{v}");
+    // The only child is parked and another request comes: the parked call ends, the child serves.
+    let (key, state) = ask(3);
+    let simple = json!({"name": "test_simple_text", "arguments": {}});
+    let v = asking(&srv.addr, 4, "tools/call", simple, &caps).json();
+    assert_eq!(v["result"]["resultType"], "complete", "{v}");
+    let v = retry(5, &key, &state);
+    assert_eq!(v["error"]["code"], -32602, "{v}");
+    // A call taken up in time completes.
+    let (key, state) = ask(6);
+    let v = retry(7, &key, &state);
+    assert_eq!(v["result"]["content"][0]["text"], "Hello, A!", "{v}");
+    let _ = std::fs::remove_file(&log);
 }

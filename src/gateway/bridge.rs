@@ -10,7 +10,8 @@
 //! retry's id: the child's final answer is the retry's result, another question another round.
 //! A parked call nobody takes up within the TTL ends: its question is answered with an error, the
 //! child is told the call is cancelled, and it is free again. One parked call per child, so the
-//! table is bounded by `--stateless-children`.
+//! table is bounded by `--stateless-children`; when every child is parked, a new request ends the
+//! oldest parked call the same way (clients may give up on a round, and must not hold the pool).
 //!
 //! A state names its round by a fresh random nonce, so a state of another instance sharing the
 //! key, of a call resumed or expired already, or of an earlier round, is unknown here: -32602, as
@@ -18,14 +19,16 @@
 
 use super::hub::{Hub, locked};
 use super::ids::Pending;
+use super::link::fail;
 use super::parked::{Asked, Parked, binding, nonce};
 use crate::dispatch::Core;
-use crate::jsonrpc::{ErrorObject, Request, RequestId, Response};
+use crate::jsonrpc::{ErrorObject, INTERNAL_ERROR, Request, RequestId, Response};
 use crate::mrtr::{sign_state, verify_state};
 use crate::params::{self, WithMeta};
 use crate::session::{Outgoing, Route, Session};
 use serde_json::{Map, Value, json};
 use std::sync::Arc;
+use std::time::Instant;
 
 /// The nonce a retry's `requestState` names (its signature, binding and age checked).
 pub(super) fn state_nonce(core: &Core, req: &Request) -> Result<u64, ErrorObject> {
@@ -103,6 +106,7 @@ impl Hub {
                 asks: vec![asked(1)],
                 count: 1,
                 timer: None,
+                since: Instant::now(),
             });
             t.end(n)
         };
@@ -126,7 +130,13 @@ impl Hub {
         let (result, old_timer) = {
             let mut parked = locked(&self.parked);
             let Some(pk) = parked.as_mut() else {
-                return;
+                // Ended (evicted for another request) before its question reached the client.
+                drop(parked);
+                let e = ErrorObject::new(
+                    INTERNAL_ERROR,
+                    "The call ended before the client could be asked: every stateless child was needed",
+                );
+                return fail(session, route, id, e);
             };
             pk.nonce = nonce();
             let requests: Map<String, Value> = pk
@@ -171,7 +181,7 @@ impl Hub {
         route: &Route,
     ) {
         let Some(core) = self.core() else {
-            return;
+            return fail(session, route, &req.id, unknown_state());
         };
         if let Some(t) = pk.timer.take() {
             core.runtime.timer.cancel(t);
@@ -224,18 +234,41 @@ impl Hub {
     /// The TTL of round `nonce` passed with no retry: the child's questions are answered with
     /// an error, the call is cancelled at the child, and the child is free for other work.
     fn expire(&self, nonce: u64) {
-        let Some(pk) = self.take_parked(nonce) else {
-            return;
-        };
-        log::info!(
-            "gateway: a call parked at a question to the client expired (--input-state-ttl-secs)"
-        );
-        for a in pk.asks {
-            self.refuse_ask(
-                a.child_id,
+        if let Some(pk) = self.take_parked(nonce) {
+            log::info!(
+                "gateway: a call parked at a question to the client expired (--input-state-ttl-secs)"
+            );
+            self.end_parked(
+                pk,
                 "The client did not answer within --input-state-ttl-secs",
             );
         }
-        self.tell_cancelled(pk.n, "the client did not answer in time");
+    }
+
+    /// Since when a call is parked at this child, if one is.
+    pub(super) fn parked_since(&self) -> Option<Instant> {
+        locked(&self.parked).as_ref().map(|p| p.since)
+    }
+
+    /// Every child has a parked call and a new request needs one: this child's (the oldest)
+    /// ends as if it expired, and its state becomes unknown. Clients that never retry (they
+    /// may give up) would otherwise hold the whole pool until the TTL.
+    pub(super) fn evict(&self) {
+        if let Some(pk) = locked(&self.parked).take() {
+            log::info!(
+                "gateway: every stateless child was parked at a question; the oldest call ended"
+            );
+            if let (Some(t), Some(core)) = (pk.timer, self.core()) {
+                core.runtime.timer.cancel(t);
+            }
+            self.end_parked(pk, "The gateway needed this child for another request");
+        }
+    }
+
+    fn end_parked(&self, pk: Parked, why: &str) {
+        for a in pk.asks {
+            self.refuse_ask(a.child_id, why);
+        }
+        self.tell_cancelled(pk.n, "the client's input-required round ended unanswered");
     }
 }

@@ -7,6 +7,7 @@ use serde_json::{Map, Value, json};
 use std::hash::{BuildHasher, Hasher};
 use std::sync::Arc;
 use std::sync::atomic::{AtomicU64, Ordering};
+use std::time::Instant;
 
 /// A stateless call waiting for the client's answers to its child's questions.
 pub(super) struct Parked {
@@ -20,6 +21,8 @@ pub(super) struct Parked {
     /// Questions asked so far in this call (keys are numbered by it).
     pub count: usize,
     pub timer: Option<TimerId>,
+    /// When the child first asked (the oldest parked call is the one evicted).
+    pub since: Instant,
 }
 
 /// One question of the child: its key in `inputRequests`, the child's id, `{method, params}`.

@@ -126,14 +126,29 @@ impl Pool {
                 .or(other)
                 .or_else(|| self.slots.iter().find(free)),
         };
-        let Some(slot) = slot else {
-            return Err("every stateless child is waiting for a client's answers to an input-required round; try again later".into());
+        let Some(slot) = slot.or_else(|| self.evict_oldest()) else {
+            return Err("no stateless child is available".into());
         };
         let hub = slot
             .hub()
             .ok_or_else(|| "the MCP server behind this gateway cannot be started".to_string())?;
         let init = hub.wait_ready(Instant::now() + self.init_timeout)?;
         Ok((hub, init))
+    }
+
+    /// Every child has a call parked at a question: the oldest parked call ends, and its child
+    /// is the one to use.
+    fn evict_oldest(&self) -> Option<&Arc<Slot>> {
+        let oldest = self
+            .slots
+            .iter()
+            .filter_map(|s| Some((s, s.current()?.parked_since()?)))
+            .min_by_key(|(_, since)| *since)
+            .map(|(s, _)| s)?;
+        if let Some(hub) = oldest.current() {
+            hub.evict();
+        }
+        Some(oldest)
     }
 
     /// The input schema of the child's tool `name` (what the transport checks a stateless
