@@ -185,16 +185,19 @@ gateway_down() {
 }
 # 1. The official conformance suite (0.1.16, session revisions) through the gateway in front of
 #    the fixture server on stdio, counted like the direct run below: once with a child per
-#    session, once with one shared child (--gateway-shared, ids rewritten). Not the 2026-07-28
-#    suite: its input-required scenarios need bridging the gateway does not do yet (README). The
-#    suite does not end its sessions, so a per-session gateway still has one child per scenario
-#    when it is stopped.
+#    session (and the 2026-07-28 suite through the stateless pool, three scenarios a 2025 child
+#    cannot pass listed as expected), once with one shared child (--gateway-shared, ids
+#    rewritten). The suite does not end its sessions, so a per-session gateway still has one
+#    child per scenario when it is stopped.
 for gw_mode in per-session shared; do
   gw_flags=()
   [ "$gw_mode" = shared ] && gw_flags=(--gateway-shared)
   gateway_up "$work/gw-conformance-$gw_mode.out" "${gw_flags[@]}" -- "$fixtures_bin" --stdio
   [ -n "$gw_base" ] || continue
-  scripts/conformance.sh --url "http://localhost:${gw_base##*:}/mcp" >"$work/gw-conformance-$gw_mode.txt" 2>&1
+  # Per session: both suites (2026-07-28 through the stateless pool); shared: the session suite.
+  suite_flag=--gateway
+  [ "$gw_mode" = shared ] && suite_flag=--url
+  scripts/conformance.sh "$suite_flag" "http://localhost:${gw_base##*:}/mcp" >"$work/gw-conformance-$gw_mode.txt" 2>&1
   conformance_rc=$?
   grep -E '^  (ok|FAIL|xfail|expected)' "$work/gw-conformance-$gw_mode.txt" | sed -E "s/^  (ok  |FAIL|xfail|expected) /  \1 gateway ($gw_mode): /"
   line=$(grep -E '^conformance: [0-9]+ passed, [0-9]+ failed' "$work/gw-conformance-$gw_mode.txt" | tail -1)
