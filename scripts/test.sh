@@ -231,6 +231,16 @@ echo "  -- Python SDK, fastmcp-server --stdio behind the gateway"
 gateway_up "$work/gw-python.out" -- "$bin" --stdio --progress-interval-ms 200
 [ -n "$gw_base" ] && sdk_run gateway "gw-python" timeout 120 "$venv/bin/python" -W ignore::DeprecationWarning tests/interop/gateway_client.py "$gw_base"
 gateway_down "python"
+# 4. The TypeScript SDK's whole interop client (the one run directly above) through two gateways:
+#    one in front of this server on stdio, one in front of the fixture server on stdio.
+echo "  -- TypeScript SDK interop client, both servers behind gateways"
+gateway_up "$work/gw-ts-fixtures.out" -- "$fixtures_bin" --stdio
+gw_fixtures_pid=$gw_pid; gw_fixtures=$gw_base
+gateway_up "$work/gw-ts.out" -- "$bin" --stdio
+[ -n "$gw_base" ] && [ -n "$gw_fixtures" ] \
+  && sdk_run ts "gw-ts" timeout 180 node tests/interop/ts_client.mjs "$gw_base" "$gw_fixtures"
+gateway_down "ts interop (server)"
+gw_pid=$gw_fixtures_pid; gateway_down "ts interop (fixtures)"
 echo "  (through the gateway: $((SECONDS - gw_started)) s)"
 
 echo "== tools from a config file (examples/tools.toml; SIGHUP reload seen by the Python SDK)"
