@@ -117,6 +117,7 @@ mod subscriptions;
 mod timer;
 mod tools;
 mod transport;
+mod trusted_file;
 
 pub use child::{ChildSpec, Exit, Limits, Outcome, RunOptions, Stop, Supervisor};
 pub use completion::CompletionRequest;

@@ -3,9 +3,9 @@
 //! one proxy, because a client's retry of an input-required request may land on any of them and
 //! each must accept a state the others signed.
 
+use crate::trusted_file::Others;
 use hmac::{Hmac, Mac};
 use sha2::{Digest, Sha256};
-use std::os::unix::fs::MetadataExt;
 use std::path::Path;
 
 /// Fewer bytes than this in a key file is refused: a short secret can be guessed, and anyone who
@@ -47,15 +47,8 @@ impl StateKey {
     /// read lets them forge input answers.
     pub fn from_file(path: &Path) -> Result<StateKey, String> {
         let fail = |why: String| format!("{}: {why}", path.display());
-        let meta = std::fs::metadata(path).map_err(|e| fail(e.to_string()))?;
-        if !meta.is_file() {
-            return Err(fail("not a regular file".into()));
-        }
-        owner_only(meta.mode(), meta.uid(), rustix::process::geteuid().as_raw()).map_err(fail)?;
-        if meta.len() > MAX_KEY_FILE_BYTES {
-            return Err(fail(format!("larger than {MAX_KEY_FILE_BYTES} bytes")));
-        }
-        let bytes = std::fs::read(path).map_err(|e| fail(e.to_string()))?;
+        let bytes =
+            crate::trusted_file::read(path, Others::Nothing, MAX_KEY_FILE_BYTES).map_err(fail)?;
         if bytes.trim_ascii().len() < MIN_KEY_FILE_BYTES {
             return Err(fail(format!(
                 "holds fewer than {MIN_KEY_FILE_BYTES} bytes; make one with: head -c 32 /dev/urandom | base64 > FILE"
@@ -74,38 +67,10 @@ impl StateKey {
     }
 }
 
-/// Readable, writable or runnable by group or others, or owned by someone other than root or
-/// `euid`: refused.
-fn owner_only(mode: u32, owner: u32, euid: u32) -> Result<(), String> {
-    if mode & 0o077 != 0 {
-        return Err(format!(
-            "group or others may access it (mode {:o}); run chmod 600 on it",
-            mode & 0o7777
-        ));
-    }
-    if owner != 0 && owner != euid {
-        return Err(format!(
-            "owned by uid {owner}, neither root nor the user the server runs as (uid {euid})"
-        ));
-    }
-    Ok(())
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
     use std::os::unix::fs::PermissionsExt;
-
-    #[test]
-    fn only_the_owner_may_access_it() {
-        assert!(owner_only(0o100600, 1000, 1000).is_ok());
-        assert!(owner_only(0o100400, 0, 1000).is_ok());
-        for mode in [0o100640, 0o100604, 0o100610, 0o100660, 0o100644] {
-            let e = owner_only(mode, 1000, 1000).expect_err("group/other bits");
-            assert!(e.contains("chmod 600") && !e.contains('\n'), "{e}");
-        }
-        assert!(owner_only(0o100600, 1001, 1000).is_err());
-    }
 
     #[test]
     fn the_file_is_the_key() {

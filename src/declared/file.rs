@@ -4,9 +4,9 @@
 use super::prompt::PromptSpec;
 use super::resource::ResourceSpec;
 use super::tool_spec::ToolSpec;
+use crate::trusted_file::Others;
 use serde::Deserialize;
 use std::fmt;
-use std::os::unix::fs::MetadataExt;
 use std::path::{Path, PathBuf};
 use toml::Spanned;
 
@@ -103,19 +103,9 @@ impl Source {
             position: None,
             reason,
         };
-        // One open: the checks are of the file that is then read (no swap in between).
-        let mut file = std::fs::File::open(path).map_err(|e| fail(e.to_string()))?;
-        let meta = file.metadata().map_err(|e| fail(e.to_string()))?;
-        if !meta.is_file() {
-            return Err(fail("not a regular file".into()));
-        }
-        permissions_ok(meta.mode(), meta.uid(), rustix::process::geteuid().as_raw())
-            .map_err(fail)?;
-        if meta.len() > MAX_FILE_BYTES {
-            return Err(fail(format!("larger than {MAX_FILE_BYTES} bytes")));
-        }
-        let mut text = String::new();
-        std::io::Read::read_to_string(&mut file, &mut text).map_err(|e| fail(e.to_string()))?;
+        let bytes =
+            crate::trusted_file::read(path, Others::MayRead, MAX_FILE_BYTES).map_err(fail)?;
+        let text = String::from_utf8(bytes).map_err(|_| fail("not UTF-8 text".into()))?;
         Ok(Source {
             path: path.to_path_buf(),
             text,
@@ -161,42 +151,9 @@ impl Source {
     }
 }
 
-/// Group- or world-writable, or owned by someone other than root or `euid`: refused.
-fn permissions_ok(mode: u32, owner: u32, euid: u32) -> Result<(), String> {
-    if mode & 0o022 != 0 {
-        return Err(format!(
-            "group or others may write it (mode {:o}); run chmod go-w on it",
-            mode & 0o7777
-        ));
-    }
-    if owner != 0 && owner != euid {
-        return Err(format!(
-            "owned by uid {owner}, neither root nor the user the server runs as (uid {euid})"
-        ));
-    }
-    Ok(())
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
-
-    #[test]
-    fn who_may_have_written_the_file() {
-        assert!(permissions_ok(0o100600, 0, 1000).is_ok());
-        assert!(permissions_ok(0o100644, 1000, 1000).is_ok());
-        assert!(
-            permissions_ok(0o100664, 0, 0)
-                .unwrap_err()
-                .contains("chmod go-w")
-        );
-        assert!(permissions_ok(0o100646, 0, 0).is_err());
-        assert!(
-            permissions_ok(0o100644, 1001, 1000)
-                .unwrap_err()
-                .contains("uid 1001")
-        );
-    }
 
     #[test]
     fn errors_point_at_line_and_column() {
