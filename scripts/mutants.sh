@@ -29,13 +29,14 @@ fi
 # The files that guard the server. Add a file here when it starts checking client input.
 files=(
   src/security.rs
+  src/access.rs
   src/http/head.rs
   src/http/body.rs
 )
-# The tests that exercise them: the unit tests, the raw-socket HTTP tests and the edge tests in
-# tests/guards.rs. (The other integration tests add minutes per mutant and catch nothing more
+# The tests that exercise them: the unit tests, the raw-socket HTTP tests, the edge tests in
+# tests/guards.rs and the scoped tokens of tests/tokens.rs. (The other integration tests add minutes per mutant and catch nothing more
 # in these files.)
-tests=(--lib --test http --test guards)
+tests=(--lib --test http --test guards --test tokens)
 
 args=()
 if [ $# -gt 0 ]; then

@@ -177,11 +177,17 @@ impl Access {
         let next = Arc::new(Tokens::new(self.static_key, grants));
         *self.current.write().unwrap_or_else(|p| p.into_inner()) = next;
         log::info!("access: {} scoped token(s) in force", grants.len());
-        if self.required && self.static_key.is_none() && grants.is_empty() {
+        if self.locks_everyone_out(grants) {
             log::warn!(
                 "access: no token is granted any more, so no request is accepted (restart without tokens to open the server)"
             );
         }
+    }
+
+    /// Whether `grants` would let nobody in: a token is required, and neither the static token
+    /// nor any grant is left.
+    fn locks_everyone_out(&self, grants: &[TokenGrant]) -> bool {
+        self.required && self.static_key.is_none() && grants.is_empty()
     }
 
     /// Who presents `token` (the bearer value, `None` when the request has none): `Ok(None)`
@@ -240,6 +246,28 @@ mod tests {
     fn grant(name: &str, token: &str, tools: &[&str]) -> TokenGrant {
         let tools = tools.iter().map(|t| t.to_string()).collect();
         TokenGrant::new(name, &hex(token), tools).unwrap()
+    }
+
+    #[test]
+    fn only_a_server_left_with_no_token_at_all_locks_everyone_out() {
+        let g = [grant("ci", "t", &["*"])];
+        assert!(Access::new(None, &g).locks_everyone_out(&[]));
+        assert!(
+            !Access::new(None, &g).locks_everyone_out(&g),
+            "a grant is left"
+        );
+        assert!(
+            !Access::new(Some("s"), &g).locks_everyone_out(&[]),
+            "the static token is left"
+        );
+        assert!(
+            !Access::new(None, &[]).locks_everyone_out(&[]),
+            "no token was ever required"
+        );
+        // And it is closed for real, not only said to be.
+        let a = Access::new(None, &g);
+        a.set_grants(&[]);
+        assert!(a.identify(None).is_err() && a.identify(Some("t")).is_err());
     }
 
     #[test]

@@ -495,3 +495,38 @@ fn grants_alone_require_a_token_and_removing_them_all_keeps_the_server_closed() 
     let v = post(&addr, None, Some(&sid), &body).json();
     assert_eq!(text_of(&v), "nobody", "{v}");
 }
+
+#[test]
+fn a_revoked_grant_ends_its_sessions_and_their_open_streams() {
+    let (addr, access) = scoped();
+    let ci = session(&addr, CI);
+    let ops = session(&addr, OPS);
+    let open = |token: &str, sid: &str| {
+        let auth = bearer(token);
+        let s = Sse::open(
+            &addr,
+            "/mcp",
+            &[
+                ("Accept", "text/event-stream"),
+                ("Mcp-Session-Id", sid),
+                ("Authorization", auth.as_str()),
+            ],
+        );
+        assert_eq!(s.status, 200, "the GET stream opens");
+        s
+    };
+    let (mut ci_stream, mut ops_stream) = (open(CI, &ci), open(OPS, &ops));
+    // Only ops keeps its grant: ci's session ends now, streams included; ops's stays.
+    access.set_grants(vec![grant("ops", OPS, &["echo", "whoami"])]);
+    assert!(
+        ci_stream.ended(std::time::Duration::from_secs(5)),
+        "the revoked token's stream ends"
+    );
+    assert!(
+        !ops_stream.ended(std::time::Duration::from_millis(300)),
+        "a granted token's stream stays open"
+    );
+    let list = json!({"jsonrpc": "2.0", "id": 1, "method": "tools/list"});
+    assert_eq!(post(&addr, Some(CI), Some(&ci), &list).status, 401);
+    assert_eq!(post(&addr, Some(OPS), Some(&ops), &list).status, 200);
+}
