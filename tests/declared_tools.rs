@@ -622,3 +622,43 @@ fn deleting_the_session_kills_its_running_command() {
     let _ = running.join();
     let _ = std::fs::remove_dir_all(&dir);
 }
+
+#[test]
+fn a_command_resource_reads_at_most_max_concurrency_at_once() {
+    let dir = scratch("resource-cap");
+    let cfg = write_config(
+        &dir,
+        "[[resource]]\nuri = \"host://slow\"\ncommand = [\"/bin/sleep\", \"2.71828\"]\ntimeout_secs = 10\n",
+    );
+    let srv = Server::start(&["--config", cfg.to_str().unwrap()]);
+    let c = Mcp::new(&srv.addr);
+    let (addr, sid) = (srv.addr.clone(), c.sid.clone());
+    let first = std::thread::spawn(move || {
+        let body = json!({"jsonrpc":"2.0","id":"slow","method":"resources/read","params":{"uri":"host://slow"}});
+        post_json(
+            &addr,
+            "/mcp",
+            &[
+                ACCEPT,
+                ("Mcp-Session-Id", &sid),
+                ("MCP-Protocol-Version", REV),
+            ],
+            &body.to_string(),
+        )
+    });
+    assert!(wait_until(Duration::from_secs(5), || !pids_with("2.71828").is_empty()));
+    // The one place is taken: a second read is refused at once instead of holding a worker.
+    let started = Instant::now();
+    let r = c.post(
+        &json!({"jsonrpc":"2.0","id":2,"method":"resources/read","params":{"uri":"host://slow"}}),
+    );
+    assert!(r.body.contains("max_concurrency"), "{}", r.body);
+    assert!(started.elapsed() < Duration::from_secs(2));
+    let done = first.join().unwrap();
+    assert!(
+        done.body.contains("\"contents\""),
+        "the first read completes: {}",
+        done.body
+    );
+    let _ = std::fs::remove_dir_all(&dir);
+}
