@@ -62,6 +62,8 @@ pub struct Config {
     /// The `retry:` a seed stream (`/notifications`) sends: how long a browser's `EventSource`
     /// waits before it reconnects (with `Last-Event-ID`) after the stream is cut.
     pub seed_retry_ms: u64,
+    /// Connection threads kept ready for new connections, never retired (`--spare-threads`).
+    pub spare_threads: usize,
     /// Open connections (each one thread) before new ones get 503; `None` derives it from the
     /// open-file limit (see `http::listener::default_max_connections`).
     pub max_connections: Option<usize>,
@@ -141,6 +143,7 @@ impl Default for Config {
             progress_interval: Duration::from_millis(1000),
             stream_queue: 64,
             seed_retry_ms: 3000,
+            spare_threads: 8,
             max_connections: None,
             max_header_bytes: 16 * 1024,
             max_url_bytes: 8 * 1024,

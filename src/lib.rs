@@ -100,6 +100,7 @@ mod ndjson;
 mod ops;
 mod pagination;
 mod params;
+mod permits;
 mod pool;
 mod prompts;
 mod protocol;

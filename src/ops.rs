@@ -54,12 +54,23 @@ fn metrics_text(core: &Core) -> String {
     let expired = core.sessions.expired.load(Ordering::Relaxed) as u64;
     let h: &ListenerStats = &core.http;
     let counter = |a: &std::sync::atomic::AtomicU64| a.load(Ordering::Relaxed);
+    let (running, waiting) = core.runtime.permits.load();
     core.runtime.metrics.render(
         &[
             (
                 "fastmcp_connections_open",
                 "Open HTTP connections (each one thread).",
                 h.open.load(Ordering::Relaxed) as u64,
+            ),
+            (
+                "fastmcp_handlers_running",
+                "HTTP requests holding one of the --workers permits now.",
+                running as u64,
+            ),
+            (
+                "fastmcp_handlers_waiting",
+                "HTTP requests waiting for a permit now (at most --queue).",
+                waiting as u64,
             ),
             (
                 "fastmcp_sessions_open",

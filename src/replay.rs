@@ -258,6 +258,10 @@ impl StreamLog {
         let frame = if last {
             Frame::Final(msg)
         } else {
+            // Something before the result: the client needs it now, not when the handler returns.
+            if let Some(t) = &self.target {
+                t.start_writer();
+            }
             Frame::Message(msg)
         };
         let delivered = match &self.target {

@@ -1,9 +1,10 @@
 //! What a handler's [`Context`](crate::Context) needs from the running server, and nothing more:
-//! the timer and the pool (for answers that come later), the key that signs `requestState`, the
+//! the timer (for answers that come later), the worker permits, the key that signs `requestState`, the
 //! server's counters, whether shutdown has begun, and a few settings. Handlers hold this small
 //! handle instead of the whole server, so the code that runs requests sits above it.
 
 use crate::metrics::Metrics;
+use crate::permits::Permits;
 use crate::pool::Pool;
 use crate::state_key::StateKey;
 use crate::timer::Timer;
@@ -13,7 +14,10 @@ use std::time::Duration;
 
 pub(crate) struct Runtime {
     pub timer: Timer,
+    /// Threads for requests that have no connection thread to run on (stdio's).
     pub pool: Pool,
+    /// How many handlers run at once (`--workers`), and how many requests wait (`--queue`).
+    pub permits: Permits,
     pub metrics: Arc<Metrics>,
     /// Signs the `requestState` of input-required results (revision 2026-07-28).
     pub state_key: StateKey,
@@ -38,6 +42,7 @@ impl Runtime {
     pub fn new(
         timer: Timer,
         pool: Pool,
+        permits: Permits,
         metrics: Arc<Metrics>,
         state_key: StateKey,
         settings: Settings,
@@ -45,6 +50,7 @@ impl Runtime {
         Runtime {
             timer,
             pool,
+            permits,
             metrics,
             state_key,
             settings,

@@ -265,7 +265,8 @@ fn slowloris_heads_are_cut_while_normal_calls_are_served() {
 
 #[test]
 fn idle_connections_are_closed_and_threads_and_fds_return() {
-    let srv = Server::start(&["--idle-timeout-secs", "1"]);
+    // No spare threads: every connection starts one, which makes the count exact.
+    let srv = Server::start(&["--idle-timeout-secs", "1", "--spare-threads", "0"]);
     std::thread::sleep(Duration::from_millis(200));
     let (threads0, fds0) = (srv.threads(), srv.fds());
     let mut idle: Vec<Client> = (0..300).map(|_| Client::connect(&srv.addr)).collect();
@@ -291,6 +292,34 @@ fn idle_connections_are_closed_and_threads_and_fds_return() {
         srv.fds()
     );
     assert!(metric(&srv.addr, "fastmcp_connections_idle_closed_total") >= 300);
+}
+
+/// Spare connection threads start with the server and serve the first connections; after a burst
+/// the threads beyond them retire, and the spares stay (asleep: they wait with no timeout).
+#[test]
+fn spare_threads_are_ready_and_kept() {
+    let base = Server::start(&["--spare-threads", "0"]);
+    let srv = Server::start(&["--spare-threads", "5"]);
+    std::thread::sleep(Duration::from_millis(300));
+    assert_eq!(srv.threads(), base.threads() + 5, "five spares waiting");
+    let held: Vec<Client> = (0..20).map(|_| Client::connect(&srv.addr)).collect();
+    for mut c in held {
+        c.send(b"GET /health HTTP/1.1\r\nHost: localhost\r\n\r\n");
+        assert_eq!(c.read(false).unwrap().status, 200);
+    }
+    assert!(srv.threads() >= base.threads() + 20, "{}", srv.threads());
+    // Idle connection threads retire after 2 s; the five spares do not.
+    assert!(
+        wait_until(Duration::from_secs(6), || srv.threads()
+            <= base.threads() + 5),
+        "{} threads",
+        srv.threads()
+    );
+    std::thread::sleep(Duration::from_millis(300));
+    assert_eq!(srv.threads(), base.threads() + 5);
+    let w0 = srv.wakeups();
+    std::thread::sleep(Duration::from_secs(3));
+    assert!(srv.wakeups() - w0 <= 2, "spares wait without waking");
 }
 
 #[test]
@@ -462,7 +491,7 @@ fn head_requests_get_no_body() {
 
 #[test]
 fn max_connections_refuses_extra_clients_without_a_thread() {
-    let srv = Server::start(&["--max-connections", "100"]);
+    let srv = Server::start(&["--max-connections", "100", "--spare-threads", "0"]);
     std::thread::sleep(Duration::from_millis(200));
     let threads0 = srv.threads();
     let held: Vec<Client> = (0..100).map(|_| Client::connect(&srv.addr)).collect();

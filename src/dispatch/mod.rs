@@ -268,6 +268,11 @@ pub struct Received {
 }
 
 impl Received {
+    /// Whether it is a request (that runs a handler), not a notification or an answer.
+    pub fn is_request(&self) -> bool {
+        matches!(self.msg, Some(Incoming::Request(_)))
+    }
+
     /// Handles the message; any answer goes to `route`.
     pub fn run(mut self, route: &Route) {
         let (Some(msg), running) = (self.msg.take(), self.running.take()) else {

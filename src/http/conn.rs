@@ -1,5 +1,5 @@
-//! One connection, one thread: read a request, hand it to the service (which queues it for a
-//! worker), wait for the outcome, write it, and read the next request on the same connection.
+//! One connection, one thread: read a request, have the service handle it (on this thread), write
+//! its outcome, and read the next request on the same connection.
 //! When the outcome is a hand-over (an event stream), this thread becomes its writer, so an open
 //! stream costs exactly one thread; after one that ends (a POST answered as SSE), the connection
 //! goes back to reading requests.
@@ -7,7 +7,7 @@
 use super::body::{self, BodyError, Framing, Refusal};
 use super::head::{self, HeadError, HeadLimits};
 use super::input::Input;
-use super::request::{AnswerSlot, AnswerTx, Method, Outcome, Reply, Request, reason};
+use super::request::{Answer, AnswerSlot, AnswerTx, Method, Outcome, Reply, Request, reason};
 use super::service::{ListenerStats, Service};
 use super::target;
 use std::io::{Read, Write};
@@ -153,25 +153,43 @@ pub(crate) fn serve(
         let method = req.method;
         let path = target::path(&req.target).to_string();
         let slot = AnswerSlot::new();
-        req.answer = Some(AnswerTx::new(&slot));
-        let outcome = match service.dispatch(req) {
-            Err(reply) => Outcome::Reply(reply),
-            Ok(()) => match slot.wait() {
-                Some(o) => o,
-                // Every answer path sends exactly once; a handler that lost its request gets 500.
-                None => Outcome::Reply(service.error(
-                    None,
-                    500,
-                    "Internal error: no answer was produced",
-                )),
-            },
+        req.answer = Some(AnswerTx::new(&slot).launchable(input.socket(), !http10));
+        let answer = match service.dispatch(req) {
+            Err(reply) => Answer::Outcome(Some(Outcome::Reply(reply))),
+            Ok(()) => slot.wait(),
+        };
+        let outcome = match answer {
+            Answer::Outcome(Some(o)) => o,
+            // Every answer path sends exactly once; a handler that lost its request gets 500.
+            Answer::Outcome(None) => {
+                Outcome::Reply(service.error(None, 500, "Internal error: no answer was produced"))
+            }
+            Answer::Ran(clean) => {
+                // A stream started before its handler returned, and written by its own thread.
+                service.answered(&path, method, 200);
+                if !clean || !keep_alive || http10 || stats.stopping() {
+                    return;
+                }
+                input.shrink(true);
+                continue;
+            }
+        };
+        let (outcome, then) = match outcome {
+            Outcome::ReplyThen(reply, then) => (Outcome::Reply(reply), Some(then)),
+            o => (o, None),
         };
         match outcome {
-            Outcome::Reply(reply) => {
+            Outcome::Reply(reply) | Outcome::ReplyThen(reply, _) => {
                 service.answered(&path, method, reply.status);
                 let close = !keep_alive || reply.closes() || stats.stopping();
                 let head_only = method == Method::Head;
-                if write_reply(input.stream(), &reply, close, http10, head_only).is_err() || close {
+                let written = write_reply(input.stream(), &reply, close, http10, head_only);
+                // Work accepted by the reply is done even if the client is gone: its requests
+                // are registered and must end.
+                if let Some(then) = then {
+                    then();
+                }
+                if written.is_err() || close {
                     return;
                 }
             }

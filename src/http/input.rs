@@ -3,6 +3,7 @@
 
 use std::io::{ErrorKind, Read};
 use std::net::TcpStream;
+use std::sync::Arc;
 use std::time::{Duration, Instant};
 
 /// How a read ended other than with data.
@@ -22,7 +23,8 @@ const INITIAL: usize = 4096;
 const KEEP: usize = 16 * 1024;
 
 pub(crate) struct Input {
-    stream: TcpStream,
+    /// Shared with a stream writer started before its handler returned (`request::Launch`).
+    stream: Arc<TcpStream>,
     buf: Vec<u8>,
     start: usize,
     end: usize,
@@ -33,7 +35,7 @@ pub(crate) struct Input {
 impl Input {
     pub fn new(stream: TcpStream) -> Input {
         Input {
-            stream,
+            stream: Arc::new(stream),
             buf: Vec::new(),
             start: 0,
             end: 0,
@@ -43,6 +45,11 @@ impl Input {
 
     pub fn stream(&self) -> &TcpStream {
         &self.stream
+    }
+
+    /// The connection, for a writer that may run on another thread.
+    pub fn socket(&self) -> Arc<TcpStream> {
+        self.stream.clone()
     }
 
     /// Bytes read but not yet consumed.
@@ -102,7 +109,7 @@ impl Input {
         }
         let limit = (self.start + max).min(self.buf.len());
         loop {
-            match self.stream.read(&mut self.buf[self.end..limit]) {
+            match (&*self.stream).read(&mut self.buf[self.end..limit]) {
                 Ok(0) => return Err(ReadError::Closed),
                 Ok(n) => {
                     self.end += n;

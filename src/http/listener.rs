@@ -9,11 +9,11 @@
 use super::conn::{self, Limits};
 use super::request::{Method, Reply, reason};
 use super::service::{ListenerStats, Service};
-use crossbeam_channel::{Receiver, Sender, TrySendError};
+use crossbeam_channel::{Receiver, RecvTimeoutError, Sender, TrySendError};
 use std::io::Write;
 use std::net::{SocketAddr, TcpListener, TcpStream};
 use std::sync::Arc;
-use std::sync::atomic::Ordering;
+use std::sync::atomic::{AtomicUsize, Ordering};
 use std::time::{Duration, Instant};
 
 /// Stack of a connection thread. Measured: a connection (parsing, writing replies and SSE frames)
@@ -21,7 +21,8 @@ use std::time::{Duration, Instant};
 const CONN_STACK: usize = 256 * 1024;
 /// A connection thread whose connection ended waits this long for another before it exits, so a
 /// burst of short connections does not pay for a thread start each (measured: ~25 µs of the
-/// ~77 µs a fresh connection and its `initialize` cost). Idle threads retire; nothing polls.
+/// ~77 µs a fresh connection and its `initialize` cost). Idle threads retire, but for the spares
+/// (`--spare-threads`), which wait for a connection with no timeout: nothing polls.
 const RETIRE: Duration = Duration::from_secs(2);
 const BACKOFF_MIN: Duration = Duration::from_millis(5);
 const BACKOFF_MAX: Duration = Duration::from_millis(200);
@@ -82,6 +83,10 @@ pub struct Listener {
     handoff: (Sender<Accepted>, Receiver<Accepted>),
     /// Another process holds the socket too (see [`Listener::shared`]).
     shared: bool,
+    /// Connection threads kept waiting for a connection however long it takes.
+    spares: usize,
+    /// How many of them wait now.
+    parked: Arc<AtomicUsize>,
 }
 
 type Accepted = (TcpStream, SocketAddr);
@@ -105,7 +110,17 @@ impl Listener {
             refusal: bytes,
             handoff: crossbeam_channel::bounded(0),
             shared: false,
+            spares: 0,
+            parked: Arc::new(AtomicUsize::new(0)),
         }
+    }
+
+    /// Keeps `n` connection threads ready for new connections, started with the listener and never
+    /// retired, so a burst of connections does not wait for thread starts. Each costs its stack's
+    /// touched pages (measured in README, "Performance"), and no wake-up while it waits.
+    pub fn spare_threads(mut self, n: usize) -> Listener {
+        self.spares = n;
+        self
     }
 
     /// Marks the socket as shared with another process (systemd socket activation): stopping
@@ -131,6 +146,12 @@ impl Listener {
 
     /// Accepts until stopped.
     pub fn run(&self, service: Arc<dyn Service>) {
+        for _ in 0..self.spares {
+            if let Err(e) = self.spawn(None, &service) {
+                log::warn!("could not start a spare connection thread: {e}");
+                break;
+            }
+        }
         let mut spare = open_spare();
         let mut backoff = BACKOFF_MIN;
         let mut streak: u64 = 0;
@@ -197,13 +218,36 @@ impl Listener {
             Ok(()) => return,
             Err(TrySendError::Full(c) | TrySendError::Disconnected(c)) => c,
         };
-        let (svc, limits, stats) = (service.clone(), self.limits.clone(), self.stats.clone());
-        let next = self.handoff.1.clone();
         let fallback = first.0.try_clone();
-        let spawned = std::thread::Builder::new()
+        if let Err(e) = self.spawn(Some(first), service) {
+            self.stats.open.fetch_sub(1, Ordering::AcqRel);
+            log::error!("could not start a connection thread: {e}");
+            if let Ok(s) = fallback {
+                self.refuse(s, &**service);
+            }
+        }
+    }
+
+    /// Starts a connection thread serving `first` (counted open already), then whatever the
+    /// accept loop hands it, until it retires. Without `first` it starts as a spare.
+    fn spawn(&self, first: Option<Accepted>, service: &Arc<dyn Service>) -> std::io::Result<()> {
+        let (svc, limits, stats) = (service.clone(), self.limits.clone(), self.stats.clone());
+        let (next, parked, spares) = (self.handoff.1.clone(), self.parked.clone(), self.spares);
+        let wait_as_spare = move || {
+            // One more spare than wanted retires instead.
+            if parked.fetch_add(1, Ordering::AcqRel) >= spares {
+                parked.fetch_sub(1, Ordering::AcqRel);
+                return None;
+            }
+            let conn = next.recv().ok();
+            parked.fetch_sub(1, Ordering::AcqRel);
+            conn
+        };
+        let next = self.handoff.1.clone();
+        std::thread::Builder::new()
             .stack_size(CONN_STACK)
             .spawn(move || {
-                let mut conn = Some(first);
+                let mut conn = first.or_else(&wait_as_spare);
                 while let Some((stream, peer)) = conn.take() {
                     let _open = OpenGuard(stats.clone());
                     let run = std::panic::AssertUnwindSafe(|| {
@@ -213,16 +257,14 @@ impl Listener {
                         log::error!("a connection thread panicked; the connection is closed");
                     }
                     drop(_open);
-                    conn = next.recv_timeout(RETIRE).ok();
+                    conn = match next.recv_timeout(RETIRE) {
+                        Ok(c) => Some(c),
+                        Err(RecvTimeoutError::Timeout) => wait_as_spare(),
+                        Err(RecvTimeoutError::Disconnected) => None,
+                    };
                 }
-            });
-        if let Err(e) = spawned {
-            self.stats.open.fetch_sub(1, Ordering::AcqRel);
-            log::error!("could not start a connection thread: {e}");
-            if let Ok(s) = fallback {
-                self.refuse(s, &**service);
-            }
-        }
+            })
+            .map(drop)
     }
 
     /// Refuses one connection waiting in the backlog, if there is one; true if it did.

@@ -20,6 +20,7 @@ mod target;
 pub use conn::Limits;
 pub(crate) use handover::Handover;
 pub use listener::{Listener, StopHandle};
+pub(crate) use request::Launch;
 pub use request::{Method, Reply, Request};
 pub use service::{ListenerStats, Service};
 pub use target::query_param;

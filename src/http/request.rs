@@ -1,13 +1,15 @@
 //! The typed exchange the transports see: a parsed [`Request`] (head and complete body) and the
 //! [`Reply`] or hand-over (a response that takes the connection over) it is answered with.
 //!
-//! A request travels from its connection thread to a worker; the worker never touches the socket.
-//! It answers by handing an [`Outcome`] back through the request, and the connection thread does
-//! all the writing. So a client that stops reading can only ever hold its own connection thread.
+//! A request is handled on its connection's thread, and answered by handing an [`Outcome`] back
+//! through the request; the connection thread writes it once the handler has returned (and given
+//! its worker permit back). So a client that stops reading can only ever hold its own connection
+//! thread. The one exception is a stream its handler needs running early ([`Launch`]).
 
 use super::handover::Handover;
 use std::net::SocketAddr;
-use std::sync::{Arc, Condvar, Mutex};
+use std::net::TcpStream;
+use std::sync::{Arc, Condvar, Mutex, MutexGuard, Weak};
 
 /// The request methods the server routes on; anything else is `Other` and gets 405.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -69,59 +71,104 @@ impl std::fmt::Display for Method {
 /// What a handler hands back to the connection thread.
 pub(crate) enum Outcome {
     Reply(Reply),
+    /// A reply, then work the connection thread does once it is written: a 202 must reach the
+    /// client before the messages it accepted are handled (their answers travel on a stream).
+    ReplyThen(Reply, Box<dyn FnOnce() + Send>),
     /// The connection thread becomes this response's writer until it ends.
     Handover(Box<dyn Handover>),
+}
+
+/// What the connection thread finds once its request was handled.
+pub(crate) enum Answer {
+    /// The outcome to write; `None` if the request was dropped unanswered.
+    Outcome(Option<Outcome>),
+    /// The hand-over was started on a thread of its own while the handler still ran (see
+    /// [`Launch`]) and has ended: true when cleanly, so the connection may carry on.
+    Ran(bool),
+}
+
+enum State {
+    Waiting,
+    Ready(Option<Outcome>),
+    /// A hand-over runs on a thread of its own; the connection waits for it to end.
+    Launched,
+    Ended(bool),
 }
 
 /// Where a request's one answer is left for the connection thread waiting on it.
 ///
 /// A mutex and condition variable, not a channel: the waiter parks at once, whereas a channel's
-/// receive spins and yields before parking, taking the CPU from the very worker that is producing
+/// receive spins and yields before parking, taking the CPU from the very thread that is producing
 /// the answer (measured on a one-core server: that spinning was 12 % of its time under load).
 pub(crate) struct AnswerSlot {
-    state: Mutex<Option<Option<Outcome>>>,
+    state: Mutex<State>,
     ready: Condvar,
 }
 
 impl AnswerSlot {
     pub fn new() -> Arc<AnswerSlot> {
         Arc::new(AnswerSlot {
-            state: Mutex::new(None),
+            state: Mutex::new(State::Waiting),
             ready: Condvar::new(),
         })
     }
 
-    /// The answer; `None` if the request was dropped unanswered.
-    pub fn wait(&self) -> Option<Outcome> {
-        let mut state = self.state.lock().unwrap_or_else(|p| p.into_inner());
+    fn lock(&self) -> MutexGuard<'_, State> {
+        self.state.lock().unwrap_or_else(|p| p.into_inner())
+    }
+
+    /// The answer, once there is one (at once when the handler ran on this thread).
+    pub fn wait(&self) -> Answer {
+        let mut state = self.lock();
         loop {
-            if let Some(answer) = state.take() {
-                return answer;
+            match std::mem::replace(&mut *state, State::Waiting) {
+                State::Ready(answer) => return Answer::Outcome(answer),
+                State::Ended(clean) => return Answer::Ran(clean),
+                other @ (State::Waiting | State::Launched) => *state = other,
             }
             state = self.ready.wait(state).unwrap_or_else(|p| p.into_inner());
         }
     }
 
     fn put(&self, answer: Option<Outcome>) {
-        let mut state = self.state.lock().unwrap_or_else(|p| p.into_inner());
-        if state.is_none() {
-            *state = Some(answer);
+        let mut state = self.lock();
+        if matches!(*state, State::Waiting) {
+            *state = State::Ready(answer);
         }
         drop(state);
+        self.ready.notify_one();
+    }
+
+    fn ended(&self, clean: bool) {
+        *self.lock() = State::Ended(clean);
         self.ready.notify_one();
     }
 }
 
 /// The sending half: answers once, or on drop tells the waiter there will be no answer.
-pub(crate) struct AnswerTx(Option<Arc<AnswerSlot>>);
+pub(crate) struct AnswerTx {
+    slot: Option<Arc<AnswerSlot>>,
+    /// The connection, for a hand-over that must start before its handler returns.
+    socket: Option<(Arc<TcpStream>, bool)>,
+}
 
 impl AnswerTx {
     pub fn new(slot: &Arc<AnswerSlot>) -> AnswerTx {
-        AnswerTx(Some(slot.clone()))
+        AnswerTx {
+            slot: Some(slot.clone()),
+            socket: None,
+        }
+    }
+
+    /// An answer whose hand-over may be started on another thread (see [`Launch`]); `chunked`
+    /// as [`Handover::run`] takes it.
+    pub fn launchable(mut self, socket: Arc<TcpStream>, chunked: bool) -> AnswerTx {
+        self.socket = Some((socket, chunked));
+        self
     }
 
     fn send(mut self, outcome: Outcome) {
-        if let Some(slot) = self.0.take() {
+        if let Some(slot) = self.slot.take() {
             slot.put(Some(outcome));
         }
     }
@@ -129,8 +176,61 @@ impl AnswerTx {
 
 impl Drop for AnswerTx {
     fn drop(&mut self) {
-        if let Some(slot) = self.0.take() {
+        if let Some(slot) = self.slot.take() {
             slot.put(None);
+        }
+    }
+}
+
+/// Starts a hand-over that is still waiting for its connection thread, on a thread of its own.
+///
+/// Handlers run on the connection's thread, which becomes a stream's writer only when the handler
+/// returns. Most streams need nothing sooner: their one answer is queued by then, and the whole
+/// stream is written with no other thread woken. A handler that sends something before its result
+/// (progress, a log, a request to the client that it then waits for) needs the writer running
+/// now; its stream calls this, and the connection thread, once the handler returns, waits for
+/// that writer to end instead of writing itself.
+#[derive(Clone)]
+pub struct Launch {
+    slot: Arc<AnswerSlot>,
+    /// Weak: a stream's handle may outlive its connection, and must not keep the socket open.
+    socket: Weak<TcpStream>,
+    chunked: bool,
+}
+
+/// Stack of a writer started by [`Launch`], as for a connection thread (see `listener`).
+const WRITER_STACK: usize = 256 * 1024;
+
+impl Launch {
+    /// Starts the writer unless it runs already (or its connection thread took it).
+    pub fn start(&self) {
+        // Gone when the connection ended: then there is nothing left to start.
+        let Some(socket) = self.socket.upgrade() else {
+            return;
+        };
+        let job = {
+            let mut state = self.slot.lock();
+            match std::mem::replace(&mut *state, State::Launched) {
+                State::Ready(Some(Outcome::Handover(job))) => job,
+                other => {
+                    *state = other;
+                    return;
+                }
+            }
+        };
+        let (slot, chunked) = (self.slot.clone(), self.chunked);
+        let spawned = std::thread::Builder::new()
+            .name("stream-writer".into())
+            .stack_size(WRITER_STACK)
+            .spawn(move || {
+                let run = std::panic::AssertUnwindSafe(|| job.run(&socket, chunked));
+                let clean = std::panic::catch_unwind(run).unwrap_or(false);
+                slot.ended(clean);
+            });
+        if let Err(e) = spawned {
+            // The job went with the closure: the stream is closed and so is the connection.
+            log::error!("could not start a stream writer: {e}; the connection is closed");
+            self.slot.ended(false);
         }
     }
 }
@@ -215,9 +315,26 @@ impl Request {
 
     /// Hands the connection over to `job`, which writes the whole response on the connection's
     /// thread (counted as a 200 answer: every such response starts with one).
-    pub(crate) fn hand_over(mut self, job: impl Handover) {
-        if let Some(tx) = self.answer.take() {
-            tx.send(Outcome::Handover(Box::new(job)));
+    /// The [`Launch`] starts it before the handler returns, when the handler needs it to.
+    pub(crate) fn hand_over(mut self, job: impl Handover) -> Option<Launch> {
+        let tx = self.answer.take()?;
+        let launch = match (&tx.slot, &tx.socket) {
+            (Some(slot), Some((socket, chunked))) => Some(Launch {
+                slot: slot.clone(),
+                socket: Arc::downgrade(socket),
+                chunked: *chunked,
+            }),
+            _ => None,
+        };
+        tx.send(Outcome::Handover(Box::new(job)));
+        launch
+    }
+
+    /// Answers with `reply`, then has the connection thread run `then` once it is written.
+    pub(crate) fn respond_then(mut self, reply: Reply, then: Box<dyn FnOnce() + Send>) {
+        match self.answer.take() {
+            Some(tx) => tx.send(Outcome::ReplyThen(reply, then)),
+            None => then(),
         }
     }
 }

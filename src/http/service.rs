@@ -10,8 +10,10 @@ pub trait Service: Send + Sync + 'static {
     /// Looks at a request head before its body is read (access control, shutdown). An `Err` is
     /// the answer; the connection is closed after it, so an unwanted body is never read.
     fn admit(&self, req: &Request) -> Result<(), Reply>;
-    /// Takes a complete request. Must not block: queue it and return. `Err` is an answer to
-    /// send instead (503 when the queue is full).
+    /// Handles a complete request on the connection's thread, leaving the answer in the request
+    /// (`Err` is an answer to send instead: 503 when the server is busy). It may block while a
+    /// handler runs; nothing is written to the connection until it returns, except by a stream
+    /// the handler started early (`Launch`).
     fn dispatch(&self, req: Request) -> Result<(), Reply>;
     /// The answer for an error the HTTP layer itself detects (`req` is `None` when the head could
     /// not be parsed).

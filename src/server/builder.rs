@@ -159,7 +159,8 @@ impl ServerBuilder {
             ),
         )
         .header("Retry-After", "1");
-        let listener = Listener::new(socket, c.limits(), max_connections, refusal);
+        let listener = Listener::new(socket, c.limits(), max_connections, refusal)
+            .spare_threads(c.spare_threads);
         let listener = if shared { listener.shared() } else { listener };
         let core = self.core(listener.stats(), Some(PeerWatch::start()?))?;
         Ok(Server {
@@ -183,7 +184,8 @@ impl ServerBuilder {
         );
         let runtime = Runtime::new(
             Timer::start(1024)?,
-            Pool::start(c.workers, c.queue)?,
+            Pool::new(c.workers, c.queue),
+            crate::permits::Permits::new(c.workers, c.queue),
             metrics.clone(),
             c.state_key
                 .clone()

@@ -1,5 +1,5 @@
 //! The MCP server as the HTTP layer sees it: admission on the connection thread (shutdown,
-//! Host/Origin/token), then queueing onto the worker pool and routing to a transport.
+//! Host/Origin/token), then a worker permit and routing to a transport, on the same thread.
 
 use crate::dispatch::Core;
 use crate::http::{self, Method, Reply, Request, Service};
@@ -29,21 +29,22 @@ impl Service for Mcp {
             .map_err(|r| r.header("Connection", "close"))
     }
 
-    /// Queues the request for a worker without ever blocking its connection thread. A POST
-    /// that carries no request (the client's answers to requests of ours, and notifications
-    /// such as cancellations) is handled right here instead: it only hands values on, and a
-    /// worker may be the very one waiting for it, so queueing it behind busy workers could
-    /// deadlock them.
+    /// Runs the request here, on its connection's thread, under one of `--workers` permits
+    /// (waiting in a line of at most `--queue`, else 503). The permit is given back before the
+    /// answer is written. A POST that carries no request (the client's answers to requests of
+    /// ours, and notifications such as cancellations) needs no permit: it only hands values on,
+    /// and a handler holding a permit may be the very one waiting for it, so making it wait for
+    /// a permit could deadlock them. Nor do `/health` and `/metrics`: they must answer while
+    /// every permit is taken, which is when they are read.
     fn dispatch(&self, req: Request) -> Result<(), Reply> {
-        if req.method() == Method::Post && !carries_request(req.body()) {
+        let ops = matches!(req.path(), "/health" | "/metrics");
+        if ops || req.method() == Method::Post && !carries_request(req.body()) {
             route(&self.core, req);
             return Ok(());
         }
-        let cors = http::cors_headers(req.header("Origin"), &self.core.config.cors_origins);
-        let core = self.core.clone();
-        let job = Box::new(move || route(&core, req));
-        if self.core.runtime.pool.try_submit(job).is_err() {
-            log::warn!("worker queue full; request refused with 503");
+        let Some(_permit) = self.core.runtime.permits.acquire() else {
+            log::warn!("every worker permit taken and the line full; request refused with 503");
+            let cors = http::cors_headers(req.header("Origin"), &self.core.config.cors_origins);
             return Err(Reply::json(
                 503,
                 refusal(
@@ -53,7 +54,8 @@ impl Service for Mcp {
             )
             .header("Retry-After", "1")
             .headers(&cors));
-        }
+        };
+        route(&self.core, req);
         Ok(())
     }
 

@@ -3,7 +3,7 @@
 use super::budget::StreamBudget;
 use super::frame::Frame;
 use super::writer::{OnEnd, Refill, StreamJob, StreamSpec};
-use crate::http::Request;
+use crate::http::{Launch, Request};
 use crossbeam_channel::{Receiver, Sender, TrySendError, bounded};
 use std::sync::Arc;
 use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
@@ -27,6 +27,8 @@ pub struct StreamHandle {
     /// asks for more (its refill) once it has made room, so the owner's backlog reaches the
     /// client at the client's pace instead of the queue's bound cutting it off.
     wants_refill: Arc<AtomicBool>,
+    /// Starts the writer before the handler that opened the stream returns (see [`Launch`]).
+    launch: Option<Launch>,
 }
 
 /// Outcome of queueing a frame on a stream.
@@ -60,6 +62,15 @@ impl StreamHandle {
 
     pub fn is_closed(&self) -> bool {
         self.closed.load(Ordering::Acquire)
+    }
+
+    /// Has the stream written from now on, not only once the handler that opened it returns: it
+    /// carries something before the handler's result (progress, a log, a request the handler
+    /// will wait for the answer to). Does nothing for a stream already being written.
+    pub fn start_writer(&self) {
+        if let Some(l) = &self.launch {
+            l.start();
+        }
     }
 
     /// The owner found the queue full with more to send: the writer calls the stream's refill
@@ -113,6 +124,7 @@ pub fn detached(queue: usize) -> (StreamHandle, Tail) {
         tx,
         closed: Arc::new(AtomicBool::new(false)),
         wants_refill: Arc::new(AtomicBool::new(false)),
+        launch: None,
     };
     let tail = Tail {
         rx,
@@ -143,13 +155,14 @@ fn open_with(
         return Err(OpenError::Busy(Box::new(request)));
     };
     let (tx, rx) = bounded(spec.queue.max(1));
-    let handle = StreamHandle {
+    let mut handle = StreamHandle {
         id: NEXT_STREAM_ID.fetch_add(1, Ordering::Relaxed),
         tx,
         closed: Arc::new(AtomicBool::new(false)),
         wants_refill: Arc::new(AtomicBool::new(false)),
+        launch: None,
     };
-    request.hand_over(StreamJob {
+    handle.launch = request.hand_over(StreamJob {
         id: handle.id,
         spec,
         rx,

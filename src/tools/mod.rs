@@ -333,8 +333,9 @@ impl Responder {
         }
     }
 
-    /// Answers after `delay` without holding any thread: the call is parked on the timer, and
-    /// when it is due the answer is written by a worker (the timer thread never does I/O). A
+    /// Answers after `delay` without holding any thread: the call is parked on the timer, which
+    /// hands the answer on when it is due (into its exchange or stream queue: the timer never
+    /// writes to a socket, and handing on never blocks). A
     /// cancelled call leaves the timer at once and sends nothing. If the client asked for
     /// progress, the timer reports it every `--progress-interval-ms` (seconds elapsed of the
     /// total) until the answer.
@@ -344,7 +345,7 @@ impl Responder {
         }
         let ctx = self.ctx.clone();
         let runtime = ctx.runtime().clone();
-        let (timer, pool) = (runtime.timer.clone(), runtime.pool.clone());
+        let timer = runtime.timer.clone();
         let due = Arc::new(AtomicBool::new(false));
         if ctx.wants_progress() {
             let (ctx, due) = (ctx.clone(), due.clone());
@@ -369,7 +370,7 @@ impl Responder {
             // Set on the timer thread before the answer is handed on, so no progress task that
             // runs after this one reports anything.
             due.store(true, Ordering::Release);
-            pool.submit_or_run(Box::new(move || self.finish(result)));
+            self.finish(result);
         });
         ctx.cancellation().park(timer, id);
     }

@@ -4,11 +4,12 @@
 
 use super::refusal::{Handled, Outcome, Refusal};
 use crate::access::Caller;
-use crate::dispatch::Received;
+use crate::dispatch::{Core, Received};
 use crate::http::{self, Reply, Request};
 use crate::jsonrpc::{self, Body, ErrorObject, Incoming, RequestId};
 use crate::protocol::Revision;
 use crate::session::Route;
+use std::sync::Arc;
 
 /// Per-request facts every transport needs.
 pub struct Ctx {
@@ -31,12 +32,26 @@ pub(super) fn accepts(req: &Request, types: &[&str], message: &str) -> Result<()
 /// Writes a 202 before the messages are handled: their answers travel on a stream, and the
 /// client must not wait for work (a long tool call, say) to learn that its POST arrived. The
 /// messages are received (requests registered) before the 202, so a cancellation the client
-/// sends once it has the 202 always finds its request.
-pub(super) fn accept_then(req: Request, reply: Reply, received: Vec<Received>) -> Outcome {
-    reply.send(req);
-    for r in received {
-        r.run(&Route::Session);
-    }
+/// sends once it has the 202 always finds its request. The connection thread handles them once
+/// the 202 is written, under a worker permit when there is a request among them (the 202 said
+/// it was accepted, so it waits its turn however long the line).
+pub(super) fn accept_then(
+    core: &Arc<Core>,
+    req: Request,
+    reply: Reply,
+    received: Vec<Received>,
+) -> Outcome {
+    let core = core.clone();
+    let then = move || {
+        let _permit = received
+            .iter()
+            .any(Received::is_request)
+            .then(|| core.runtime.permits.acquire_accepted());
+        for r in received {
+            r.run(&Route::Session);
+        }
+    };
+    req.respond_then(reply, Box::new(then));
     Ok(Handled::Done)
 }
 

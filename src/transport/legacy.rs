@@ -74,7 +74,7 @@ pub fn post(core: &Arc<Core>, req: Request, body: &[u8], ctx: &Ctx) -> Outcome {
         .header("Content-Type", "text/plain")
         .body(b"Accepted".to_vec())
         .headers(&ctx.cors);
-    super::incoming::accept_then(req, reply, vec![core.receive(&session, msg)])
+    super::incoming::accept_then(core, req, reply, vec![core.receive(&session, msg)])
 }
 
 /// The session a POST's query names; it ends with its stream, so a client may name one gone.

@@ -107,5 +107,5 @@ pub fn post(
     let reply = Reply::json(202, r#"{"status":"accepted"}"#.into())
         .header("Mcp-Session-Id", session.id.clone())
         .headers(&ctx.cors);
-    super::incoming::accept_then(req, reply, vec![core.receive(&session, msg)])
+    super::incoming::accept_then(core, req, reply, vec![core.receive(&session, msg)])
 }

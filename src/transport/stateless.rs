@@ -309,6 +309,8 @@ impl Exchange for StreamAnswer {
             self.answered.store(true, Ordering::Release);
             Frame::Final(m)
         } else {
+            // Something before the result: the client needs it now, not when the handler returns.
+            self.handle.start_writer();
             Frame::Message(m)
         };
         match self.handle.push(frame) {

@@ -112,7 +112,7 @@ pub fn post(
     if requests == 0 {
         let reply = Reply::new(202).headers(&headers);
         let received = post.messages.into_iter().map(|m| core.receive(&session, m));
-        return super::incoming::accept_then(req, reply, received.collect());
+        return super::incoming::accept_then(core, req, reply, received.collect());
     }
     let route = Route::Exchange(post.exchange(core, req, &session, headers, requests)?);
     for m in post.messages {

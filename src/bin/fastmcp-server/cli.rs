@@ -29,8 +29,10 @@ OPTIONS:
     --config PATH             serve the tools, resources, prompts and tokens declared in PATH
                               (TOML; README: Tools from a config file); SIGHUP re-reads it.
                               The demo tools echo/add/sleep are off unless it says demo_tools = true
-    --workers N               request worker threads (default 4)
-    --queue N                 requests waiting for a worker before 503 (default 1024)
+    --workers N               request handlers running at once, each on its connection's thread
+                              (default 4)
+    --queue N                 requests waiting for a --workers permit before 503 (default 1024)
+    --spare-threads N         connection threads kept ready for new connections (default 8)
     --keepalive-secs S        keepalive comment interval on SSE streams (default 30)
     --session-ttl-secs S      idle time before a session without streams is removed (default 1800)
     --max-body-bytes B        largest request body accepted, else 413 (default 4194304)
@@ -189,6 +191,12 @@ pub(crate) fn parse_args(args: Vec<std::ffi::OsString>) -> Result<Cli, String> {
     }
     if let Some(v) = a.opt_value_from_str("--queue").map_err(e)? {
         c.queue = positive("--queue", v)?;
+    }
+    if let Some(v) = a
+        .opt_value_from_str::<_, usize>("--spare-threads")
+        .map_err(e)?
+    {
+        c.spare_threads = v;
     }
     if let Some(v) = a.opt_value_from_str("--keepalive-secs").map_err(e)? {
         c.keepalive = secs("--keepalive-secs", v)?;
