@@ -3,6 +3,8 @@
 //! requests per path, and Ed25519 keys made in the test to sign tokens with. It signs nothing
 //! itself: the test builds each token, good or bad, with `jsonwebtoken`.
 
+#![allow(dead_code)]
+
 use base64::Engine;
 use jsonwebtoken::{Algorithm, EncodingKey, Header};
 use serde_json::{Value, json};
