@@ -293,3 +293,44 @@ fn settings_refuse_what_cannot_be_safe() {
     };
     assert!(loopback.check().is_ok());
 }
+
+#[test]
+fn a_fetch_under_way_holds_up_only_the_tokens_that_need_it() {
+    let idp = FakeIdp::start();
+    let (a, b) = (Key::new("a"), Key::new("b"));
+    idp.set_keys(&[&a]);
+    let o = std::sync::Arc::new(oauth(&idp, |s| {
+        s.fetch_timeout = Duration::from_secs(2);
+        s.jwks_refresh = Duration::from_millis(1);
+    }));
+    assert!(o.authenticate(&a.sign(&claims(&idp))).is_ok());
+    std::thread::sleep(Duration::from_millis(5));
+    idp.hang(true);
+    // Key b is unknown: this request fetches, and the issuer hangs for the whole timeout.
+    let (o2, token_b) = (o.clone(), b.sign(&claims(&idp)));
+    let slow = std::thread::spawn(move || {
+        let t = Instant::now();
+        let r = o2.authenticate(&token_b);
+        (r, t.elapsed())
+    });
+    std::thread::sleep(Duration::from_millis(300));
+    // Meanwhile a token of the cached key a passes at once.
+    let t = Instant::now();
+    assert!(o.authenticate(&a.sign(&claims(&idp))).is_ok());
+    assert!(
+        t.elapsed() < Duration::from_millis(500),
+        "{:?}",
+        t.elapsed()
+    );
+    // A second token of b waits for the fetch under way rather than starting another.
+    let t = Instant::now();
+    assert!(matches!(
+        o.authenticate(&b.sign(&claims(&idp))),
+        Err(Refusal::Unavailable(..))
+    ));
+    assert!(t.elapsed() < Duration::from_secs(4), "{:?}", t.elapsed());
+    let (r, took) = slow.join().unwrap();
+    assert!(matches!(r, Err(Refusal::Unavailable(..))), "{r:?}");
+    assert!(took < Duration::from_secs(5), "{took:?}");
+    assert_eq!(o.status()[0].fetches_failed, 1, "one fetch for both");
+}
