@@ -25,15 +25,27 @@ use introspect::Introspector;
 use issuer::{Issuer, Limits};
 use jsonwebtoken::Algorithm;
 use settings::OAuthSettings;
+use sha2::{Digest, Sha256};
+use std::collections::HashMap;
 use std::str::FromStr;
-use std::sync::Arc;
 use std::sync::atomic::{AtomicU64, Ordering};
+use std::sync::{Arc, Mutex};
+use std::time::{Duration, Instant, SystemTime, UNIX_EPOCH};
+
+/// How long a verified JWT's grant is reused without verifying it again: every request is
+/// checked twice (admission, then the worker) and a client sends the same token many times,
+/// while an RS256 verification costs hundreds of microseconds. Never past the token's `exp`.
+const VERIFIED_TTL: Duration = Duration::from_secs(60);
+/// Verified tokens remembered at most (expired ones go first, then everything).
+const VERIFIED_ENTRIES: usize = 10_000;
 
 /// The resource server of one HTTP server.
 pub struct OAuth {
     settings: OAuthSettings,
     rules: Rules,
     introspection: Option<Introspector>,
+    /// Grants of JWTs verified lately, by the token's SHA-256 (the token itself is not kept).
+    verified: Mutex<HashMap<[u8; 32], (Instant, Grant)>>,
     refusals: [AtomicU64; Reason::ALL.len()],
 }
 
@@ -67,6 +79,7 @@ impl OAuth {
             introspection: settings.introspection.clone().map(Introspector::new),
             rules,
             settings,
+            verified: Mutex::new(HashMap::new()),
             refusals: Default::default(),
         })
     }
@@ -94,7 +107,7 @@ impl OAuth {
     /// every required scope. Each refusal is counted and logged at debug.
     pub fn authenticate(&self, token: &str) -> Result<Grant, Refusal> {
         let outcome = match verify::Jwt::parse(token) {
-            Some(jwt) => verify::verify(&self.rules, &jwt),
+            Some(jwt) => self.verify_cached(token, &jwt),
             None => match &self.introspection {
                 Some(i) => i.check(&self.rules, token),
                 None => Err(Refusal::Invalid(
@@ -115,6 +128,34 @@ impl OAuth {
             self.refused(r);
         }
         outcome
+    }
+
+    /// A JWT's grant: remembered from a verification of the last minute, else verified now.
+    fn verify_cached(&self, token: &str, jwt: &verify::Jwt<'_>) -> Result<Grant, Refusal> {
+        let key: [u8; 32] = Sha256::digest(token.as_bytes()).into();
+        let now = Instant::now();
+        {
+            let cache = self.verified.lock().unwrap_or_else(|p| p.into_inner());
+            if let Some((_, g)) = cache.get(&key).filter(|(until, _)| now < *until) {
+                return Ok(g.clone());
+            }
+        }
+        let grant = verify::verify(&self.rules, jwt)?;
+        let unix = SystemTime::now()
+            .duration_since(UNIX_EPOCH)
+            .map_or(0, |d| d.as_secs());
+        let left = grant.expires.map_or(Duration::ZERO, |exp| {
+            Duration::from_secs(exp.saturating_sub(unix))
+        });
+        let mut cache = self.verified.lock().unwrap_or_else(|p| p.into_inner());
+        if cache.len() >= VERIFIED_ENTRIES {
+            cache.retain(|_, (until, _)| now < *until);
+            if cache.len() >= VERIFIED_ENTRIES {
+                cache.clear();
+            }
+        }
+        cache.insert(key, (now + VERIFIED_TTL.min(left), grant.clone()));
+        Ok(grant)
     }
 
     /// Counts and logs a refusal made here or above (a missing token, a tool's scope).

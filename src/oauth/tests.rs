@@ -334,3 +334,16 @@ fn a_fetch_under_way_holds_up_only_the_tokens_that_need_it() {
     assert!(took < Duration::from_secs(5), "{took:?}");
     assert_eq!(o.status()[0].fetches_failed, 1, "one fetch for both");
 }
+
+#[test]
+fn a_remembered_grant_never_outlives_its_token() {
+    let idp = FakeIdp::start();
+    let key = Key::new("k1");
+    idp.set_keys(&[&key]);
+    let o = oauth(&idp, |s| s.leeway = Duration::ZERO);
+    let token = key.sign(&with(claims(&idp), "exp", json!(now() + 1)));
+    assert!(o.authenticate(&token).is_ok());
+    assert!(o.authenticate(&token).is_ok());
+    std::thread::sleep(Duration::from_millis(2100));
+    assert_eq!(reason(&o, &token), Reason::Expired);
+}
