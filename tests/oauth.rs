@@ -436,3 +436,42 @@ fn an_unreachable_issuer_degrades_health_and_refuses_with_503() {
     );
     assert_eq!(r.status, 200);
 }
+
+#[test]
+fn the_config_file_can_name_the_issuer_and_flags_win_over_it() {
+    let idp = FakeIdp::start();
+    let dir = scratch("oauth-file");
+    let text = format!(
+        "demo_tools = true\n\n[auth.oauth]\nissuers = [\"{}\"]\nrequired_scopes = [\"from-file\"]\nresource = \"https://mcp.example.com/mcp\"\n",
+        idp.url
+    );
+    let config = write_config(&dir, &text);
+    let srv = Server::start(&[
+        "--config",
+        config.to_str().unwrap(),
+        "--oauth-required-scope",
+        "from-flag",
+    ]);
+    let r = request(
+        &srv.addr,
+        "GET",
+        "/.well-known/oauth-protected-resource/mcp",
+        &[],
+        "",
+    );
+    assert_eq!(r.status, 200, "{}", r.body);
+    let doc = r.json();
+    assert_eq!(doc["authorization_servers"], json!([idp.url]));
+    assert_eq!(doc["resource"], "https://mcp.example.com/mcp");
+    assert_eq!(doc["scopes_supported"], json!(["from-flag"]));
+    // OAuth off: no metadata.
+    let plain = Server::start(&[]);
+    let r = request(
+        &plain.addr,
+        "GET",
+        "/.well-known/oauth-protected-resource",
+        &[],
+        "",
+    );
+    assert_eq!(r.status, 404);
+}

@@ -93,8 +93,9 @@ OPTIONS:
     --oauth-fetch-timeout-secs S  longest metadata, JWKS or introspection fetch (default 5)
     --oauth-max-document-bytes B  largest metadata, JWKS or introspection answer (default 262144)
     --oauth-jwks-refresh-secs N   least time between key fetches for unknown key ids (default 30)
-    --oauth-introspection-url URL  introspect opaque tokens there (RFC 7662), with
-    --oauth-introspection-client-id ID and --oauth-introspection-secret-file PATH
+    --oauth-introspection-url URL  introspect opaque (non-JWT) tokens there (RFC 7662)
+    --oauth-introspection-client-id ID  this server's client id there (HTTP Basic)
+    --oauth-introspection-secret-file PATH  its secret (readable by its owner only)
     --reuse-port              set SO_REUSEPORT: several processes may bind the same port
     --no-socket-activation    bind --host/--port even when systemd passes a socket (LISTEN_FDS)
     -h, --help                print this help
