@@ -2,6 +2,7 @@
 //! documented in one place; the binary's command line (`src/bin/fastmcp-server/cli.rs`) is only
 //! one way to fill them in, and a library user sets the fields directly.
 
+use crate::oauth::settings::OAuthSettings;
 use std::time::Duration;
 
 /// Every setting of a server; [`Config::default`] is the binary's defaults, and each field is a command-line flag.
@@ -116,6 +117,10 @@ pub struct Config {
     /// Serve on the listening socket systemd passes (`LISTEN_FDS`/`LISTEN_PID`, descriptor 3;
     /// a `.socket` unit) instead of binding `host`:`port`, when one was passed to this process.
     pub socket_activation: bool,
+    /// OAuth 2.1 resource server (`--oauth-issuer` and the other `--oauth-*` flags, or the
+    /// config file's `[auth.oauth]`): `None` (no issuer) leaves authorization to the static
+    /// tokens alone.
+    pub oauth: Option<OAuthSettings>,
 }
 
 impl Default for Config {
@@ -165,6 +170,7 @@ impl Default for Config {
             instance_id: None,
             reuse_port: false,
             socket_activation: true,
+            oauth: None,
         }
     }
 }
@@ -254,6 +260,24 @@ pub fn check_instance_id(id: &str) -> Result<(), String> {
 }
 
 impl Config {
+    /// The canonical resource URI tokens must be issued for: `--oauth-resource`, else
+    /// `https://<first --allowed-host>/mcp`, else `http://<host>:<port>/mcp`.
+    pub fn oauth_resource(&self) -> Option<String> {
+        let o = self.oauth.as_ref()?;
+        if let Some(r) = &o.resource {
+            return Some(r.clone());
+        }
+        if let Some(h) = self.allowed_hosts.first() {
+            return Some(format!("https://{h}/mcp"));
+        }
+        let host = if self.host.contains(':') && !self.host.starts_with('[') {
+            format!("[{}]", self.host)
+        } else {
+            self.host.clone()
+        };
+        Some(format!("http://{host}:{}/mcp", self.port))
+    }
+
     /// The HTTP layer takes its own small limits struct, so that it stays independent of the
     /// MCP server's settings.
     pub(crate) fn limits(&self) -> crate::http::Limits {

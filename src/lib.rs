@@ -97,6 +97,7 @@ mod logging;
 mod metrics;
 mod mrtr;
 mod ndjson;
+mod oauth;
 mod ops;
 mod pagination;
 mod params;
@@ -126,13 +127,16 @@ pub use config::{Config, TokenGrant, check_instance_id};
 pub use content::{Annotations, Content, ResourceContents, Role};
 pub use context::{Context, Elicitation};
 pub use declared::watch::FileWatch;
-pub use declared::{Catalog, GatewaySpec, LoadError};
+pub use declared::{Catalog, GatewaySpec, LoadError, OAuthSpec};
 pub use error::{ClientRequestError, Error};
 pub use features::{Offer, ServerHandle};
 pub use gateway::{GatewayConfig, ToolFilter};
 pub use http::StopHandle;
 pub use logging::LogLevel;
 pub use mrtr::InputRequest;
+pub use oauth::settings::{
+    DEFAULT_OAUTH_ALGORITHMS, Introspection, OAuthSettings, read_secret_file,
+};
 pub use prompts::{Prompt, PromptArgument, PromptArguments, PromptMessage};
 pub use protocol::Revision;
 pub use resources::{Resource, ResourceTemplate};
