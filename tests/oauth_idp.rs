@@ -141,6 +141,7 @@ struct Srv {
 }
 
 impl Srv {
+    /// The server trusting `issuers` (none: OAuth off), with the config of [`ADMIN_TOOL`].
     fn start(dir: &Path, issuers: &[&str], extra: &[&str]) -> Srv {
         let cfg = write_config(
             dir,
@@ -162,15 +163,16 @@ impl Srv {
             for i in issuers {
                 args.extend(["--oauth-issuer", i]);
             }
-            args.extend([
-                "--oauth-resource",
-                &resource,
-                "--oauth-required-scope",
-                "mcp:tools",
-            ]);
+            if !issuers.is_empty() {
+                args.extend(["--oauth-resource", &resource]);
+                args.extend(["--oauth-required-scope", "mcp:tools"]);
+            }
             args.extend(["--config", cfg.to_str().expect("utf-8 path")]);
             args.extend_from_slice(extra);
-            let mut child = Command::new(env!("CARGO_BIN_EXE_fastmcp-server"))
+            // FASTMCP_SERVER_BIN: another build of the server (the measurement below, on release).
+            let bin = std::env::var("FASTMCP_SERVER_BIN")
+                .unwrap_or_else(|_| env!("CARGO_BIN_EXE_fastmcp-server").to_string());
+            let mut child = Command::new(&bin)
                 .args(&args)
                 .stdout(Stdio::piped())
                 .stderr(Stdio::from(std::fs::File::create(&log).expect("log file")))
@@ -850,4 +852,59 @@ fn the_provider_down_never_lets_in_and_never_blocks_cached_keys() {
         health.body
     );
     drop(held);
+}
+
+/// What token verification costs a client: `N` (default 1,000) stateless `tools/call add`, each on
+/// its own connection, against the server without OAuth and with a provider's RS256 and ES256
+/// tokens (keys cached after the first). Prints the mean per call; asserts only that all succeed.
+/// `FASTMCP_SERVER_BIN=target/release/fastmcp-server cargo test --test oauth_idp -- --ignored
+/// --nocapture measure` (README: Authorization).
+#[test]
+#[ignore]
+fn measure_token_verification_cost() {
+    let n: usize = std::env::var("N")
+        .ok()
+        .and_then(|v| v.parse().ok())
+        .unwrap_or(1000);
+    let idp = Idp::start(&[]);
+    let plain = Srv::start(&scratch("oauth-idp-measure-plain"), &[], &[]);
+    let srv = Srv::start(&scratch("oauth-idp-measure"), &[&idp.issuer], &[]);
+    let rs = idp.admin(&srv.resource);
+    let es = idp.token("mcp-es256", "es256-secret", &srv.resource, ALL_SCOPES);
+    let run = |addr: &str, token: Option<&str>| {
+        let auth = token.map(|t| format!("Bearer {t}"));
+        let call = |i: usize| {
+            let body = json!({"jsonrpc":"2.0","id":i,"method":"tools/call","params":{"name":"add","arguments":{"a":i,"b":1},
+                "_meta":{"io.modelcontextprotocol/protocolVersion":"2026-07-28","io.modelcontextprotocol/clientCapabilities":{}}}});
+            let mut headers = vec![
+                ACCEPT,
+                ("MCP-Protocol-Version", "2026-07-28"),
+                ("Mcp-Method", "tools/call"),
+                ("Mcp-Name", "add"),
+            ];
+            if let Some(a) = &auth {
+                headers.push(("Authorization", a));
+            }
+            let r = post_json(addr, "/mcp", &headers, &body.to_string());
+            assert_eq!(r.status, 200, "{}", r.body);
+        };
+        for i in 0..20 {
+            call(i); // warm-up (and the first fetch of the keys)
+        }
+        let t0 = Instant::now();
+        for i in 0..n {
+            call(i);
+        }
+        t0.elapsed() / n as u32
+    };
+    for round in 1..=2 {
+        let none = run(&plain.addr, None);
+        let with_rs = run(&srv.addr, Some(&rs));
+        let with_es = run(&srv.addr, Some(&es));
+        println!(
+            "round {round}: {n} x tools/call, mean per call: no OAuth {none:?}, RS256 token {with_rs:?} (+{:?}), ES256 token {with_es:?} (+{:?})",
+            with_rs.saturating_sub(none),
+            with_es.saturating_sub(none)
+        );
+    }
 }
