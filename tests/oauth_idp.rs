@@ -541,7 +541,7 @@ fn tokens_that_must_not_pass_are_401_invalid_token() {
     // Issued by the right provider for another resource (RFC 8707: never passed through).
     let elsewhere = idp.token("mcp-admin", "admin-secret", "http://other/mcp", ALL_SCOPES);
     assert_eq!(segments(&elsewhere).1["aud"], "http://other/mcp");
-    refused(&elsewhere, "audience");
+    refused(&elsewhere, "aud");
     // Issued for this resource by another provider (its own keys, its own issuer URL).
     refused(&other.admin(&srv.resource), "issuer");
     // Unsigned: the header re-encoded as alg none, the signature dropped.
