@@ -13,7 +13,8 @@
 
 use crate::config::TokenGrant;
 use sha2::{Digest, Sha256};
-use std::sync::{Arc, RwLock};
+use std::collections::HashMap;
+use std::sync::{Arc, Mutex, RwLock, Weak};
 
 /// The caller name of the `--auth-token-file` token (and of `Config::auth_token`).
 pub const STATIC_TOKEN_NAME: &str = "auth-token-file";
@@ -23,12 +24,41 @@ pub const STATIC_TOKEN_NAME: &str = "auth-token-file";
 pub struct Caller {
     name: Arc<str>,
     key: [u8; 32],
+    /// Set for an OAuth access token: who it was issued to, and what for.
+    oauth: Option<Arc<Identity>>,
+}
+
+/// The subject of OAuth access tokens. Every caller of one (issuer, subject) shares this one
+/// value while any holds it, so a session opened with one token sees the scopes of the
+/// subject's latest token (a client that stepped up to a wider scope keeps its session).
+#[derive(Debug)]
+pub struct Identity {
+    subject: Option<String>,
+    client_id: Option<String>,
+    scopes: RwLock<Arc<[String]>>,
 }
 
 impl Caller {
-    /// The grant's name (`auth-token-file` for the static token).
+    /// The grant's name (`auth-token-file` for the static token), or an OAuth token's `sub`
+    /// (its `client_id` when it has none).
     pub fn name(&self) -> &str {
         &self.name
+    }
+
+    /// An OAuth token's `sub`.
+    pub fn subject(&self) -> Option<&str> {
+        self.oauth.as_ref()?.subject.as_deref()
+    }
+
+    /// An OAuth token's `client_id` (or `azp`).
+    pub fn client_id(&self) -> Option<&str> {
+        self.oauth.as_ref()?.client_id.as_deref()
+    }
+
+    /// The scopes of the subject's latest OAuth token; `None` for a static token.
+    pub fn scopes(&self) -> Option<Arc<[String]>> {
+        let id = self.oauth.as_ref()?;
+        Some(id.scopes.read().unwrap_or_else(|p| p.into_inner()).clone())
     }
 
     /// Whether both hold the same credentials (compared in constant time): a session is used only
@@ -55,14 +85,25 @@ pub enum Scope {
     All,
     /// The tools whose names match one of these globs.
     Tools(Arc<[glob::Pattern]>),
+    /// An OAuth token's scopes: every tool that needs no scope or one of these.
+    OAuth(Arc<[String]>),
 }
 
 impl Scope {
-    /// Whether the tool `name` is visible to, and callable by, this caller.
+    /// Whether the tool `name`, which needs no OAuth scope, is visible to and callable by this
+    /// caller.
     pub fn allows_tool(&self, name: &str) -> bool {
+        self.allows(name, None)
+    }
+
+    /// Whether the tool `name` is visible to, and callable by, this caller; `required` is the
+    /// OAuth scope the tool declares, which binds OAuth callers only (a static token's grant
+    /// names its tools itself).
+    pub fn allows(&self, name: &str, required: Option<&str>) -> bool {
         match self {
             Scope::All => true,
             Scope::Tools(globs) => globs.iter().any(|g| g.matches(name)),
+            Scope::OAuth(held) => required.is_none_or(|r| held.iter().any(|h| h == r)),
         }
     }
 
@@ -95,6 +136,7 @@ impl Tokens {
                 caller: Caller {
                     name: STATIC_TOKEN_NAME.into(),
                     key,
+                    oauth: None,
                 },
                 scope: Scope::All,
             })
@@ -122,6 +164,7 @@ impl Tokens {
                 caller: Caller {
                     name: g.name.as_str().into(),
                     key: g.sha256,
+                    oauth: None,
                 },
                 scope: Scope::Tools(globs.into()),
             });
@@ -151,6 +194,8 @@ pub struct Access {
     /// (a reload) closes the door to everyone instead of opening it.
     required: bool,
     current: RwLock<Arc<Tokens>>,
+    /// The OAuth subjects some caller holds now, by key (see [`Identity`]).
+    identities: Mutex<HashMap<([u8; 32], Option<String>), Weak<Identity>>>,
 }
 
 impl Access {
@@ -161,6 +206,73 @@ impl Access {
             static_key,
             required: static_key.is_some() || !grants.is_empty(),
             current: RwLock::new(Arc::new(Tokens::new(static_key, grants))),
+            identities: Mutex::new(HashMap::new()),
+        }
+    }
+
+    /// The static token or grant `token` is, if any (beside OAuth, a bearer that is a known
+    /// static token is that caller; any other goes to OAuth verification).
+    pub fn known(&self, token: &str) -> Option<Caller> {
+        self.tokens().find(&digest(token)).map(|e| e.caller.clone())
+    }
+
+    /// The caller of a verified OAuth token. Sessions are bound to (issuer, subject), so a
+    /// refreshed token of the same subject keeps its session and another subject's does not;
+    /// the subject's scopes become this token's.
+    pub fn oauth_caller(
+        &self,
+        issuer: &str,
+        subject: Option<&str>,
+        client_id: Option<&str>,
+        scopes: Vec<String>,
+    ) -> Caller {
+        let who = subject.or(client_id).unwrap_or("");
+        let mut h = Sha256::new();
+        // Kinds and lengths first, so no issuer/subject pair can be spelled as another.
+        h.update(b"oauth\0");
+        for part in [
+            issuer,
+            if subject.is_some() {
+                "sub"
+            } else {
+                "client_id"
+            },
+            who,
+        ] {
+            h.update((part.len() as u64).to_be_bytes());
+            h.update(part.as_bytes());
+        }
+        let key: [u8; 32] = h.finalize().into();
+        let scopes: Arc<[String]> = scopes.into();
+        let mut ids = self.identities.lock().unwrap_or_else(|p| p.into_inner());
+        let id_key = (key, client_id.map(str::to_owned));
+        let identity = match ids.get(&id_key).and_then(Weak::upgrade) {
+            Some(id) => {
+                *id.scopes.write().unwrap_or_else(|p| p.into_inner()) = scopes;
+                id
+            }
+            None => {
+                // Forgotten subjects go when the table has doubled since it was last swept.
+                if ids.len() >= 64 && ids.len().is_power_of_two() {
+                    ids.retain(|_, w| w.strong_count() > 0);
+                }
+                let id = Arc::new(Identity {
+                    subject: subject.map(str::to_owned),
+                    client_id: client_id.map(str::to_owned),
+                    scopes: RwLock::new(scopes),
+                });
+                ids.insert(id_key, Arc::downgrade(&id));
+                id
+            }
+        };
+        Caller {
+            name: if who.is_empty() {
+                "oauth".into()
+            } else {
+                who.into()
+            },
+            key,
+            oauth: Some(identity),
         }
     }
 
@@ -207,7 +319,8 @@ impl Access {
     /// Whether `caller`'s token is still accepted (grants may have changed since it was
     /// identified).
     pub fn accepts(&self, caller: &Caller) -> bool {
-        self.tokens().find(&caller.key).is_some()
+        // An OAuth caller's token is checked on every request; reloading grants leaves it be.
+        caller.oauth.is_some() || self.tokens().find(&caller.key).is_some()
     }
 
     /// What `caller` may use now (grants may have changed since its session began): everything
@@ -216,6 +329,9 @@ impl Access {
         let Some(caller) = caller else {
             return Scope::All;
         };
+        if let Some(scopes) = caller.scopes() {
+            return Scope::OAuth(scopes);
+        }
         self.tokens()
             .find(&caller.key)
             .map_or_else(Scope::nothing, |e| e.scope.clone())

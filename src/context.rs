@@ -154,6 +154,27 @@ impl Context {
         self.session.caller().map(|c| c.name())
     }
 
+    /// The OAuth access token's subject (`sub`), when the caller presented one. `caller()` is
+    /// this too (or the client id when the token has no subject).
+    pub fn subject(&self) -> Option<&str> {
+        self.session.caller().and_then(|c| c.subject())
+    }
+
+    /// The OAuth client the access token was issued to (`client_id`, else `azp`).
+    pub fn client_id(&self) -> Option<&str> {
+        self.session.caller().and_then(|c| c.client_id())
+    }
+
+    /// The scopes of the caller's OAuth access token (the subject's latest one: a client that
+    /// stepped up keeps its session and gains the scopes); empty without OAuth. Tools that
+    /// declare a scope are already refused to tokens without it; this is for finer checks.
+    pub fn scopes(&self) -> std::sync::Arc<[String]> {
+        self.session
+            .caller()
+            .and_then(|c| c.scopes())
+            .unwrap_or_else(|| std::sync::Arc::from(Vec::new()))
+    }
+
     /// The id of the request being handled.
     pub fn request_id(&self) -> Option<&RequestId> {
         self.request_id.as_ref()

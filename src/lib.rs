@@ -97,6 +97,7 @@ mod logging;
 mod metrics;
 mod mrtr;
 mod ndjson;
+mod oauth;
 mod ops;
 mod pagination;
 mod params;
@@ -121,11 +122,14 @@ mod trusted_file;
 
 pub use child::{ChildSpec, Exit, Limits, Outcome, RunOptions, Stop, Supervisor};
 pub use completion::CompletionRequest;
-pub use config::{Config, TokenGrant, check_instance_id};
+pub use config::{
+    Config, DEFAULT_OAUTH_ALGORITHMS, Introspection, OAuthSettings, TokenGrant, check_instance_id,
+    read_secret_file,
+};
 pub use content::{Annotations, Content, ResourceContents, Role};
 pub use context::{Context, Elicitation};
 pub use declared::watch::FileWatch;
-pub use declared::{Catalog, GatewaySpec, LoadError};
+pub use declared::{Catalog, GatewaySpec, LoadError, OAuthSpec};
 pub use error::{ClientRequestError, Error};
 pub use features::{Offer, ServerHandle};
 pub use gateway::{GatewayConfig, ToolFilter};

@@ -10,10 +10,19 @@ use std::sync::atomic::Ordering;
 pub fn health(core: &Core) -> Reply {
     let down = core.runtime.shutting_down();
     let up = core.upstream.as_ref().map(|u| u.stats());
-    let degraded = core.http.degraded().or_else(|| {
-        up.filter(|s| s.down)
-            .map(|_| "the MCP server behind this gateway is down".to_string())
-    });
+    let oauth = core.guard.oauth();
+    let degraded = core
+        .http
+        .degraded()
+        .or_else(|| {
+            up.filter(|s| s.down)
+                .map(|_| "the MCP server behind this gateway is down".to_string())
+        })
+        .or_else(|| {
+            oauth.filter(|o| !o.has_keys()).map(|_| {
+                "no OAuth issuer's signing keys could be fetched (yet); JWT access tokens are refused".to_string()
+            })
+        });
     let status = match (&degraded, down) {
         (_, true) => "shutting_down",
         (Some(_), false) => "degraded",
@@ -38,10 +47,69 @@ pub fn health(core: &Core) -> Reply {
             "down": s.down,
         });
     }
+    if let Some(o) = oauth {
+        body["oauth"] = oauth_health(o);
+    }
     if let Some(reason) = degraded.filter(|_| !down) {
         body["reason"] = reason.into();
     }
     Reply::json(if status == "ok" { 200 } else { 503 }, body.to_string())
+}
+
+/// Each issuer's keys and last fetch (times in seconds since the epoch).
+fn oauth_health(o: &crate::oauth::OAuth) -> serde_json::Value {
+    let issuers: Vec<serde_json::Value> = o
+        .status()
+        .into_iter()
+        .map(|s| {
+            serde_json::json!({
+                "issuer": s.issuer,
+                "keys": s.keys,
+                "last_fetch": match s.last_fetch_ok {
+                    None => "never",
+                    Some(true) => "ok",
+                    Some(false) => "error",
+                },
+                "last_fetch_at": s.last_fetch_at,
+                "last_ok_at": s.last_ok_at,
+                "last_error": s.last_error,
+                "fetches_ok": s.fetches_ok,
+                "fetches_failed": s.fetches_failed,
+            })
+        })
+        .collect();
+    serde_json::json!({
+        "resource": o.resource(),
+        "issuers": issuers,
+        "introspection": o.introspection_url(),
+    })
+}
+
+/// The labelled OAuth counters, in the exposition format.
+fn oauth_metrics(o: &crate::oauth::OAuth) -> String {
+    let esc = |s: &str| {
+        s.replace('\\', "\\\\")
+            .replace('"', "\\\"")
+            .replace('\n', "\\n")
+    };
+    let mut out = String::from(
+        "# HELP fastmcp_oauth_refusals_total Requests refused for their OAuth token, by reason.\n# TYPE fastmcp_oauth_refusals_total counter\n",
+    );
+    for (reason, n) in o.refusal_counts() {
+        out.push_str(&format!(
+            "fastmcp_oauth_refusals_total{{reason=\"{reason}\"}} {n}\n"
+        ));
+    }
+    out.push_str("# HELP fastmcp_oauth_fetches_total Fetches of issuer metadata and keys (and introspections), by outcome.\n# TYPE fastmcp_oauth_fetches_total counter\n");
+    for (issuer, ok, failed) in o.fetch_counts() {
+        for (result, n) in [("ok", ok), ("error", failed)] {
+            out.push_str(&format!(
+                "fastmcp_oauth_fetches_total{{issuer=\"{}\",result=\"{result}\"}} {n}\n",
+                esc(&issuer)
+            ));
+        }
+    }
+    out
 }
 
 fn metrics_text(core: &Core) -> String {
@@ -166,5 +234,11 @@ fn metrics_text(core: &Core) -> String {
 pub fn metrics(core: &Core) -> Reply {
     Reply::new(200)
         .header("Content-Type", "text/plain; version=0.0.4")
-        .body(metrics_text(core).into_bytes())
+        .body({
+            let mut text = metrics_text(core);
+            if let Some(o) = core.guard.oauth() {
+                text.push_str(&oauth_metrics(o));
+            }
+            text.into_bytes()
+        })
 }

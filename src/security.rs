@@ -1,10 +1,11 @@
 //! Who may talk to the server: DNS-rebinding protection (Host and Origin allow-lists) and the
-//! optional bearer tokens (which tokens exist and what each may use is `access`). Checked before
-//! any transport sees a request.
+//! optional bearer tokens (which tokens exist and what each may use is `access`; OAuth access
+//! tokens are `oauth`'s). Checked before any transport sees a request.
 
 use crate::access::{Access, Caller};
 use crate::config::Config;
 use crate::http::Reply;
+use crate::oauth::{OAuth, Refusal, metadata};
 use std::sync::Arc;
 
 use crate::http::{Method, Request};
@@ -17,13 +18,20 @@ pub struct Guard {
     /// every loopback origin, so another local page cannot reach in.
     listed_only: bool,
     access: Arc<Access>,
+    /// The OAuth resource server, when `--oauth-issuer` is given.
+    oauth: Option<OAuth>,
 }
 
+/// The path every Protected Resource Metadata route starts with (RFC 9728).
+pub const METADATA_PREFIX: &str = "/.well-known/oauth-protected-resource";
+
 /// Whether a request must carry a token (when any is configured): all but CORS preflights, which
-/// carry no credentials, and with `--public-health` the two operations endpoints.
+/// carry no credentials, the resource metadata (which tells a client how to get a token), and
+/// with `--public-health` the two operations endpoints.
 pub fn needs_token(req: &Request, public_health: bool) -> bool {
     let ops = matches!(req.path(), "/health" | "/metrics");
-    !(req.method() == Method::Options || ops && public_health)
+    let metadata = req.path().starts_with(METADATA_PREFIX);
+    !(req.method() == Method::Options || ops && public_health || metadata)
 }
 
 /// The host part of `host[:port]` or `[v6]:port`, lower-cased.
@@ -44,7 +52,25 @@ fn host_only(h: &str) -> String {
 }
 
 impl Guard {
-    pub fn new(c: &Config) -> Guard {
+    /// Fails when the OAuth settings cannot work (see `OAuthSettings::check`).
+    pub fn new(c: &Config) -> Result<Guard, String> {
+        let oauth = match (&c.oauth, c.oauth_resource()) {
+            (Some(settings), Some(resource)) => {
+                let oauth = OAuth::new(settings.clone(), resource)?;
+                log::info!(
+                    "oauth: resource {} accepts tokens of {}",
+                    oauth.resource(),
+                    oauth.issuer_urls().join(", ")
+                );
+                oauth.prefetch();
+                Some(oauth)
+            }
+            _ => None,
+        };
+        Ok(Guard::with_oauth(c, oauth))
+    }
+
+    fn with_oauth(c: &Config, oauth: Option<OAuth>) -> Guard {
         let mut hosts: Vec<String> = ["localhost", "127.0.0.1", "[::1]"]
             .iter()
             .map(|s| s.to_string())
@@ -69,7 +95,13 @@ impl Guard {
             origins,
             listed_only: !c.cors_origins.is_empty(),
             access: Arc::new(Access::new(c.auth_token.as_deref(), &c.tokens)),
+            oauth,
         }
+    }
+
+    /// The OAuth resource server, when one is configured.
+    pub fn oauth(&self) -> Option<&OAuth> {
+        self.oauth.as_ref()
     }
 
     /// The server's accepted tokens, to replace its grants at run time.
@@ -144,6 +176,9 @@ impl Guard {
             })
             .map(str::trim)
             .filter(|t| !t.is_empty());
+        if let Some(oauth) = &self.oauth {
+            return self.oauth_caller(oauth, given, cors).map(Some);
+        }
         self.access.identify(given).map_err(|_| {
             Reply::json(
                 401,
@@ -155,6 +190,115 @@ impl Guard {
             .header("WWW-Authenticate", "Bearer")
             .headers(cors)
         })
+    }
+
+    /// A static token is its caller; any other bearer must be an OAuth token for this resource.
+    fn oauth_caller(
+        &self,
+        oauth: &OAuth,
+        given: Option<&str>,
+        cors: &[(String, String)],
+    ) -> Result<Caller, Reply> {
+        let Some(token) = given else {
+            oauth.refused(&Refusal::Invalid(
+                crate::oauth::Reason::MissingToken,
+                "no token".into(),
+            ));
+            let challenge = metadata::challenge(oauth.resource(), oauth.required_scopes(), None);
+            return Err(challenge_reply(
+                401,
+                "Unauthorized: send Authorization: Bearer <access token> (see the resource_metadata of WWW-Authenticate)",
+                challenge,
+                cors,
+            ));
+        };
+        if let Some(caller) = self.access.known(token) {
+            return Ok(caller);
+        }
+        match oauth.authenticate(token) {
+            Ok(g) => Ok(self.access.oauth_caller(
+                &g.issuer,
+                g.subject.as_deref(),
+                g.client_id.as_deref(),
+                g.scopes,
+            )),
+            Err(refusal) => Err(refusal_reply(oauth, &refusal, cors)),
+        }
+    }
+
+    /// The 403 for a tools/call whose tool needs `scope`, which `caller` lacks; `None` when the
+    /// caller is no OAuth caller or holds it.
+    pub fn tool_scope_refusal(
+        &self,
+        caller: Option<&Caller>,
+        scope: &str,
+        cors: &[(String, String)],
+    ) -> Option<Reply> {
+        let oauth = self.oauth.as_ref()?;
+        let held = caller?.scopes()?;
+        if held.iter().any(|h| h == scope) {
+            return None;
+        }
+        let mut needed = oauth.required_scopes().to_vec();
+        needed.push(scope.to_string());
+        let refusal = Refusal::InsufficientScope(vec![scope.to_string()]);
+        oauth.refused(&refusal);
+        Some(insufficient_scope(oauth, &needed, cors))
+    }
+}
+
+/// A 401/403 with its `WWW-Authenticate` challenge (exposed to browser clients).
+fn challenge_reply(
+    status: u16,
+    message: &str,
+    challenge: String,
+    cors: &[(String, String)],
+) -> Reply {
+    let reply = Reply::json(status, refusal(INVALID_REQUEST, message))
+        .header("WWW-Authenticate", &challenge)
+        .headers(cors);
+    if cors.is_empty() {
+        reply
+    } else {
+        reply.header("Access-Control-Expose-Headers", "WWW-Authenticate")
+    }
+}
+
+fn insufficient_scope(oauth: &OAuth, needed: &[String], cors: &[(String, String)]) -> Reply {
+    let challenge = metadata::challenge(
+        oauth.resource(),
+        needed,
+        Some(("insufficient_scope", "the token lacks a scope this needs")),
+    );
+    challenge_reply(
+        403,
+        &format!("Forbidden: the token lacks a scope ({})", needed.join(" ")),
+        challenge,
+        cors,
+    )
+}
+
+/// The answer to a refused OAuth token (it never quotes the token).
+fn refusal_reply(oauth: &OAuth, refused: &Refusal, cors: &[(String, String)]) -> Reply {
+    match refused {
+        Refusal::Invalid(_, why) => {
+            let challenge = metadata::challenge(
+                oauth.resource(),
+                oauth.required_scopes(),
+                Some(("invalid_token", why)),
+            );
+            challenge_reply(401, &format!("Unauthorized: {why}"), challenge, cors)
+        }
+        Refusal::InsufficientScope(_) => insufficient_scope(oauth, oauth.required_scopes(), cors),
+        Refusal::Unavailable(retry, why) => Reply::json(
+            503,
+            refusal(
+                INVALID_REQUEST,
+                &format!("Service unavailable: {why}; retry later"),
+            ),
+        )
+        .header("Retry-After", &retry.as_secs().max(1).to_string())
+        .headers(cors),
     }
 }
 
@@ -170,7 +314,7 @@ mod tests {
             allowed_origins: vec!["https://app.example.com".into()],
             ..Config::default()
         };
-        let g = Guard::new(&c);
+        let g = Guard::new(&c).unwrap();
         for ok in [
             "localhost:8085",
             "127.0.0.1",
@@ -197,7 +341,7 @@ mod tests {
             cors_origins: vec!["http://127.0.0.1:3000".into()],
             ..Config::default()
         };
-        let g = Guard::new(&c);
+        let g = Guard::new(&c).unwrap();
         assert!(g.origin_allowed("http://127.0.0.1:3000", Some("127.0.0.1:8085")));
         // Another loopback page is refused once origins are listed...
         assert!(!g.origin_allowed("http://127.0.0.1:4000", Some("127.0.0.1:8085")));

@@ -49,6 +49,31 @@ pub(crate) struct TokenSpec {
 pub(crate) struct AuthSpec {
     #[serde(default)]
     pub token: Vec<Spanned<TokenSpec>>,
+    #[serde(default)]
+    pub oauth: Option<OAuthSpec>,
+}
+
+/// `[auth.oauth]`: the OAuth resource server's settings (README: Authorization); each
+/// `--oauth-*` flag given on the command line wins over its key here. Read at start only.
+#[derive(Debug, Clone, Default, Deserialize, PartialEq)]
+#[serde(deny_unknown_fields)]
+pub struct OAuthSpec {
+    /// `--oauth-issuer` URLs.
+    #[serde(default)]
+    pub issuers: Vec<String>,
+    /// `--oauth-resource`.
+    pub resource: Option<String>,
+    /// `--oauth-required-scope` values.
+    #[serde(default)]
+    pub required_scopes: Vec<String>,
+    /// `--oauth-algorithms`, as a list.
+    pub algorithms: Option<Vec<String>>,
+    /// `--oauth-introspection-url`.
+    pub introspection_url: Option<String>,
+    /// `--oauth-introspection-client-id`.
+    pub introspection_client_id: Option<String>,
+    /// `--oauth-introspection-secret-file`.
+    pub introspection_secret_file: Option<std::path::PathBuf>,
 }
 
 /// `[gateway]`: the stdio MCP server `fastmcp-server gateway --config PATH` serves (README:

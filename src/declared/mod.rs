@@ -18,7 +18,7 @@ mod tool;
 mod tool_spec;
 pub mod watch;
 
-pub use file::{GatewaySpec, LoadError};
+pub use file::{GatewaySpec, LoadError, OAuthSpec};
 
 use crate::child::{Stop, Supervisor};
 use crate::config::TokenGrant;
@@ -41,6 +41,7 @@ pub struct Catalog {
     grants: Vec<TokenGrant>,
     warnings: Vec<String>,
     gateway: Option<file::GatewaySpec>,
+    oauth: Option<file::OAuthSpec>,
 }
 
 impl Catalog {
@@ -69,6 +70,7 @@ impl Catalog {
             grants: Vec::new(),
             warnings: Vec::new(),
             gateway: spec.gateway.clone(),
+            oauth: spec.auth.oauth.clone(),
         };
         let mut names = std::collections::HashSet::new();
         for t in &spec.tool {
@@ -139,6 +141,11 @@ impl Catalog {
     /// The file's `[gateway]` table, if it has one.
     pub fn gateway(&self) -> Option<&file::GatewaySpec> {
         self.gateway.as_ref()
+    }
+
+    /// The file's `[auth.oauth]` table, if it has one.
+    pub fn oauth(&self) -> Option<&file::OAuthSpec> {
+        self.oauth.as_ref()
     }
 
     /// Whether the built-in `echo`, `add` and `sleep` stay on (`demo_tools = true`).

@@ -46,6 +46,8 @@ pub(crate) struct CommandTool {
     rules: Rules,
     progress: Option<ProgressKind>,
     annotations: Option<ToolAnnotations>,
+    /// The OAuth scope `scope = "…"` asks for.
+    scope: Option<String>,
     slots: Slots,
     supervisor: Supervisor,
 }
@@ -190,6 +192,15 @@ impl CommandTool {
             )?,
             progress: s.progress,
             annotations,
+            scope: match s.scope.as_deref().map(str::trim) {
+                Some("") => return Err("`scope` must not be empty".into()),
+                Some(sc) if sc.contains(char::is_whitespace) || sc.contains(['"', '\\']) => {
+                    return Err(format!(
+                        "`scope` {sc:?} must be one scope token (no spaces or quotes)"
+                    ));
+                }
+                other => other.map(str::to_owned),
+            },
             slots: Slots::new(max_concurrency),
             supervisor: supervisor.clone(),
         })
@@ -219,6 +230,7 @@ impl CommandTool {
         tool.title = self.title.clone();
         tool.annotations = self.annotations.clone();
         tool.output_schema = self.rules.output_schema.clone();
+        tool.scope = self.scope.clone();
         tool
     }
 

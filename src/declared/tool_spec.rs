@@ -165,4 +165,6 @@ pub(crate) struct ToolSpec {
     pub progress: Option<ProgressKind>,
     #[serde(default)]
     pub allow_interpreter: bool,
+    /// The OAuth scope a token needs to see and call this tool (`Tool::required_scope`).
+    pub scope: Option<String>,
 }

@@ -37,7 +37,8 @@ impl Call<'_> {
         };
         // A tool outside the caller's grant is, to it, no tool at all.
         let tool = read(&self.core.features.tools).get(&p.name).cloned();
-        let Some(tool) = tool.filter(|_| self.scope().allows_tool(&p.name)) else {
+        let scope = self.scope();
+        let Some(tool) = tool.filter(|t| scope.allows(&p.name, t.scope.as_deref())) else {
             return Some(Err(ErrorObject::new(
                 INVALID_PARAMS,
                 format!("Unknown tool: {}", quote(&p.name)),
@@ -51,7 +52,7 @@ impl Call<'_> {
     /// The seed's `echo`/`add`/`sleep` methods: the tool of that name, `params` as arguments.
     pub(super) fn call_bare_tool(&self, name: &str) -> Option<Outcome> {
         let tool = read(&self.core.features.tools).get(name).cloned();
-        let Some(tool) = tool.filter(|_| self.scope().allows_tool(name)) else {
+        let Some(tool) = tool.filter(|t| self.scope().allows(name, t.scope.as_deref())) else {
             return Some(Err(super::method_not_found(name)));
         };
         self.run_tool(&tool, &self.req.params, Shape::Bare, None)

@@ -6,6 +6,7 @@
 
 mod calls;
 mod lifecycle;
+mod scope;
 
 use crate::access::Scope;
 use crate::cancellation::Cancellation;
@@ -368,7 +369,9 @@ impl Call<'_> {
             "tools/list" | "list_tools" => {
                 let scope = self.scope();
                 let cursor = list()?.cursor;
-                read(&f.tools).list(rev, cursor.as_deref(), page, |t| scope.allows_tool(t))
+                read(&f.tools).list(rev, cursor.as_deref(), page, |t| {
+                    scope.allows(&t.name, t.scope.as_deref())
+                })
             }
             "resources/list" => read(&f.resources).list(rev, list()?.cursor.as_deref(), page),
             "resources/templates/list" => {

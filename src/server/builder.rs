@@ -130,6 +130,8 @@ impl ServerBuilder {
             )?,
         };
         let local = socket.local_addr()?;
+        // The OAuth resource URI derived from the bound address names the port actually bound.
+        self.config.port = local.port();
         if shared {
             log::info!(
                 "serving on the socket systemd passed (LISTEN_FDS), {local}; --host and --port are not used"
@@ -209,7 +211,7 @@ impl ServerBuilder {
             runtime: Arc::new(runtime),
             streams: Arc::new(streams),
             instructions: self.instructions,
-            guard: crate::security::Guard::new(&self.config),
+            guard: crate::security::Guard::new(&self.config).map_err(std::io::Error::other)?,
             http,
             upstream: self.upstream,
             config: self.config,

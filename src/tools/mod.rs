@@ -63,6 +63,9 @@ pub struct Tool {
     pub annotations: Option<ToolAnnotations>,
     /// The code that runs on `tools/call`.
     pub handler: Arc<Handler>,
+    /// The OAuth scope a token must hold to see and call this tool (beside the scopes every
+    /// request needs); static tokens are not bound by it. See [`Tool::required_scope`].
+    pub scope: Option<String>,
 }
 
 impl Tool {
@@ -82,6 +85,7 @@ impl Tool {
             output_schema: None,
             annotations: None,
             handler: Arc::new(handler),
+            scope: None,
         }
     }
 
@@ -166,6 +170,14 @@ impl Tool {
         self
     }
 
+    /// Makes an OAuth access token need `scope` to see this tool in `tools/list` and to call
+    /// it: a token without it gets HTTP 403 `insufficient_scope` naming the scope, so the client
+    /// can ask its authorization server for it (step-up). Listed in the resource's metadata.
+    pub fn required_scope(mut self, scope: impl Into<String>) -> Tool {
+        self.scope = Some(scope.into());
+        self
+    }
+
     /// Sets the schema of `structuredContent` (sent from revision 2025-06-18).
     pub fn output_schema(mut self, schema: Value) -> Tool {
         self.output_schema = Some(schema);
@@ -230,6 +242,11 @@ impl ToolRegistry {
         self.tools.is_empty()
     }
 
+    /// Every tool, in registration order.
+    pub fn iter(&self) -> impl Iterator<Item = &Tool> {
+        self.tools.iter()
+    }
+
     /// A page of the tools `visible` lets through (a scoped token sees only its tools): the
     /// cursor counts within that filtered list, so pages neither skip nor repeat.
     pub(crate) fn list(
@@ -237,9 +254,9 @@ impl ToolRegistry {
         rev: Revision,
         cursor: Option<&str>,
         page_size: usize,
-        visible: impl Fn(&str) -> bool,
+        visible: impl Fn(&Tool) -> bool,
     ) -> Result<Value, ErrorObject> {
-        let shown: Vec<&Tool> = self.tools.iter().filter(|t| visible(&t.name)).collect();
+        let shown: Vec<&Tool> = self.tools.iter().filter(|t| visible(t)).collect();
         crate::pagination::list_result("tools", &shown, cursor, page_size, |t| t.to_wire(rev))
     }
 }

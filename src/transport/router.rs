@@ -21,6 +21,18 @@ pub fn route(core: &Arc<Core>, req: Request) {
         Ok(caller) => caller,
         Err(reply) => return reply.send(req),
     };
+    // An OAuth token must hold the scope of every tool its POST calls: refused here, before any
+    // transport opens an exchange or answers 202, so the client sees the 403 and can step up.
+    if req.method() == Method::Post && core.guard.oauth().is_some() {
+        for scope in core.scopes_called(req.body()) {
+            if let Some(reply) = core
+                .guard
+                .tool_scope_refusal(caller.as_ref(), &scope, &cors)
+            {
+                return reply.send(req);
+            }
+        }
+    }
     let ctx = Ctx { cors, caller };
     match serve(core, req, &ctx) {
         Ok(Handled::Done) => {}
@@ -38,6 +50,9 @@ fn serve(core: &Arc<Core>, req: Request, ctx: &Ctx) -> Outcome {
         return Ok(Handled::answer(req, http::preflight(ctx.cors.clone())));
     }
     let path = req.path().to_string();
+    if path.starts_with(crate::security::METADATA_PREFIX) {
+        return resource_metadata(core, req, &path, ctx);
+    }
     match (path.as_str(), method) {
         ("/notifications", Method::Get) => seed::open_stream(core, req, ctx),
         ("/notifications", _) => Err(Refusal::method_not_allowed("GET, OPTIONS").answering(req)),
@@ -78,6 +93,32 @@ fn serve(core: &Arc<Core>, req: Request, ctx: &Ctx) -> Outcome {
         )
         .answering(req)),
     }
+}
+
+/// The Protected Resource Metadata (RFC 9728) at the bare well-known path, its `/mcp` form and
+/// the form derived from the resource's own path; 404 when OAuth is off.
+fn resource_metadata(core: &Arc<Core>, req: Request, path: &str, ctx: &Ctx) -> Outcome {
+    let not_found = |req| Err(Refusal::invalid(404, format!("Not found: {path}")).answering(req));
+    let Some(oauth) = core.guard.oauth() else {
+        return not_found(req);
+    };
+    let bare = crate::security::METADATA_PREFIX;
+    let own = crate::oauth::metadata::metadata_path(oauth.resource());
+    if path != bare && path != format!("{bare}/mcp") && path != own {
+        return not_found(req);
+    }
+    if req.method() != Method::Get {
+        return Err(Refusal::method_not_allowed("GET, OPTIONS").answering(req));
+    }
+    let mut scopes = oauth.required_scopes().to_vec();
+    for s in core.tool_scopes() {
+        if !scopes.contains(&s) {
+            scopes.push(s);
+        }
+    }
+    let doc = crate::oauth::metadata::document(oauth.resource(), oauth.issuer_urls(), &scopes);
+    let reply = http::Reply::json(200, doc.to_string()).headers(&ctx.cors);
+    Ok(Handled::answer(req, reply))
 }
 
 /// `POST /mcp` is the seed transport's when it names a seed session, Streamable HTTP's (or the

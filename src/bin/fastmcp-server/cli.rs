@@ -4,6 +4,7 @@
 //! flags and defaults.
 
 use crate::gateway::{self, GatewayArgs};
+use crate::oauth::OAuthFlags;
 use fastmcp_server::Config;
 use std::path::PathBuf;
 use std::time::Duration;
@@ -81,6 +82,19 @@ OPTIONS:
                               behind one proxy (default: a random key per process)
     --instance-id ID          start every session id with `ID.` so a proxy routes sessions to
                               this instance (1-32 of A-Z a-z 0-9 _ -; README: Running more than one)
+    --oauth-issuer URL        accept OAuth access tokens of this authorization server (repeatable;
+                              https, or http on loopback); README: Authorization
+    --oauth-resource URL      this server's canonical URI, required in a token's aud (default:
+                              https://<first --allowed-host>/mcp, else http://<host>:<port>/mcp)
+    --oauth-required-scope S  a scope every token needs (repeatable)
+    --oauth-algorithms LIST   accepted JWS algorithms (default RS256,PS256,ES256,EdDSA; none and
+                              HS* are refused)
+    --oauth-leeway-secs N     clock skew allowed for exp and nbf (default 30)
+    --oauth-fetch-timeout-secs S  longest metadata, JWKS or introspection fetch (default 5)
+    --oauth-max-document-bytes B  largest metadata, JWKS or introspection answer (default 262144)
+    --oauth-jwks-refresh-secs N   least time between key fetches for unknown key ids (default 30)
+    --oauth-introspection-url URL  introspect opaque tokens there (RFC 7662), with
+    --oauth-introspection-client-id ID and --oauth-introspection-secret-file PATH
     --reuse-port              set SO_REUSEPORT: several processes may bind the same port
     --no-socket-activation    bind --host/--port even when systemd passes a socket (LISTEN_FDS)
     -h, --help                print this help
@@ -104,13 +118,14 @@ GATEWAY OPTIONS (after `gateway`; README: Gateway):
 /// What the command line asked for.
 #[derive(Debug)]
 pub(crate) enum Cli {
-    /// Serve with this configuration (boxed: `Config` is large beside the other variants) and
-    /// the config file, if any.
-    Run(Box<Config>, Option<PathBuf>),
+    /// Serve with this configuration (boxed: `Config` is large beside the other variants), the
+    /// config file, if any, and the OAuth flags (merged with the file's `[auth.oauth]` once it
+    /// is read).
+    Run(Box<Config>, Option<PathBuf>, Box<OAuthFlags>),
     /// `--stdio`: serve on stdin/stdout with this configuration and config file.
     Stdio(Box<Config>, Option<PathBuf>),
     /// `gateway ... -- COMMAND`: serve a stdio MCP server over HTTP.
-    Gateway(Box<Config>, Option<PathBuf>, GatewayArgs),
+    Gateway(Box<Config>, Option<PathBuf>, GatewayArgs, Box<OAuthFlags>),
     /// `check --config PATH`.
     Check(PathBuf),
     /// `call --config PATH TOOL JSON`.
@@ -323,6 +338,7 @@ pub(crate) fn parse_args(args: Vec<std::ffi::OsString>) -> Result<Cli, String> {
         fastmcp_server::check_instance_id(&id)?;
         c.instance_id = Some(id);
     }
+    let oauth = Box::new(crate::oauth::parse(&mut a)?);
     c.reuse_port = a.contains("--reuse-port");
     c.socket_activation = !a.contains("--no-socket-activation");
     let rest = a.finish();
@@ -335,10 +351,10 @@ pub(crate) fn parse_args(args: Vec<std::ffi::OsString>) -> Result<Cli, String> {
     match (stdio, gateway) {
         (true, Some(_)) => return Err("--stdio and gateway do not go together".into()),
         (true, None) => return Ok(Cli::Stdio(Box::new(c), config)),
-        (false, Some(g)) => return Ok(Cli::Gateway(Box::new(c), config, g)),
+        (false, Some(g)) => return Ok(Cli::Gateway(Box::new(c), config, g, oauth)),
         (false, None) => {}
     }
-    Ok(Cli::Run(Box::new(c), config))
+    Ok(Cli::Run(Box::new(c), config, oauth))
 }
 
 /// The rest of `check` and `call`: `--config` is required, no server flag applies.
@@ -371,11 +387,11 @@ mod tests {
 
     #[test]
     fn defaults_and_flags() {
-        let Ok(Cli::Run(c, _)) = parse("") else {
+        let Ok(Cli::Run(c, _, _)) = parse("") else {
             panic!()
         };
         assert_eq!((c.host.as_str(), c.port, c.workers), ("localhost", 8085, 4));
-        let Ok(Cli::Run(c, _)) =
+        let Ok(Cli::Run(c, _, _)) =
             parse("--port 9 --debug --workers 2 --cors-origin a --cors-origin *")
         else {
             panic!()
@@ -386,7 +402,7 @@ mod tests {
             (c.pending_session_ttl, c.max_sessions_per_client),
             (Duration::from_secs(60), 1000)
         );
-        let Ok(Cli::Run(c, _)) =
+        let Ok(Cli::Run(c, _, _)) =
             parse("--pending-session-ttl-secs 2.5 --max-sessions-per-client 0")
         else {
             panic!()
@@ -399,12 +415,12 @@ mod tests {
 
     #[test]
     fn multi_instance_flags() {
-        let Ok(Cli::Run(c, _)) = parse("--instance-id node-2 --reuse-port") else {
+        let Ok(Cli::Run(c, _, _)) = parse("--instance-id node-2 --reuse-port") else {
             panic!()
         };
         assert_eq!(c.instance_id.as_deref(), Some("node-2"));
         assert!(c.reuse_port && c.socket_activation && c.state_key.is_none());
-        let Ok(Cli::Run(c, _)) = parse("--no-socket-activation") else {
+        let Ok(Cli::Run(c, _, _)) = parse("--no-socket-activation") else {
             panic!()
         };
         assert!(!c.socket_activation && !c.reuse_port && c.instance_id.is_none());
@@ -412,7 +428,7 @@ mod tests {
 
     #[test]
     fn subcommands_and_config() {
-        let Ok(Cli::Run(_, Some(p))) = parse("--config /etc/t.toml --port 1") else {
+        let Ok(Cli::Run(_, Some(p), _)) = parse("--config /etc/t.toml --port 1") else {
             panic!()
         };
         assert_eq!(p, PathBuf::from("/etc/t.toml"));

@@ -53,6 +53,11 @@ impl Served {
         self.catalog.grants()
     }
 
+    /// The file's `[auth.oauth]` table.
+    pub fn oauth(&self) -> Option<&fastmcp_server::OAuthSpec> {
+        self.catalog.oauth()
+    }
+
     /// Starts watching the served files; what SIGHUP then needs (the running server's handles:
     /// over HTTP or stdio alike).
     pub fn start(self, handle: ServerHandle, access: AccessHandle) -> Reload {

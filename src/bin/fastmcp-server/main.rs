@@ -6,6 +6,7 @@ mod alloc;
 mod cli;
 mod declared;
 mod gateway;
+mod oauth;
 mod signals;
 mod stdio;
 
@@ -16,34 +17,34 @@ use std::time::Duration;
 fn main() {
     // Before any thread starts: large buffers go back to the system when freed (see `alloc`).
     let large_blocks_returned = alloc::return_large_blocks();
-    let (mut config, tools_file, on_stdio) = match parse_args(std::env::args_os().skip(1).collect())
-    {
-        Ok(Cli::Run(c, file)) => (*c, file, false),
-        Ok(Cli::Stdio(c, file)) => (*c, file, true),
-        Ok(Cli::Gateway(c, file, g)) => {
-            hide_environment();
-            std::process::exit(serve_gateway(*c, file, g))
-        }
-        Ok(Cli::Help) => {
-            print!("{USAGE}");
-            return;
-        }
-        Ok(Cli::Version) => {
-            let revisions: Vec<&str> = Revision::SUPPORTED.iter().map(|r| r.as_str()).collect();
-            println!("fastmcp-server {}", env!("CARGO_PKG_VERSION"));
-            println!("MCP revisions: {}", revisions.join(", "));
-            return;
-        }
-        Ok(Cli::Check(path)) => std::process::exit(declared::check(&path)),
-        Ok(Cli::Call { config, tool, args }) => {
-            hide_environment();
-            std::process::exit(declared::call(&config, &tool, &args))
-        }
-        Err(e) => {
-            eprintln!("fastmcp-server: {e}");
-            std::process::exit(2);
-        }
-    };
+    let (mut config, tools_file, on_stdio, oauth_flags) =
+        match parse_args(std::env::args_os().skip(1).collect()) {
+            Ok(Cli::Run(c, file, oauth)) => (*c, file, false, *oauth),
+            Ok(Cli::Stdio(c, file)) => (*c, file, true, oauth::OAuthFlags::default()),
+            Ok(Cli::Gateway(c, file, g, oauth)) => {
+                hide_environment();
+                std::process::exit(serve_gateway(*c, file, g, *oauth))
+            }
+            Ok(Cli::Help) => {
+                print!("{USAGE}");
+                return;
+            }
+            Ok(Cli::Version) => {
+                let revisions: Vec<&str> = Revision::SUPPORTED.iter().map(|r| r.as_str()).collect();
+                println!("fastmcp-server {}", env!("CARGO_PKG_VERSION"));
+                println!("MCP revisions: {}", revisions.join(", "));
+                return;
+            }
+            Ok(Cli::Check(path)) => std::process::exit(declared::check(&path)),
+            Ok(Cli::Call { config, tool, args }) => {
+                hide_environment();
+                std::process::exit(declared::call(&config, &tool, &args))
+            }
+            Err(e) => {
+                eprintln!("fastmcp-server: {e}");
+                std::process::exit(2);
+            }
+        };
     init_log(config.debug);
     if !large_blocks_returned {
         log::debug!("allocator: mmap threshold left as the C library sets it");
@@ -54,10 +55,14 @@ fn main() {
     let supervisor = Supervisor::new();
     let mut builder_state = None;
     let builder = match tools_file.as_deref() {
-        None => ServerBuilder::new(config).builtin_tools(),
+        None => {
+            config.oauth = oauth_or_exit(oauth_flags, None);
+            ServerBuilder::new(config).builtin_tools()
+        }
         Some(path) => match declared::Served::load(path, &supervisor, config.max_sleep_secs) {
             Ok(served) => {
                 config.tokens = served.grants();
+                config.oauth = oauth_or_exit(oauth_flags, served.oauth());
                 let b = ServerBuilder::new(config)
                     .offer(served.offer())
                     .declare_tools()
@@ -91,6 +96,18 @@ fn hide_environment() {
     }
 }
 
+/// The OAuth settings of the flags and the file's `[auth.oauth]`; a mistake in them ends the
+/// process (exit 2) before it listens.
+fn oauth_or_exit(
+    flags: oauth::OAuthFlags,
+    file: Option<&fastmcp_server::OAuthSpec>,
+) -> Option<fastmcp_server::OAuthSettings> {
+    flags.settings(file).unwrap_or_else(|e| {
+        eprintln!("fastmcp-server: {e}");
+        std::process::exit(2)
+    })
+}
+
 /// How long children of config tools get to end at shutdown.
 const GRACE: Duration = Duration::from_secs(3);
 
@@ -109,6 +126,7 @@ fn serve_gateway(
     mut config: fastmcp_server::Config,
     file: Option<std::path::PathBuf>,
     args: gateway::GatewayArgs,
+    oauth_flags: oauth::OAuthFlags,
 ) -> i32 {
     init_log(config.debug);
     let supervisor = Supervisor::new();
@@ -126,6 +144,7 @@ fn serve_gateway(
     if let Some(c) = &catalog {
         config.tokens = c.grants();
     }
+    config.oauth = oauth_or_exit(oauth_flags, catalog.as_ref().and_then(|c| c.oauth()));
     let table = catalog.as_ref().and_then(|c| c.gateway());
     let gw = match gateway::config(args, table, config.max_body_bytes) {
         Ok(g) => g,

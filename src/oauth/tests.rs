@@ -1,0 +1,1 @@
+//! Tests of the resource server: tokens made here with keys made here.
