@@ -288,7 +288,7 @@ if [ -n "$issuer" ] && grep -q 'listening on' "$work/oauth-server.out"; then
   sdk_run oauth "oauth-ts" timeout 120 node tests/interop/oauth_client.mjs "http://127.0.0.1:$oauth_port" "$issuer" admin_echo
   sdk_run oauth "oauth-python" timeout 120 "$venv/bin/python" -W ignore::DeprecationWarning tests/interop/oauth_client.py "http://127.0.0.1:$oauth_port" "$issuer" admin_echo
 else
-  fail "oidc-provider and the OAuth server started" "$(tail -3 "$work/idp.err" "$work/oauth-server.err")"
+  fail "oidc-provider and the OAuth server started" "$(tail -n 3 "$work/idp.err" "$work/oauth-server.err")"
 fi
 kill "$server_pid" "$sse_pid" 2>/dev/null; server_pid=""; sse_pid=""
 

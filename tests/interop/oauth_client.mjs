@@ -111,9 +111,13 @@ const admin = new ClientCredentialsProvider({ clientId: "mcp-admin", clientSecre
     check(`no tools:admin: ${adminTool} -> 403 insufficient_scope naming tools:admin`,
       refused && /error="insufficient_scope"/.test(refused.challenge) && /scope="[^"]*tools:admin[^"]*"/.test(refused.challenge),
       log.map((l) => `${l.status} ${l.challenge}`));
-    const stepUp = log.find((l) => l.url.startsWith(issuer) && /scope=[^&]*tools%3Aadmin/.test(l.body));
-    check("no tools:admin: the SDK stepped up (asked the provider for tools:admin) and was refused",
-      stepUp && stepUp.status === 400, log.map((l) => `${l.status} ${l.url}`));
+    // SDK 1.32.2 re-authorizes on insufficient_scope, but a client_credentials token request
+    // asks for the provider's configured scope, not the challenged one: the retry is refused too.
+    const after = log.slice(log.findIndex((l) => l.status === 403) + 1);
+    check("no tools:admin: after the 403 the SDK got a new token and its retry was refused 403 again",
+      after.some((l) => l.url.startsWith(issuer) && l.body.includes("grant_type=client_credentials"))
+        && after.some((l) => l.status === 403),
+      log.map((l) => `${l.status} ${l.url}`));
     check("no tools:admin: the call failed in the SDK (no result)", error !== undefined, r);
   });
 }

@@ -105,12 +105,23 @@ async def admin_session(mode, label):
             claims = claims_of(auth.context.current_tokens.access_token)
             check(f"{label}: a JWT for this resource from this issuer",
                   claims.get("aud") == RESOURCE and claims.get("iss") == ISSUER, claims)
+            # The SDK asks for the scope the 401 named (SEP-835), not all its client may have.
+            check(f"{label}: the first token has the scope the 401 asked for", claims.get("scope") == "mcp:tools",
+                  claims)
             names = [t.name for t in (await client.list_tools()).tools]
-            check(f"{label}: tools/list names add and {ADMIN_TOOL}", "add" in names and ADMIN_TOOL in names, names)
+            check(f"{label}: tools/list shows add, hides {ADMIN_TOOL} from that token",
+                  "add" in names and ADMIN_TOOL not in names, names)
             r = await client.call_tool("add", {"a": 2, "b": 3})
             check(f"{label}: add", text_of(r) == "5" and not r.is_error, r)
+            before = len(log)
             r = await client.call_tool(ADMIN_TOOL, {})
-            check(f"{label}: {ADMIN_TOOL} (scope tools:admin)", not r.is_error, r)
+            check(f"{label}: {ADMIN_TOOL} (scope tools:admin) after a step-up", not r.is_error, r)
+            step = log[before:]
+            check(f"{label}: the step-up: 403 insufficient_scope, a token with tools:admin, the retry answered",
+                  step and step[0][1] == 403 and 'error="insufficient_scope"' in step[0][2]
+                  and any(u.startswith(ISSUER) and s == 200 and "tools%3Aadmin" in b for u, s, _, b in step)
+                  and "tools:admin" in claims_of(auth.context.current_tokens.access_token).get("scope", ""),
+                  [(s, u, c) for u, s, c, _ in step])
 
 
 async def stateless():
@@ -133,26 +144,28 @@ async def legacy_sse():
 async def missing_scope():
     log = []
     auth = client_credentials("mcp-user", "user-secret", "mcp:tools")
-    async with recording_client(auth, log) as http:
-        async with Client(streamable_http_client(RESOURCE, http_client=http), mode="legacy") as client:
-            names = [t.name for t in (await client.list_tools()).tools]
-            check(f"python no tools:admin: tools/list hides {ADMIN_TOOL}", "add" in names and ADMIN_TOOL not in names,
-                  names)
-            r = await client.call_tool("add", {"a": 1, "b": 1})
-            check("python no tools:admin: add still works", text_of(r) == "2", r)
-            error = None
-            try:
-                r = await client.call_tool(ADMIN_TOOL, {})
-            except Exception as e:  # noqa: BLE001 - the SDK raises on the refused step-up
-                error = e
-            refused = next((c for _, s, c, _ in log if s == 403), "")
-            check(f"python no tools:admin: {ADMIN_TOOL} -> 403 insufficient_scope naming tools:admin",
-                  'error="insufficient_scope"' in refused and "tools:admin" in refused,
-                  [(s, c) for _, s, c, _ in log])
-            step_up = [s for u, s, _, b in log if u.startswith(ISSUER) and "tools%3Aadmin" in b]
-            check("python no tools:admin: the SDK stepped up and the provider refused it", step_up == [400],
-                  [(s, u) for u, s, _, _ in log])
-            check("python no tools:admin: the call failed in the SDK", error is not None or r.is_error, r)
+    error = None
+    result = None
+    try:
+        async with recording_client(auth, log) as http:
+            async with Client(streamable_http_client(RESOURCE, http_client=http), mode="legacy") as client:
+                names = [t.name for t in (await client.list_tools()).tools]
+                check(f"python no tools:admin: tools/list hides {ADMIN_TOOL}",
+                      "add" in names and ADMIN_TOOL not in names, names)
+                r = await client.call_tool("add", {"a": 1, "b": 1})
+                check("python no tools:admin: add still works", text_of(r) == "2", r)
+                result = await client.call_tool(ADMIN_TOOL, {})
+    except Exception as e:  # noqa: BLE001 - the refused step-up ends the transport's task group
+        error = e
+    refused = next((c for _, s, c, _ in log if s == 403), "")
+    check(f"python no tools:admin: {ADMIN_TOOL} -> 403 insufficient_scope naming tools:admin",
+          'error="insufficient_scope"' in refused and "tools:admin" in refused, [(s, c) for _, s, c, _ in log])
+    step_up = [s for u, s, _, b in log if u.startswith(ISSUER) and "tools%3Aadmin" in b]
+    check("python no tools:admin: the SDK stepped up and the provider refused it (400 invalid_scope)",
+          step_up == [400], [(s, u) for u, s, _, _ in log])
+    check("python no tools:admin: the call failed in the SDK, no result",
+          (error is not None and "invalid_scope" in repr(error)) or (result is not None and result.is_error),
+          (error, result))
 
 
 class HeadlessBrowser:
