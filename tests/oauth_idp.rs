@@ -845,11 +845,16 @@ fn the_provider_down_never_lets_in_and_never_blocks_cached_keys() {
         "",
     );
     assert_eq!(health.status, 200, "{}", health.body);
-    assert!(health.body.contains(&issuer), "{}", health.body);
+    let h = health.json();
+    let entry = h["oauth"]["issuers"]
+        .as_array()
+        .and_then(|a| a.iter().find(|i| i["issuer"] == issuer.as_str()))
+        .unwrap_or_else(|| panic!("/health names the issuer: {h}"));
+    assert_eq!(entry["last_fetch"], "error", "{h}");
+    assert!(entry["keys"].as_u64().is_some_and(|k| k > 0), "{h}");
     assert!(
-        health.body.to_ascii_lowercase().contains("error"),
-        "{}",
-        health.body
+        entry["last_error"].as_str().is_some_and(|e| !e.is_empty()),
+        "{h}"
     );
     drop(held);
 }
