@@ -186,6 +186,9 @@ impl Tokens {
     }
 }
 
+/// An [`Identity`]'s entry: the session key and the client id.
+type IdentityKey = ([u8; 32], Option<String>);
+
 /// The accepted tokens of one server, shared by its admission check and its [`Access`] users;
 /// the grants are swapped atomically (a request sees the old set or the new one, never a mix).
 pub struct Access {
@@ -195,7 +198,7 @@ pub struct Access {
     required: bool,
     current: RwLock<Arc<Tokens>>,
     /// The OAuth subjects some caller holds now, by key (see [`Identity`]).
-    identities: Mutex<HashMap<([u8; 32], Option<String>), Weak<Identity>>>,
+    identities: Mutex<HashMap<IdentityKey, Weak<Identity>>>,
 }
 
 impl Access {

@@ -122,10 +122,7 @@ mod trusted_file;
 
 pub use child::{ChildSpec, Exit, Limits, Outcome, RunOptions, Stop, Supervisor};
 pub use completion::CompletionRequest;
-pub use config::{
-    Config, DEFAULT_OAUTH_ALGORITHMS, Introspection, OAuthSettings, TokenGrant, check_instance_id,
-    read_secret_file,
-};
+pub use config::{Config, TokenGrant, check_instance_id};
 pub use content::{Annotations, Content, ResourceContents, Role};
 pub use context::{Context, Elicitation};
 pub use declared::watch::FileWatch;
@@ -136,6 +133,9 @@ pub use gateway::{GatewayConfig, ToolFilter};
 pub use http::StopHandle;
 pub use logging::LogLevel;
 pub use mrtr::InputRequest;
+pub use oauth::settings::{
+    DEFAULT_OAUTH_ALGORITHMS, Introspection, OAuthSettings, read_secret_file,
+};
 pub use prompts::{Prompt, PromptArgument, PromptArguments, PromptMessage};
 pub use protocol::Revision;
 pub use resources::{Resource, ResourceTemplate};

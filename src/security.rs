@@ -297,7 +297,7 @@ fn refusal_reply(oauth: &OAuth, refused: &Refusal, cors: &[(String, String)]) ->
                 &format!("Service unavailable: {why}; retry later"),
             ),
         )
-        .header("Retry-After", &retry.as_secs().max(1).to_string())
+        .header("Retry-After", retry.as_secs().max(1).to_string())
         .headers(cors),
     }
 }

@@ -4,11 +4,9 @@
 //! `min(exp, 60 s)`, so a client's requests cost one introspection a minute, and a flood of one
 //! bad token costs one.
 
-use super::fetch::Fetcher;
+use super::grant::{Grant, Reason, Refusal, Rules, scopes_of};
 use super::issuer::same_issuer;
-use super::verify::scopes_of;
-use super::{Grant, OAuth, Reason, Refusal};
-use crate::config::Introspection;
+use super::settings::Introspection;
 use serde_json::Value;
 use sha2::{Digest, Sha256};
 use std::collections::HashMap;
@@ -51,7 +49,7 @@ impl Introspector {
     }
 
     /// What the authorization server says of `token`, from the cache when it is fresh.
-    pub fn check(&self, oauth: &OAuth, fetcher: &Fetcher, token: &str) -> Result<Grant, Refusal> {
+    pub fn check(&self, rules: &Rules, token: &str) -> Result<Grant, Refusal> {
         let key: [u8; 32] = Sha256::digest(token.as_bytes()).into();
         let cached = {
             let cache = self.cache.lock().unwrap_or_else(|p| p.into_inner());
@@ -63,9 +61,9 @@ impl Introspector {
         let answer = match cached {
             Some(a) => a,
             None => {
-                let deadline = Instant::now() + oauth.settings.fetch_timeout;
+                let deadline = Instant::now() + rules.limits.timeout;
                 let e = &self.endpoint;
-                let doc = fetcher.post_form(
+                let doc = rules.fetcher.post_form(
                     &e.url,
                     (&e.client_id, &e.secret),
                     &[("token", token), ("token_type_hint", "access_token")],
@@ -85,7 +83,7 @@ impl Introspector {
                         ));
                     }
                 };
-                let answer = judge(oauth, &doc);
+                let answer = judge(rules, &doc);
                 self.remember(key, &answer);
                 answer
             }
@@ -94,7 +92,7 @@ impl Introspector {
         // A cached answer outlives nothing: its own exp is checked again.
         if grant
             .expires
-            .is_some_and(|exp| exp + oauth.settings.leeway.as_secs() < now_unix())
+            .is_some_and(|exp| exp + rules.leeway.as_secs() < now_unix())
         {
             return Err(Refusal::Invalid(
                 Reason::Expired,
@@ -124,12 +122,12 @@ impl Introspector {
 }
 
 /// The grant an introspection answer makes, or why it makes none.
-fn judge(oauth: &OAuth, doc: &Value) -> Answer {
+fn judge(rules: &Rules, doc: &Value) -> Answer {
     if doc.get("active").and_then(Value::as_bool) != Some(true) {
         return Err((Reason::Inactive, "the token is not active".into()));
     }
     let issuer = match doc.get("iss").and_then(Value::as_str) {
-        Some(iss) => match oauth.issuers.iter().find(|i| same_issuer(&i.url, iss)) {
+        Some(iss) => match rules.issuers.iter().find(|i| same_issuer(&i.url, iss)) {
             Some(i) => i.url.clone(),
             None => {
                 return Err((
@@ -139,11 +137,11 @@ fn judge(oauth: &OAuth, doc: &Value) -> Answer {
             }
         },
         // The introspection endpoint is the first issuer's unless it says otherwise.
-        None => oauth.issuers[0].url.clone(),
+        None => rules.issuers[0].url.clone(),
     };
     let for_us = match doc.get("aud") {
-        Some(Value::String(a)) => *a == oauth.resource,
-        Some(Value::Array(a)) => a.iter().any(|v| v.as_str() == Some(&oauth.resource)),
+        Some(Value::String(a)) => *a == rules.resource,
+        Some(Value::Array(a)) => a.iter().any(|v| v.as_str() == Some(&rules.resource)),
         _ => false,
     };
     if !for_us {
@@ -151,18 +149,18 @@ fn judge(oauth: &OAuth, doc: &Value) -> Answer {
             Reason::WrongAudience,
             format!(
                 "the token is not for this resource (aud must name {})",
-                oauth.resource
+                rules.resource
             ),
         ));
     }
     let exp = doc.get("exp").and_then(Value::as_u64);
-    if exp.is_some_and(|e| e + oauth.settings.leeway.as_secs() < now_unix()) {
+    if exp.is_some_and(|e| e + rules.leeway.as_secs() < now_unix()) {
         return Err((Reason::Expired, "the token has expired".into()));
     }
     if doc
         .get("nbf")
         .and_then(Value::as_u64)
-        .is_some_and(|n| n > now_unix() + oauth.settings.leeway.as_secs())
+        .is_some_and(|n| n > now_unix() + rules.leeway.as_secs())
     {
         return Err((
             Reason::NotYetValid,

@@ -85,7 +85,7 @@ pub fn same_issuer(a: &str, b: &str) -> bool {
 /// issuer's path; OpenID Connect Discovery appends it; the MCP revision 2025-11-25 tries both).
 pub fn discovery_urls(issuer: &str) -> Vec<String> {
     let trimmed = issuer.trim_end_matches('/');
-    let Some((scheme, authority, path)) = crate::config::split_url(trimmed) else {
+    let Some((scheme, authority, path)) = super::settings::split_url(trimmed) else {
         return Vec::new();
     };
     let origin = format!("{scheme}://{authority}");
@@ -304,9 +304,9 @@ impl Issuer {
                 .get("jwks_uri")
                 .and_then(Value::as_str)
                 .ok_or_else(|| format!("{url}: no jwks_uri"))?;
-            return match crate::config::split_url(uri) {
+            return match super::settings::split_url(uri) {
                 Some(("https", _, _)) => Ok(uri.to_string()),
-                Some(("http", a, _)) if crate::config::is_loopback_authority(a) => {
+                Some(("http", a, _)) if super::settings::is_loopback_authority(a) => {
                     Ok(uri.to_string())
                 }
                 _ => Err(format!(

@@ -8,7 +8,7 @@ use serde_json::{Value, json};
 /// Where the metadata of `resource` is (RFC 9728 §3.1: the well-known part goes between the
 /// host and the resource's path), e.g. `https://h/mcp` → `https://h/.well-known/oauth-protected-resource/mcp`.
 pub fn metadata_url(resource: &str) -> String {
-    let Some((scheme, authority, path)) = crate::config::split_url(resource) else {
+    let Some((scheme, authority, path)) = super::settings::split_url(resource) else {
         return resource.to_string();
     };
     let path = path
@@ -22,7 +22,7 @@ pub fn metadata_url(resource: &str) -> String {
 /// The path part of [`metadata_url`]: the route this server answers besides the bare one.
 pub fn metadata_path(resource: &str) -> String {
     let url = metadata_url(resource);
-    crate::config::split_url(&url)
+    super::settings::split_url(&url)
         .map(|(_, _, p)| p.to_string())
         .unwrap_or_default()
 }

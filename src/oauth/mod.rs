@@ -8,120 +8,32 @@
 //! [`Refusal`], and the layers above map those to callers and HTTP answers.
 
 mod fetch;
+mod grant;
 mod introspect;
 mod issuer;
 mod jwks;
 pub mod metadata;
+pub mod settings;
 mod verify;
 
+pub use grant::{Grant, Reason, Refusal};
 pub use issuer::Status as IssuerStatus;
 
-use crate::config::OAuthSettings;
 use fetch::Fetcher;
+use grant::Rules;
 use introspect::Introspector;
 use issuer::{Issuer, Limits};
 use jsonwebtoken::Algorithm;
+use settings::OAuthSettings;
 use std::str::FromStr;
 use std::sync::Arc;
 use std::sync::atomic::{AtomicU64, Ordering};
-use std::time::Duration;
-
-/// What a verified token says.
-#[derive(Debug, Clone, PartialEq)]
-pub struct Grant {
-    /// The configured issuer it came from.
-    pub issuer: String,
-    pub subject: Option<String>,
-    pub client_id: Option<String>,
-    pub scopes: Vec<String>,
-    /// `exp`, seconds since the epoch.
-    pub expires: Option<u64>,
-}
-
-/// Why a token was refused, as counted in `/metrics` (`reason` label).
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum Reason {
-    MissingToken,
-    Malformed,
-    AlgNotAllowed,
-    UnknownIssuer,
-    UnknownKey,
-    BadSignature,
-    Expired,
-    NotYetValid,
-    WrongAudience,
-    MissingClaim,
-    Inactive,
-    InsufficientScope,
-    IssuerUnavailable,
-}
-
-impl Reason {
-    pub const ALL: [Reason; 13] = [
-        Reason::MissingToken,
-        Reason::Malformed,
-        Reason::AlgNotAllowed,
-        Reason::UnknownIssuer,
-        Reason::UnknownKey,
-        Reason::BadSignature,
-        Reason::Expired,
-        Reason::NotYetValid,
-        Reason::WrongAudience,
-        Reason::MissingClaim,
-        Reason::Inactive,
-        Reason::InsufficientScope,
-        Reason::IssuerUnavailable,
-    ];
-
-    pub fn label(self) -> &'static str {
-        match self {
-            Reason::MissingToken => "missing_token",
-            Reason::Malformed => "malformed",
-            Reason::AlgNotAllowed => "alg_not_allowed",
-            Reason::UnknownIssuer => "unknown_issuer",
-            Reason::UnknownKey => "unknown_kid",
-            Reason::BadSignature => "bad_signature",
-            Reason::Expired => "expired",
-            Reason::NotYetValid => "not_yet_valid",
-            Reason::WrongAudience => "wrong_audience",
-            Reason::MissingClaim => "missing_claim",
-            Reason::Inactive => "inactive",
-            Reason::InsufficientScope => "insufficient_scope",
-            Reason::IssuerUnavailable => "issuer_unavailable",
-        }
-    }
-}
-
-/// A refused token.
-#[derive(Debug, Clone, PartialEq)]
-pub enum Refusal {
-    /// 401 `invalid_token`, with the reason and a description for the client.
-    Invalid(Reason, String),
-    /// 403 `insufficient_scope`: the token lacks these of the required scopes.
-    InsufficientScope(Vec<String>),
-    /// 503: the keys or the introspection endpoint cannot be reached; retry after this long.
-    Unavailable(Duration, String),
-}
-
-impl Refusal {
-    pub fn reason(&self) -> Reason {
-        match self {
-            Refusal::Invalid(r, _) => *r,
-            Refusal::InsufficientScope(_) => Reason::InsufficientScope,
-            Refusal::Unavailable(..) => Reason::IssuerUnavailable,
-        }
-    }
-}
 
 /// The resource server of one HTTP server.
 pub struct OAuth {
     settings: OAuthSettings,
-    /// The canonical URI tokens must name in `aud`.
-    resource: String,
-    algorithms: Vec<Algorithm>,
-    issuers: Vec<Arc<Issuer>>,
+    rules: Rules,
     introspection: Option<Introspector>,
-    fetcher: Arc<Fetcher>,
     refusals: [AtomicU64; Reason::ALL.len()],
 }
 
@@ -135,37 +47,39 @@ impl OAuth {
             .iter()
             .map(|a| Algorithm::from_str(a).map_err(|_| format!("unknown algorithm {a}")))
             .collect::<Result<Vec<_>, _>>()?;
-        Ok(OAuth {
+        let rules = Rules {
             issuers: settings
                 .issuers
                 .iter()
                 .map(|i| Arc::new(Issuer::new(i)))
                 .collect(),
-            introspection: settings.introspection.clone().map(Introspector::new),
             fetcher: Arc::new(Fetcher::new(settings.max_document_bytes)),
             algorithms,
+            algorithm_names: settings.algorithms.join(","),
             resource,
+            leeway: settings.leeway,
+            limits: Limits {
+                timeout: settings.fetch_timeout,
+                refresh_gap: settings.jwks_refresh,
+            },
+        };
+        Ok(OAuth {
+            introspection: settings.introspection.clone().map(Introspector::new),
+            rules,
             settings,
             refusals: Default::default(),
         })
     }
 
-    fn limits(&self) -> Limits {
-        Limits {
-            timeout: self.settings.fetch_timeout,
-            refresh_gap: self.settings.jwks_refresh,
-        }
-    }
-
     /// Starts fetching every issuer's keys in the background.
     pub fn prefetch(&self) {
-        for i in &self.issuers {
-            i.prefetch(&self.fetcher, self.limits());
+        for i in &self.rules.issuers {
+            i.prefetch(&self.rules.fetcher, self.rules.limits);
         }
     }
 
     pub fn resource(&self) -> &str {
-        &self.resource
+        &self.rules.resource
     }
 
     pub fn required_scopes(&self) -> &[String] {
@@ -180,9 +94,9 @@ impl OAuth {
     /// every required scope. Each refusal is counted and logged at debug.
     pub fn authenticate(&self, token: &str) -> Result<Grant, Refusal> {
         let outcome = match verify::Jwt::parse(token) {
-            Some(jwt) => verify::verify(self, &jwt),
+            Some(jwt) => verify::verify(&self.rules, &jwt),
             None => match &self.introspection {
-                Some(i) => i.check(self, &self.fetcher, token),
+                Some(i) => i.check(&self.rules, token),
                 None => Err(Refusal::Invalid(
                     Reason::Malformed,
                     "not a JWT (and this server introspects no opaque tokens)".into(),
@@ -230,6 +144,7 @@ impl OAuth {
     /// Fetches so far: (issuer label, ok, failed), introspection under `introspection`.
     pub fn fetch_counts(&self) -> Vec<(String, u64, u64)> {
         let mut v: Vec<(String, u64, u64)> = self
+            .rules
             .issuers
             .iter()
             .map(|i| {
@@ -249,12 +164,12 @@ impl OAuth {
 
     /// Each issuer's keys and last fetch, for `/health`.
     pub fn status(&self) -> Vec<IssuerStatus> {
-        self.issuers.iter().map(|i| i.status()).collect()
+        self.rules.issuers.iter().map(|i| i.status()).collect()
     }
 
     /// Whether some issuer has keys (else `/health` says degraded).
     pub fn has_keys(&self) -> bool {
-        self.issuers.iter().any(|i| i.has_keys())
+        self.rules.issuers.iter().any(|i| i.has_keys())
     }
 
     /// The introspection endpoint, when opaque tokens are introspected.

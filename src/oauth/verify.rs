@@ -3,8 +3,8 @@
 //! The unverified header and claims are only read to pick the issuer and key; nothing from them
 //! is trusted before the signature checks out.
 
+use super::grant::{Grant, Reason, Refusal, Rules, scopes_of};
 use super::issuer::{Lookup, same_issuer};
-use super::{Grant, OAuth, Reason, Refusal};
 use base64::Engine;
 use jsonwebtoken::errors::ErrorKind;
 use jsonwebtoken::{Algorithm, Validation};
@@ -60,28 +60,12 @@ struct Claims {
     exp: Option<u64>,
 }
 
-/// Space-separated `scope` (RFC 9068), else `scp` as a list or a string (some IdPs).
-pub fn scopes_of(scope: Option<&str>, scp: Option<&Value>) -> Vec<String> {
-    if let Some(s) = scope {
-        return s.split_whitespace().map(str::to_owned).collect();
-    }
-    match scp {
-        Some(Value::Array(a)) => a
-            .iter()
-            .filter_map(Value::as_str)
-            .map(str::to_owned)
-            .collect(),
-        Some(Value::String(s)) => s.split_whitespace().map(str::to_owned).collect(),
-        _ => Vec::new(),
-    }
-}
-
 fn invalid(reason: Reason, why: impl Into<String>) -> Refusal {
     Refusal::Invalid(reason, why.into())
 }
 
 /// Verifies a JWT access token for this resource.
-pub fn verify(oauth: &OAuth, jwt: &Jwt<'_>) -> Result<Grant, Refusal> {
+pub fn verify(rules: &Rules, jwt: &Jwt<'_>) -> Result<Grant, Refusal> {
     let alg_name = jwt.header.get("alg").and_then(Value::as_str).unwrap_or("");
     if alg_name.eq_ignore_ascii_case("none") {
         return Err(invalid(
@@ -91,28 +75,28 @@ pub fn verify(oauth: &OAuth, jwt: &Jwt<'_>) -> Result<Grant, Refusal> {
     }
     let alg = Algorithm::from_str(alg_name)
         .ok()
-        .filter(|a| oauth.algorithms.contains(a))
+        .filter(|a| rules.algorithms.contains(a))
         .ok_or_else(|| {
             invalid(
                 Reason::AlgNotAllowed,
                 format!(
                     "alg {:?} is not accepted (accepted: {})",
                     crate::jsonrpc::quote(alg_name),
-                    oauth.settings.algorithms.join(",")
+                    rules.algorithm_names
                 ),
             )
         })?;
     let Some(iss) = jwt.claims.get("iss").and_then(Value::as_str) else {
         return Err(invalid(Reason::MissingClaim, "the token has no iss claim"));
     };
-    let Some(issuer) = oauth.issuers.iter().find(|i| same_issuer(&i.url, iss)) else {
+    let Some(issuer) = rules.issuers.iter().find(|i| same_issuer(&i.url, iss)) else {
         return Err(invalid(
             Reason::UnknownIssuer,
             format!("issuer {:?} is not accepted", crate::jsonrpc::quote(iss)),
         ));
     };
     let kid = jwt.header.get("kid").and_then(Value::as_str);
-    let keys = match issuer.lookup(kid, alg, &oauth.fetcher, oauth.limits()) {
+    let keys = match issuer.lookup(kid, alg, &rules.fetcher, rules.limits) {
         Lookup::Found(keys) => keys,
         Lookup::Unknown => {
             return Err(invalid(
@@ -134,9 +118,9 @@ pub fn verify(oauth: &OAuth, jwt: &Jwt<'_>) -> Result<Grant, Refusal> {
         }
     };
     let mut validation = Validation::new(alg);
-    validation.leeway = oauth.settings.leeway.as_secs();
+    validation.leeway = rules.leeway.as_secs();
     validation.validate_nbf = true;
-    validation.set_audience(&[&oauth.resource]);
+    validation.set_audience(&[&rules.resource]);
     validation.set_issuer(&[iss]);
     validation.set_required_spec_claims(&["exp", "iss", "aud"]);
     let mut last = invalid(Reason::BadSignature, "bad signature");
@@ -144,7 +128,7 @@ pub fn verify(oauth: &OAuth, jwt: &Jwt<'_>) -> Result<Grant, Refusal> {
         match jsonwebtoken::decode::<Claims>(jwt.token, key, &validation) {
             Ok(data) => return Ok(grant(data.claims)),
             Err(e) => {
-                last = refusal_of(e.kind(), &oauth.resource);
+                last = refusal_of(e.kind(), &rules.resource);
                 if !matches!(e.kind(), ErrorKind::InvalidSignature) {
                     break;
                 }

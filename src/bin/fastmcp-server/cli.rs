@@ -350,6 +350,11 @@ pub(crate) fn parse_args(args: Vec<std::ffi::OsString>) -> Result<Cli, String> {
     }
     match (stdio, gateway) {
         (true, Some(_)) => return Err("--stdio and gateway do not go together".into()),
+        (true, None) if !oauth.spec.issuers.is_empty() => {
+            return Err(
+                "--oauth-issuer does not apply to --stdio (no HTTP, no bearer tokens)".into(),
+            );
+        }
         (true, None) => return Ok(Cli::Stdio(Box::new(c), config)),
         (false, Some(g)) => return Ok(Cli::Gateway(Box::new(c), config, g, oauth)),
         (false, None) => {}
