@@ -263,6 +263,35 @@ server_pid=$started_pid
 sdk_run reload "reload" timeout 60 "$venv/bin/python" -W ignore::DeprecationWarning tests/interop/reload_client.py "$started_base" "$work/reload.toml" "$server_pid" "$work/reload-new.toml"
 kill "$server_pid" 2>/dev/null; server_pid=""
 
+echo "== authorization: a real OpenID provider (tests/idp)"
+# oidc-provider (npm, the certified OpenID provider, pinned in tests/idp/package.json) issues every
+# token; the SDK clients find it from the server's 401 and the metadata, and get their own tokens
+# (client credentials; authorization code + PKCE through its auto-approving interaction).
+# tests/oauth_idp.rs (in cargo test below) needs the same install, and fails without it.
+if [ ! -d tests/idp/node_modules/oidc-provider ]; then
+  (cd tests/idp && npm install --silent --no-audit --no-fund) || fail "install oidc-provider (tests/idp)"
+fi
+node tests/idp/provider.mjs >"$work/idp.out" 2>"$work/idp.err" &
+sse_pid=$! # the EXIT trap stops it under this name
+for _ in $(seq 1 100); do grep -q '^issuer ' "$work/idp.out" 2>/dev/null && break; sleep 0.1; done
+issuer=$(sed -n 's/^issuer //p' "$work/idp.out" | head -1)
+# --oauth-resource names the port, so the port is chosen first.
+oauth_port=$(python3 -c 'import socket; s = socket.socket(); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1])')
+printf 'demo_tools = true\n\n[[tool]]\nname = "admin_echo"\ndescription = "needs tools:admin"\ncommand = ["/bin/echo", "admin"]\nscope = "tools:admin"\n' >"$work/oauth-tools.toml"
+chmod 600 "$work/oauth-tools.toml"
+"$bin" --host 127.0.0.1 --port "$oauth_port" --oauth-issuer "$issuer" --oauth-resource "http://127.0.0.1:$oauth_port/mcp" \
+  --oauth-required-scope mcp:tools --config "$work/oauth-tools.toml" >"$work/oauth-server.out" 2>"$work/oauth-server.err" &
+server_pid=$!
+for _ in $(seq 1 50); do grep -q 'listening on' "$work/oauth-server.out" 2>/dev/null && break; sleep 0.1; done
+if [ -n "$issuer" ] && grep -q 'listening on' "$work/oauth-server.out"; then
+  ok "oidc-provider at $issuer, the server at http://127.0.0.1:$oauth_port with --oauth-issuer"
+  sdk_run oauth "oauth-ts" timeout 120 node tests/interop/oauth_client.mjs "http://127.0.0.1:$oauth_port" "$issuer" admin_echo
+  sdk_run oauth "oauth-python" timeout 120 "$venv/bin/python" -W ignore::DeprecationWarning tests/interop/oauth_client.py "http://127.0.0.1:$oauth_port" "$issuer" admin_echo
+else
+  fail "oidc-provider and the OAuth server started" "$(tail -n 3 "$work/idp.err" "$work/oauth-server.err")"
+fi
+kill "$server_pid" "$sse_pid" 2>/dev/null; server_pid=""; sse_pid=""
+
 echo "== more than one process: nginx in front of three instances (scripts/scale-test.sh)"
 scripts/scale-test.sh >"$work/scale.txt" 2>&1
 scale_rc=$?
