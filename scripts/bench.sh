@@ -6,10 +6,14 @@
 # clients (header bomb, slowloris, idle flood, connection and descriptor exhaustion), RSS idle,
 # after load and holding 1,000 / 5,000 SSE streams, idle wake-ups, 200 concurrent sleep(1), cold
 # start. The server is pinned to CPU 0 and the load generator to CPU 1. Every answer is verified.
-# Usage: scripts/bench.sh [SECONDS_PER_RUN]   (default 5). Results: stdout and target/bench.md.
+# First, issue 20's goals as ratios over three alternating rounds (each round runs the references
+# and this server back to back, so a machine that is slower in one round is slower for both).
+# Usage: scripts/bench.sh [SECONDS_PER_RUN] [ratios]   (default 5; "ratios": only the rounds).
+# Results: stdout and target/bench.md.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 secs=${1:-5}
+only_ratios=${2:-}
 ulimit -n 20000 2>/dev/null || ulimit -n "$(ulimit -Hn)"
 bin=$(scripts/build-static.sh | tail -1)
 cargo build --release --quiet --examples
@@ -46,11 +50,71 @@ mib() { awk "BEGIN{printf \"%.1f\", $1/1024}"; }
 run() { taskset -c 1 "$gen" "$@"; }
 field() { sed -n "s/.* $1=\([^ ]*\).*/\1/p"; }
 
+# ratio_rounds: three rounds of bare tiny_http, rmcp and this server (JSON, SSE, seed, burst).
+ratio_rounds() {
+  local r c line ok t
+  declare -A res
+  for r in 1 2 3; do
+    start "$bare" 0 4
+    t=$(cpu_ticks "$pid"); line=$(run bare "$addr" 16 "$secs"); ok=$(echo "$line" | field ok)
+    res[bare_us,$r]=$(us_per_req "$pid" "$t" "$ok")
+    kill "$pid"
+    start "$rmcp" 0
+    for c in 16 64; do res[rmcp,$c,$r]=$(run streamable "$addr" "$c" "$secs" | field rps); done
+    kill "$pid"
+    start "$bin" --host 127.0.0.1 --port 0
+    line=$(run burst "$addr" 200); res[burst,$r]=$(echo "$line" | field p99_ms)
+    for c in 16 64; do
+      t=$(cpu_ticks "$pid"); line=$(run streamable "$addr" "$c" "$secs"); ok=$(echo "$line" | field ok)
+      res[json,$c,$r]=$(echo "$line" | field rps)
+      [ "$c" = 16 ] && res[json_us,$r]=$(us_per_req "$pid" "$t" "$ok")
+    done
+    res[seed,$r]=$(run seed "$addr" 16 "$secs" | field rps)
+    kill "$pid"
+    start "$bin" --host 127.0.0.1 --port 0 --sse-responses
+    res[sse,$r]=$(run streamable "$addr" 16 "$secs" | field rps)
+    kill "$pid"
+  done
+  echo "### Issue 20's goals, three alternating rounds (\`scripts/bench.sh $secs\`)"
+  echo
+  echo "| goal | round 1 | round 2 | round 3 | holds in all three |"
+  echo "|---|---|---|---|---|"
+  # goal LABEL OP LIMIT EXPR-per-round...
+  goal() {
+    local label=$1 op=$2 limit=$3 row="" all=✔ v; shift 3
+    for v in "$@"; do
+      row="$row | $v"
+      awk "BEGIN{exit !($v $op $limit)}" || all=✘
+    done
+    echo "| $label$row | $all |"
+  }
+  ratio() { awk "BEGIN{printf \"%.2f\", $1/$2}"; }
+  goal "server CPU per request ÷ bare tiny_http's, 16 connections (≤ 1.1)" "<=" 1.1 \
+    "$(ratio "${res[json_us,1]}" "${res[bare_us,1]}")" "$(ratio "${res[json_us,2]}" "${res[bare_us,2]}")" "$(ratio "${res[json_us,3]}" "${res[bare_us,3]}")"
+  for c in 16 64; do
+    goal "throughput ÷ rmcp JSON, $c connections (≥ 2)" ">=" 2 \
+      "$(ratio "${res[json,$c,1]}" "${res[rmcp,$c,1]}")" "$(ratio "${res[json,$c,2]}" "${res[rmcp,$c,2]}")" "$(ratio "${res[json,$c,3]}" "${res[rmcp,$c,3]}")"
+  done
+  goal "SSE answers ÷ JSON, 16 connections (≥ 0.9)" ">=" 0.9 \
+    "$(ratio "${res[sse,1]}" "${res[json,16,1]}")" "$(ratio "${res[sse,2]}" "${res[json,16,2]}")" "$(ratio "${res[sse,3]}" "${res[json,16,3]}")"
+  goal "seed transport ÷ JSON, 16 connections (≥ 0.8)" ">=" 0.8 \
+    "$(ratio "${res[seed,1]}" "${res[json,16,1]}")" "$(ratio "${res[seed,2]}" "${res[json,16,2]}")" "$(ratio "${res[seed,3]}" "${res[json,16,3]}")"
+  goal "200 fresh connections at once, initialize, p99 ms (≤ 5)" "<=" 5 "${res[burst,1]}" "${res[burst,2]}" "${res[burst,3]}"
+  echo
+  echo "Raw: JSON req/s at 16 / 64: ${res[json,16,1]}/${res[json,64,1]}, ${res[json,16,2]}/${res[json,64,2]}, ${res[json,16,3]}/${res[json,64,3]}; rmcp: ${res[rmcp,16,1]}/${res[rmcp,64,1]}, ${res[rmcp,16,2]}/${res[rmcp,64,2]}, ${res[rmcp,16,3]}/${res[rmcp,64,3]}; server CPU µs/req at 16, ours / bare: ${res[json_us,1]}/${res[bare_us,1]}, ${res[json_us,2]}/${res[bare_us,2]}, ${res[json_us,3]}/${res[bare_us,3]}; SSE ${res[sse,1]}, ${res[sse,2]}, ${res[sse,3]}; seed ${res[seed,1]}, ${res[seed,2]}, ${res[seed,3]}."
+  echo
+}
+if [ "$only_ratios" = ratios ]; then
+  ratio_rounds | tee "$out"
+  exit 0
+fi
+
 {
 echo "## Benchmark ($(date -u +%Y-%m-%d), $(nproc) cores, $(uname -r); server pinned to CPU 0, load to CPU 1, ${secs} s per run)"
 echo
 echo "Command: \`scripts/bench.sh $secs\`. Binary: static release build ($(stat -c %s "$bin") bytes)."
 echo
+ratio_rounds
 start "$bare" 0 4
 declare -A ceiling
 declare -A bare_us
