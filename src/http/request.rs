@@ -101,47 +101,67 @@ enum State {
 /// receive spins and yields before parking, taking the CPU from the very thread that is producing
 /// the answer (measured on a one-core server: that spinning was 12 % of its time under load).
 pub(crate) struct AnswerSlot {
-    state: Mutex<State>,
+    state: Mutex<Slot>,
     ready: Condvar,
+}
+
+/// The answer's state, and whether the connection thread waits for it: a handler that ran on
+/// that thread answers before it waits, and then no wake-up (a system call) is needed.
+struct Slot {
+    state: State,
+    waiting: bool,
 }
 
 impl AnswerSlot {
     pub fn new() -> Arc<AnswerSlot> {
         Arc::new(AnswerSlot {
-            state: Mutex::new(State::Waiting),
+            state: Mutex::new(Slot {
+                state: State::Waiting,
+                waiting: false,
+            }),
             ready: Condvar::new(),
         })
     }
 
-    fn lock(&self) -> MutexGuard<'_, State> {
+    fn lock(&self) -> MutexGuard<'_, Slot> {
         self.state.lock().unwrap_or_else(|p| p.into_inner())
     }
 
     /// The answer, once there is one (at once when the handler ran on this thread).
     pub fn wait(&self) -> Answer {
-        let mut state = self.lock();
+        let mut slot = self.lock();
         loop {
-            match std::mem::replace(&mut *state, State::Waiting) {
+            match std::mem::replace(&mut slot.state, State::Waiting) {
                 State::Ready(answer) => return Answer::Outcome(answer),
                 State::Ended(clean) => return Answer::Ran(clean),
-                other @ (State::Waiting | State::Launched) => *state = other,
+                other @ (State::Waiting | State::Launched) => slot.state = other,
             }
-            state = self.ready.wait(state).unwrap_or_else(|p| p.into_inner());
+            slot.waiting = true;
+            slot = self.ready.wait(slot).unwrap_or_else(|p| p.into_inner());
+            slot.waiting = false;
         }
     }
 
     fn put(&self, answer: Option<Outcome>) {
-        let mut state = self.lock();
-        if matches!(*state, State::Waiting) {
-            *state = State::Ready(answer);
+        let mut slot = self.lock();
+        if matches!(slot.state, State::Waiting) {
+            slot.state = State::Ready(answer);
         }
-        drop(state);
-        self.ready.notify_one();
+        self.wake(slot);
     }
 
     fn ended(&self, clean: bool) {
-        *self.lock() = State::Ended(clean);
-        self.ready.notify_one();
+        let mut slot = self.lock();
+        slot.state = State::Ended(clean);
+        self.wake(slot);
+    }
+
+    fn wake(&self, slot: MutexGuard<'_, Slot>) {
+        let waiting = slot.waiting;
+        drop(slot);
+        if waiting {
+            self.ready.notify_one();
+        }
     }
 }
 
@@ -209,11 +229,11 @@ impl Launch {
             return;
         };
         let job = {
-            let mut state = self.slot.lock();
-            match std::mem::replace(&mut *state, State::Launched) {
+            let mut slot = self.slot.lock();
+            match std::mem::replace(&mut slot.state, State::Launched) {
                 State::Ready(Some(Outcome::Handover(job))) => job,
                 other => {
-                    *state = other;
+                    slot.state = other;
                     return;
                 }
             }

@@ -1,9 +1,9 @@
 //! The writer loop: what a connection thread runs once its request was handed over to a
 //! stream, batching queued frames into single writes and noticing a client that went away.
 
-use super::budget::BudgetGuard;
+use super::budget::{BudgetGuard, StreamBudget};
 use super::frame::{Frame, Msg, append_frame};
-use super::watch::{PeerState, peer_state};
+use super::watch::{PeerState, Watched, peer_state};
 use crate::http::Handover;
 use crossbeam_channel::{Receiver, select};
 use std::io::Write;
@@ -69,11 +69,16 @@ impl Handover for StreamJob {
         let budget = job._guard.budget();
         // While registered, the watcher nudges this thread when the client closes or resets the
         // connection, so a stream with nothing to write still ends (and frees its slot, and
-        // cancels a stateless request) within moments, not at the next keepalive.
-        let watched = budget.watch(w, job.id);
+        // cancels a stateless request) within moments, not at the next keepalive. Registered only
+        // once the writer is about to wait: a stream whose answer is queued by the time it starts
+        // (most POST answers) is written and ended without it, and a client quick to send its
+        // next request cannot wake the watcher for nothing.
         let peer = Peer {
             socket: w,
-            nudge: watched.nudge.clone(),
+            budget,
+            id: job.id,
+            watched: None,
+            nudge: crossbeam_channel::never(),
         };
         let sent = &budget.metrics().events_sent;
         let id = job.id;
@@ -93,7 +98,6 @@ impl Handover for StreamJob {
             sent,
             &refill,
         );
-        drop(watched);
         job.finish(leftovers);
         clean
     }
@@ -132,7 +136,22 @@ struct Out<'a> {
 /// The stream's client: its socket, and the watcher's nudge when that socket changed.
 struct Peer<'a> {
     socket: &'a TcpStream,
+    budget: &'a StreamBudget,
+    id: u64,
+    /// The registration with the watcher, once the writer first waited (removed on drop).
+    watched: Option<Watched<'a>>,
     nudge: Receiver<()>,
+}
+
+impl Peer<'_> {
+    /// Has the watcher look after the socket from now on (once).
+    fn watch(&mut self) {
+        if self.watched.is_none() {
+            let w = self.budget.watch(self.socket, self.id);
+            self.nudge = w.nudge.clone();
+            self.watched = Some(w);
+        }
+    }
 }
 
 /// What the writer waits for between writes.
@@ -199,6 +218,9 @@ fn serve(
     let mut probe_at: Option<Instant> = None;
     let mut batch: Vec<Frame> = Vec::with_capacity(4);
     loop {
+        if rx.is_empty() {
+            peer.watch();
+        }
         let frame = match next(rx, &mut peer.nudge, probe_at) {
             Next::Frame(f) => f,
             Next::Probe => Frame::Comment("probe"),
