@@ -36,7 +36,7 @@ impl Call<'_> {
             Err(e) => return Some(Err(e)),
         };
         // A tool outside the caller's grant is, to it, no tool at all.
-        let tool = read(&self.core.features.tools).get(&p.name).cloned();
+        let tool = read(&self.core.features.tools).shared(&p.name).cloned();
         let scope = self.scope();
         let Some(tool) = tool.filter(|t| scope.allows(&p.name, t.scope.as_deref())) else {
             return Some(Err(ErrorObject::new(
@@ -51,7 +51,7 @@ impl Call<'_> {
 
     /// The seed's `echo`/`add`/`sleep` methods: the tool of that name, `params` as arguments.
     pub(super) fn call_bare_tool(&self, name: &str) -> Option<Outcome> {
-        let tool = read(&self.core.features.tools).get(name).cloned();
+        let tool = read(&self.core.features.tools).shared(name).cloned();
         let Some(tool) = tool.filter(|t| self.scope().allows(name, t.scope.as_deref())) else {
             return Some(Err(super::method_not_found(name)));
         };

@@ -209,7 +209,8 @@ impl Tool {
 /// Tools in registration order (so `tools/list` is deterministic).
 #[derive(Clone, Default)]
 pub struct ToolRegistry {
-    tools: Vec<Tool>,
+    /// Shared, so a call takes its tool without copying the tool's schemas.
+    tools: Vec<Arc<Tool>>,
 }
 
 impl ToolRegistry {
@@ -221,7 +222,7 @@ impl ToolRegistry {
     /// Adds a tool, replacing one of the same name.
     pub fn register(&mut self, tool: Tool) -> &mut Self {
         self.tools.retain(|t| t.name != tool.name);
-        self.tools.push(tool);
+        self.tools.push(Arc::new(tool));
         self
     }
 
@@ -234,6 +235,11 @@ impl ToolRegistry {
 
     /// The tool of that name.
     pub fn get(&self, name: &str) -> Option<&Tool> {
+        self.shared(name).map(|t| &**t)
+    }
+
+    /// The tool of that name, to keep after the registry's lock is released.
+    pub(crate) fn shared(&self, name: &str) -> Option<&Arc<Tool>> {
         self.tools.iter().find(|t| t.name == name)
     }
 
@@ -244,7 +250,7 @@ impl ToolRegistry {
 
     /// Every tool, in registration order.
     pub fn iter(&self) -> impl Iterator<Item = &Tool> {
-        self.tools.iter()
+        self.tools.iter().map(|t| &**t)
     }
 
     /// A page of the tools `visible` lets through (a scoped token sees only its tools): the
@@ -256,7 +262,7 @@ impl ToolRegistry {
         page_size: usize,
         visible: impl Fn(&Tool) -> bool,
     ) -> Result<Value, ErrorObject> {
-        let shown: Vec<&Tool> = self.tools.iter().filter(|t| visible(t)).collect();
+        let shown: Vec<&Tool> = self.iter().filter(|t| visible(t)).collect();
         crate::pagination::list_result("tools", &shown, cursor, page_size, |t| t.to_wire(rev))
     }
 }
