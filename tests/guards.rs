@@ -116,7 +116,7 @@ fn chunk_sizes_past_fifteen_hex_digits_are_400_with_memory_flat() {
     let srv = Server::start(&["--max-body-bytes", "1000"]);
     // `ffffffffffffffff` after a 1-byte chunk: added to the running total it would wrap past the
     // limit; it is refused as malformed before any of its data is buffered.
-    let before = srv.rss_kib();
+    let before = srv.anon_kib();
     let mut c = Client::connect(&srv.addr);
     c.send(
         format!("{POST}Transfer-Encoding: chunked\r\n\r\n1\r\n{{\r\nffffffffffffffff\r\n")
@@ -141,7 +141,7 @@ fn chunk_sizes_past_fifteen_hex_digits_are_400_with_memory_flat() {
         sent < 16 * 1024 * 1024,
         "the server kept reading ({sent} bytes sent)"
     );
-    let grown = srv.rss_kib().saturating_sub(before);
+    let grown = srv.anon_kib().saturating_sub(before);
     assert!(grown < 1024, "RSS grew by {grown} KiB");
 
     // Sixteen digits are refused even when their value is small; fifteen are read.

@@ -148,6 +148,18 @@ impl Server {
             .expect("VmRSS")
     }
 
+    /// Anonymous resident memory in KiB: what buffering costs, without the binary's code pages,
+    /// which the first requests of a kind map in (tens of KiB at a time, by the kernel's
+    /// fault-around) and which are not what a memory bound is about.
+    pub fn anon_kib(&self) -> u64 {
+        let status = std::fs::read_to_string(format!("/proc/{}/status", self.pid())).unwrap();
+        status
+            .lines()
+            .find_map(|l| l.strip_prefix("RssAnon:"))
+            .and_then(|v| v.trim().trim_end_matches("kB").trim().parse().ok())
+            .expect("RssAnon")
+    }
+
     /// Voluntary context switches of all the server's threads so far (each is a wake-up).
     pub fn wakeups(&self) -> u64 {
         let Ok(tasks) = std::fs::read_dir(format!("/proc/{}/task", self.pid())) else {
