@@ -170,7 +170,7 @@ pub(crate) fn serve(
                 if !clean || !keep_alive || http10 || stats.stopping() {
                     return;
                 }
-                input.shrink(true);
+                input.shrink(false);
                 continue;
             }
         };
@@ -195,7 +195,10 @@ pub(crate) fn serve(
             }
             Outcome::Handover(job) => {
                 service.answered(&path, method, 200);
-                input.shrink(true);
+                // A long-lived stream (a GET) needs no read buffer while it writes; a POST's
+                // stream usually ends with its answer, and the next request would only allocate
+                // (and zero) the buffer again.
+                input.shrink(method != Method::Post);
                 let clean = job.run(input.stream(), !http10);
                 if !clean || !keep_alive || http10 || stats.stopping() {
                     return;
