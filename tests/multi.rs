@@ -223,6 +223,7 @@ fn every_session_id_names_its_instance() {
 /// it so). Returns the child and its stdout lines.
 fn activated(
     args: &[&str],
+    stderr: &std::path::Path,
 ) -> (
     std::process::Child,
     std::io::Lines<BufReader<std::process::ChildStdout>>,
@@ -248,7 +249,7 @@ print("still listening", flush=True)
         .args(["-c", SCRIPT, BIN])
         .args(args)
         .stdout(Stdio::piped())
-        .stderr(Stdio::null())
+        .stderr(std::fs::File::create(stderr).expect("stderr file"))
         .spawn()
         .expect("python3");
     let lines = BufReader::new(child.stdout.take().unwrap()).lines();
@@ -258,8 +259,14 @@ print("still listening", flush=True)
 #[test]
 fn an_inherited_socket_serves_and_outlives_the_server() {
     // --port 1 cannot be bound by an unprivileged test: the server must not try.
-    let (mut child, mut lines) = activated(&["--host", "127.0.0.1", "--port", "1"]);
-    let mut next = || lines.next().expect("a line").expect("readable");
+    let log = std::env::temp_dir().join(format!("fastmcp-activated-{}.err", std::process::id()));
+    let (mut child, mut lines) = activated(&["--host", "127.0.0.1", "--port", "1"], &log);
+    // The Python parent's and the server's stderr, to say why if a line never comes.
+    let why = || std::fs::read_to_string(&log).unwrap_or_default();
+    let mut next = || match lines.next() {
+        Some(Ok(line)) => line,
+        other => panic!("no line ({other:?}); stderr:\n{}", why()),
+    };
     let pid = next().strip_prefix("pid ").expect("pid line").to_string();
     let listening = next();
     let addr = listening
@@ -290,6 +297,7 @@ fn an_inherited_socket_serves_and_outlives_the_server() {
         "SIGTERM must leave systemd's socket listening: {rest:?}"
     );
     let _ = child.wait();
+    let _ = std::fs::remove_file(&log);
 }
 
 #[test]

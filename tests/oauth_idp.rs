@@ -859,18 +859,18 @@ fn the_provider_down_never_lets_in_and_never_blocks_cached_keys() {
     drop(held);
 }
 
-/// What token verification costs a client: `N` (default 1,000) stateless `tools/call add`, each on
-/// its own connection, against the server without OAuth and with a provider's RS256 and ES256
-/// tokens (keys cached after the first). Prints the mean per call; asserts only that all succeed.
-/// `FASTMCP_SERVER_BIN=target/release/fastmcp-server cargo test --test oauth_idp -- --ignored
-/// --nocapture measure` (README: Authorization).
+/// What token verification costs a client: `N` stateless `tools/call add`, each on its own
+/// connection, against the server without OAuth and with a provider's RS256 and ES256 tokens
+/// (keys cached after the first), printing the mean per call. In the suite (N = 50) it checks that
+/// the same token keeps being accepted call after call, whichever path (verified or remembered)
+/// serves it; the measurement is `N=1000 FASTMCP_SERVER_BIN=target/release/fastmcp-server cargo
+/// test --test oauth_idp -- --nocapture measure` (README: Authorization).
 #[test]
-#[ignore]
 fn measure_token_verification_cost() {
     let n: usize = std::env::var("N")
         .ok()
         .and_then(|v| v.parse().ok())
-        .unwrap_or(1000);
+        .unwrap_or(50);
     let idp = Idp::start(&[]);
     let plain = Srv::start(&scratch("oauth-idp-measure-plain"), &[], &[]);
     let srv = Srv::start(&scratch("oauth-idp-measure"), &[&idp.issuer], &[]);
