@@ -32,11 +32,12 @@ files=(
   src/access.rs
   src/http/head.rs
   src/http/body.rs
+  src/permits.rs
 )
 # The tests that exercise them: the unit tests, the raw-socket HTTP tests, the edge tests in
-# tests/guards.rs and the scoped tokens of tests/tokens.rs. (The other integration tests add minutes per mutant and catch nothing more
+# tests/guards.rs, the scoped tokens of tests/tokens.rs and the worker permits of tests/permits.rs. (The other integration tests add minutes per mutant and catch nothing more
 # in these files.)
-tests=(--lib --test http --test guards --test tokens)
+tests=(--lib --test http --test guards --test tokens --test permits)
 
 args=()
 if [ $# -gt 0 ]; then
