@@ -267,14 +267,21 @@ fn an_inherited_socket_serves_and_outlives_the_server() {
         Some(Ok(line)) => line,
         other => panic!("no line ({other:?}); stderr:\n{}", why()),
     };
-    let pid = next().strip_prefix("pid ").expect("pid line").to_string();
-    let listening = next();
-    let addr = listening
-        .split("http://")
-        .nth(1)
-        .expect("the listening line")
-        .trim()
-        .to_string();
+    // The parent prints the pid after `fork`, the server its banner after `exec`: either may come
+    // first (under load the server often wins; CI once failed on that order).
+    let (mut pid, mut addr) = (None, None);
+    while pid.is_none() || addr.is_none() {
+        let line = next();
+        if let Some(p) = line.strip_prefix("pid ") {
+            pid = Some(p.to_string());
+        } else if line.contains("listening on") {
+            let a = line.split("http://").nth(1).expect("the listening line");
+            addr = Some(a.trim().to_string());
+        }
+    }
+    let (Some(pid), Some(addr)) = (pid, addr) else {
+        unreachable!("the loop ends with both")
+    };
     assert!(!addr.ends_with(":1"), "{addr}");
     let r = request(&addr, "GET", "/health", &[], "");
     assert_eq!(r.status, 200, "{}", r.body);
