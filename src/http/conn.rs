@@ -199,7 +199,7 @@ pub(crate) fn serve(
                 // stream usually ends with its answer, and the next request would only allocate
                 // (and zero) the buffer again.
                 input.shrink(method != Method::Post);
-                let clean = job.run(input.stream(), !http10);
+                let clean = job.run(input.shared(), !http10);
                 if !clean || !keep_alive || http10 || stats.stopping() {
                     return;
                 }

@@ -52,6 +52,11 @@ impl Input {
         self.stream.clone()
     }
 
+    /// The connection, shared: a stream's writer lets its producers write to it directly.
+    pub fn shared(&self) -> &Arc<TcpStream> {
+        &self.stream
+    }
+
     /// Bytes read but not yet consumed.
     pub fn buffered(&self) -> &[u8] {
         &self.buf[self.start..self.end]

@@ -59,8 +59,9 @@ pub struct StreamJob {
 
 impl Handover for StreamJob {
     /// Writes the stream until it is closed or the client goes away.
-    fn run(self: Box<Self>, w: &TcpStream, chunked: bool) -> bool {
+    fn run(self: Box<Self>, shared: &Arc<TcpStream>, chunked: bool) -> bool {
         let mut job = *self;
+        let w: &TcpStream = shared;
         let mut socket = w;
         let mut out = Out {
             w: &mut socket,
