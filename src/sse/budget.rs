@@ -53,6 +53,11 @@ impl StreamBudget {
         &self.metrics
     }
 
+    /// The same counters, for a stream's direct writes (see `direct`).
+    pub(super) fn metrics_shared(&self) -> Arc<Metrics> {
+        self.metrics.clone()
+    }
+
     pub fn open(&self) -> usize {
         self.open.load(Ordering::Relaxed)
     }

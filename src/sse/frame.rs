@@ -31,6 +31,9 @@ pub enum Frame {
     /// A message that is the last of its stream: written and the response ended in one write,
     /// so a client never waits between the answer it needs and the end of the stream.
     Final(Msg),
+    /// Writes nothing itself: wakes the writer to finish a frame that a direct write (see
+    /// `direct`) could only partly send.
+    Resume,
 }
 
 /// Formats one frame as SSE text (without chunk framing).
@@ -49,7 +52,7 @@ pub fn format_frame(frame: &Frame, message_event: Option<&'static str>) -> Strin
             s.push_str(&format!("id: {id}\nretry: {retry_ms}\ndata: \n\n"));
             return s;
         }
-        Frame::Close => return s,
+        Frame::Close | Frame::Resume => return s,
     };
     if let Some(n) = name {
         s.push_str("event: ");

@@ -1,6 +1,7 @@
 //! Opening a stream, and the handle its owner queues frames on.
 
 use super::budget::StreamBudget;
+use super::direct::Direct;
 use super::frame::Frame;
 use super::writer::{OnEnd, Refill, StreamJob, StreamSpec};
 use crate::http::{Launch, Request};
@@ -29,6 +30,8 @@ pub struct StreamHandle {
     wants_refill: Arc<AtomicBool>,
     /// Starts the writer before the handler that opened the stream returns (see [`Launch`]).
     launch: Option<Launch>,
+    /// Messages sent while the writer waits are written on the sender's thread (see `direct`).
+    direct: Arc<Direct>,
 }
 
 /// Outcome of queueing a frame on a stream.
@@ -45,17 +48,20 @@ impl StreamHandle {
         if self.closed.load(Ordering::Acquire) {
             return Push::Closed;
         }
-        match self.tx.try_send(frame) {
-            Ok(()) => Push::Queued,
-            Err(TrySendError::Full(_)) => Push::Full,
-            Err(TrySendError::Disconnected(_)) => Push::Closed,
+        match self.direct.send(frame, |f| self.tx.try_send(f)) {
+            None | Some(Ok(())) => Push::Queued,
+            Some(Err(TrySendError::Full(_))) => Push::Full,
+            Some(Err(TrySendError::Disconnected(_))) => Push::Closed,
         }
     }
 
     /// Ends the stream after what is already queued; if the queue is full (client stuck), at
     /// once.
     pub fn close(&self) {
-        if self.tx.try_send(Frame::Close).is_err() {
+        if !matches!(
+            self.direct.send(Frame::Close, |f| self.tx.try_send(f)),
+            Some(Ok(()))
+        ) {
             self.closed.store(true, Ordering::Release);
         }
     }
@@ -125,6 +131,7 @@ pub fn detached(queue: usize) -> (StreamHandle, Tail) {
         closed: Arc::new(AtomicBool::new(false)),
         wants_refill: Arc::new(AtomicBool::new(false)),
         launch: None,
+        direct: Arc::new(Direct::default()),
     };
     let tail = Tail {
         rx,
@@ -161,6 +168,7 @@ fn open_with(
         closed: Arc::new(AtomicBool::new(false)),
         wants_refill: Arc::new(AtomicBool::new(false)),
         launch: None,
+        direct: Arc::new(Direct::default()),
     };
     handle.launch = request.hand_over(StreamJob {
         id: handle.id,
@@ -170,6 +178,7 @@ fn open_with(
         _guard: guard,
         on_end: Some(on_end),
         refill: refill.map(|r| (handle.wants_refill.clone(), r)),
+        direct: handle.direct.clone(),
     });
     Ok(handle)
 }

@@ -8,6 +8,7 @@
 //! resets its connection ends its stream at once, even when the stream has nothing to write.
 
 mod budget;
+mod direct;
 mod frame;
 mod handle;
 mod watch;

@@ -2,6 +2,7 @@
 //! stream, batching queued frames into single writes and noticing a client that went away.
 
 use super::budget::{BudgetGuard, StreamBudget};
+use super::direct::Direct;
 use super::frame::{Frame, Msg, append_frame};
 use super::watch::{PeerState, Watched, peer_state};
 use crate::http::Handover;
@@ -15,7 +16,7 @@ use std::time::{Duration, Instant};
 /// After writing messages, a stream writes a comment this much later. A client that has gone
 /// away answered the earlier write with a reset by then, so the comment fails and the messages
 /// are handed back for redelivery instead of being lost in a dead socket.
-const PROBE_DELAY: Duration = Duration::from_millis(200);
+pub(super) const PROBE_DELAY: Duration = Duration::from_millis(200);
 
 /// How a stream frames messages and what it sends first.
 pub struct StreamSpec {
@@ -55,6 +56,8 @@ pub struct StreamJob {
     pub(super) on_end: Option<OnEnd>,
     /// The owner's "more for you" flag and what to call when it is set and there is room.
     pub(super) refill: Option<(Arc<AtomicBool>, Refill)>,
+    /// Shared with the stream's handle: messages written by their senders while this waits.
+    pub(super) direct: Arc<Direct>,
 }
 
 impl Handover for StreamJob {
@@ -66,6 +69,7 @@ impl Handover for StreamJob {
         let mut out = Out {
             w: &mut socket,
             chunked,
+            direct: &job.direct,
         };
         let budget = job._guard.budget();
         // While registered, the watcher nudges this thread when the client closes or resets the
@@ -90,7 +94,13 @@ impl Handover for StreamJob {
                 f(id);
             }
         };
-        let (clean, leftovers) = serve(
+        job.direct.attach(
+            shared,
+            chunked,
+            job.spec.message_event,
+            budget.metrics_shared(),
+        );
+        let (clean, mut leftovers) = serve(
             &mut out,
             &job.spec,
             &job.rx,
@@ -99,6 +109,8 @@ impl Handover for StreamJob {
             sent,
             &refill,
         );
+        // Every way out of `serve` claimed the stream back first; this only closes it for good.
+        leftovers.extend(job.direct.detach().unconfirmed);
         job.finish(leftovers);
         clean
     }
@@ -132,6 +144,8 @@ impl Drop for StreamJob {
 struct Out<'a> {
     w: &'a mut dyn Write,
     chunked: bool,
+    /// The senders that write to the same socket while the writer waits (see `direct`).
+    direct: &'a Direct,
 }
 
 /// The stream's client: its socket, and the watcher's nudge when that socket changed.
@@ -222,7 +236,29 @@ fn serve(
         if rx.is_empty() {
             peer.watch();
         }
-        let frame = match next(rx, &mut peer.nudge, probe_at) {
+        // Waiting with nothing queued and the head written: senders write their messages
+        // themselves until this wakes (see `direct`).
+        let opened = buf.is_empty()
+            && out
+                .direct
+                .open_if(|| rx.is_empty(), &mut unconfirmed, probe_at);
+        let next = next(rx, &mut peer.nudge, probe_at);
+        if opened {
+            let claimed = out.direct.claim();
+            unconfirmed = claimed.unconfirmed;
+            probe_at = claimed.probe_at;
+            // The end of a frame a sender could not finish goes before anything else.
+            if !claimed.rest.is_empty()
+                && out
+                    .w
+                    .write_all(&claimed.rest)
+                    .and_then(|_| out.w.flush())
+                    .is_err()
+            {
+                return (false, unconfirmed);
+            }
+        }
+        let frame = match next {
             Next::Frame(f) => f,
             Next::Probe => Frame::Comment("probe"),
             Next::Ended => break,
@@ -259,18 +295,18 @@ fn serve(
             }));
             return (false, unconfirmed);
         }
-        let probe_due = probe_at.is_some_and(|at| Instant::now() >= at);
+        // A write this long after the previous ones would have failed had the client gone: what
+        // those carried was received (this batch's own messages are not confirmed by it).
+        if probe_at.is_some_and(|at| Instant::now() >= at) {
+            unconfirmed.clear();
+            probe_at = None;
+        }
         for frame in batch.drain(..) {
             match frame {
                 Frame::Message(m) | Frame::Final(m) => {
                     sent.fetch_add(1, Ordering::Relaxed);
                     unconfirmed.push(m);
                     probe_at.get_or_insert_with(|| Instant::now() + PROBE_DELAY);
-                }
-                // A write this long after the previous one would have failed had the client gone.
-                _ if probe_due => {
-                    unconfirmed.clear();
-                    probe_at = None;
                 }
                 // A keepalive to a vanished client "succeeds" once; the probe after it fails.
                 Frame::Comment("keepalive") => {

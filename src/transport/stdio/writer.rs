@@ -61,7 +61,8 @@ fn drain(
                     closing = true;
                     break;
                 }
-                Frame::Event { .. } | Frame::Comment(_) | Frame::Priming { .. } => {}
+                Frame::Event { .. } | Frame::Comment(_) | Frame::Priming { .. } | Frame::Resume => {
+                }
             }
         }
         if !buf.is_empty() {
