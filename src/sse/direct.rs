@@ -23,7 +23,12 @@ use rustix::net::SendFlags;
 use std::net::TcpStream;
 use std::sync::atomic::Ordering;
 use std::sync::{Arc, Mutex, MutexGuard};
-use std::time::Instant;
+use std::time::{Duration, Instant};
+
+/// After writing messages, a stream writes a comment this much later. A client that has gone
+/// away answered the earlier write with a reset by then, so the comment fails and the messages
+/// are handed back for redelivery instead of being lost in a dead socket.
+pub(super) const PROBE_DELAY: Duration = Duration::from_millis(200);
 
 /// Most bytes of messages written directly and not yet confirmed; past it, messages are queued
 /// and the writer (which probes) takes over, so what is kept for redelivery stays bounded. A busy
@@ -52,7 +57,7 @@ struct State {
     unconfirmed: Vec<Msg>,
     /// Bytes of JSON in `unconfirmed`.
     held: usize,
-    /// When a successful write confirms `unconfirmed` (see `writer::PROBE_DELAY`).
+    /// When a successful write confirms `unconfirmed` (see [`PROBE_DELAY`]).
     probe_at: Option<Instant>,
     /// The end of a frame a non-blocking write could not finish: written first by the writer.
     rest: Vec<u8>,
@@ -207,8 +212,7 @@ impl State {
         }
         self.held += m.json.len();
         self.unconfirmed.push(m);
-        self.probe_at
-            .get_or_insert(now + super::writer::PROBE_DELAY);
+        self.probe_at.get_or_insert(now + PROBE_DELAY);
     }
 }
 

@@ -2,7 +2,7 @@
 //! stream, batching queued frames into single writes and noticing a client that went away.
 
 use super::budget::{BudgetGuard, StreamBudget};
-use super::direct::Direct;
+use super::direct::{Direct, PROBE_DELAY};
 use super::frame::{Frame, Msg, append_frame};
 use super::watch::{PeerState, Watched, peer_state};
 use crate::http::Handover;
@@ -11,12 +11,7 @@ use std::io::Write;
 use std::net::TcpStream;
 use std::sync::Arc;
 use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
-use std::time::{Duration, Instant};
-
-/// After writing messages, a stream writes a comment this much later. A client that has gone
-/// away answered the earlier write with a reset by then, so the comment fails and the messages
-/// are handed back for redelivery instead of being lost in a dead socket.
-pub(super) const PROBE_DELAY: Duration = Duration::from_millis(200);
+use std::time::Instant;
 
 /// How a stream frames messages and what it sends first.
 pub struct StreamSpec {
