@@ -3,6 +3,9 @@
 //! Parsing is strict about the envelope (MCP forbids `null` and fractional ids) but never about
 //! unknown members, because later protocol revisions add fields we must pass over silently.
 
+mod envelope;
+
+use envelope::{Envelope, Raw, Text};
 use serde::Serialize;
 use serde_json::{Map, Value};
 
@@ -26,6 +29,15 @@ impl RequestId {
         match v {
             Value::String(s) => Some(RequestId::String(s.clone())),
             Value::Number(n) if n.is_i64() || n.is_u64() => Some(RequestId::Number(n.clone())),
+            _ => None,
+        }
+    }
+
+    /// As [`RequestId::from_value`], keeping a string id without copying it.
+    fn from_owned(v: Value) -> Option<RequestId> {
+        match v {
+            Value::String(s) => Some(RequestId::String(s)),
+            Value::Number(n) if n.is_i64() || n.is_u64() => Some(RequestId::Number(n)),
             _ => None,
         }
     }
@@ -194,10 +206,10 @@ pub enum Body {
 
 /// Parses a raw HTTP body into JSON-RPC messages.
 pub fn parse_body(bytes: &[u8]) -> Result<Body, Rejection> {
-    let value: Value = serde_json::from_slice(bytes)
+    let raw = envelope::read(bytes)
         .map_err(|e| Rejection::new(None, PARSE_ERROR, format!("Parse error: {e}")))?;
-    match value {
-        Value::Array(items) => {
+    match raw {
+        Raw::Batch(items) => {
             if items.is_empty() {
                 return Err(Rejection::new(
                     None,
@@ -209,7 +221,8 @@ pub fn parse_body(bytes: &[u8]) -> Result<Body, Rejection> {
             // invalid element is rejected as a whole (the SDKs do the same).
             let mut out = Vec::with_capacity(items.len());
             for item in items {
-                out.push(parse_message(item).map_err(|mut r| {
+                let message = item.map_or_else(|| Err(not_an_object()), validate);
+                out.push(message.map_err(|mut r| {
                     r.error.message = format!("{} (in batch)", r.error.message);
                     r.id = None;
                     r
@@ -217,23 +230,44 @@ pub fn parse_body(bytes: &[u8]) -> Result<Body, Rejection> {
             }
             Ok(Body::Batch(out))
         }
-        other => parse_message(other).map(Body::Single),
+        Raw::Message(env) => validate(env).map(Body::Single),
+        Raw::NotObject => Err(not_an_object()),
     }
 }
 
-/// Validates one JSON value as a JSON-RPC 2.0 message.
-pub fn parse_message(value: Value) -> Result<Incoming, Rejection> {
+fn not_an_object() -> Rejection {
+    Rejection::new(
+        None,
+        INVALID_REQUEST,
+        "Invalid Request: a JSON-RPC message must be a JSON object",
+    )
+}
+
+/// Validates one JSON value as a JSON-RPC 2.0 message (bodies are read by [`parse_body`] without
+/// a `Value`; this is the same rules for a message already parsed).
+#[cfg(test)]
+pub(crate) fn parse_message(value: Value) -> Result<Incoming, Rejection> {
     let Value::Object(mut obj) = value else {
-        return Err(Rejection::new(
-            None,
-            INVALID_REQUEST,
-            "Invalid Request: a JSON-RPC message must be a JSON object",
-        ));
+        return Err(not_an_object());
     };
-    let raw_id = obj.remove("id");
-    let id = match &raw_id {
+    validate(Envelope {
+        id: obj.remove("id"),
+        version_ok: matches!(obj.get("jsonrpc"), Some(Value::String(v)) if v == "2.0"),
+        method: obj.remove("method").map(|m| match m {
+            Value::String(s) => Text::Str(s),
+            _ => Text::NotStr,
+        }),
+        params: obj.remove("params"),
+        result: obj.remove("result"),
+        error: obj.remove("error"),
+    })
+}
+
+/// The one set of envelope rules, whether the message came as bytes or as a `Value`.
+fn validate(env: Envelope) -> Result<Incoming, Rejection> {
+    let id = match env.id {
         None => None,
-        Some(v) => match RequestId::from_value(v) {
+        Some(v) => match RequestId::from_owned(v) {
             Some(RequestId::String(s)) if s.chars().map(json_len).sum::<usize>() > ID_LIMIT => {
                 return Err(Rejection::new(
                     None,
@@ -251,46 +285,42 @@ pub fn parse_message(value: Value) -> Result<Incoming, Rejection> {
             }
         },
     };
-    match obj.get("jsonrpc") {
-        Some(Value::String(v)) if v == "2.0" => {}
-        _ => {
-            return Err(Rejection::new(
-                id,
-                INVALID_REQUEST,
-                "Invalid Request: \"jsonrpc\" must be exactly \"2.0\"",
-            ));
-        }
+    if !env.version_ok {
+        return Err(Rejection::new(
+            id,
+            INVALID_REQUEST,
+            "Invalid Request: \"jsonrpc\" must be exactly \"2.0\"",
+        ));
     }
-    let method = match obj.remove("method") {
-        Some(Value::String(m)) => Some(m),
-        Some(_) => {
+    let method = match env.method {
+        Some(Text::Str(m)) => m,
+        Some(Text::NotStr) => {
             return Err(Rejection::new(
                 id,
                 INVALID_REQUEST,
                 "Invalid Request: \"method\" must be a string",
             ));
         }
-        None => None,
-    };
-    let Some(method) = method else {
         // No method: it can only be a response to a request of ours.
-        return match (id, obj.remove("result"), obj.remove("error")) {
-            (Some(id), Some(result), None) => Ok(Incoming::Response {
-                id,
-                outcome: Ok(result),
-            }),
-            (Some(id), None, Some(error)) => Ok(Incoming::Response {
-                id,
-                outcome: Err(error),
-            }),
-            (id, _, _) => Err(Rejection::new(
-                id,
-                INVALID_REQUEST,
-                "Invalid Request: missing \"method\"",
-            )),
-        };
+        None => {
+            return match (id, env.result, env.error) {
+                (Some(id), Some(result), None) => Ok(Incoming::Response {
+                    id,
+                    outcome: Ok(result),
+                }),
+                (Some(id), None, Some(error)) => Ok(Incoming::Response {
+                    id,
+                    outcome: Err(error),
+                }),
+                (id, _, _) => Err(Rejection::new(
+                    id,
+                    INVALID_REQUEST,
+                    "Invalid Request: missing \"method\"",
+                )),
+            };
+        }
     };
-    let params = match obj.remove("params") {
+    let params = match env.params {
         None | Some(Value::Null) => Map::new(),
         Some(Value::Object(p)) => p,
         Some(_) => {
@@ -377,8 +407,104 @@ mod tests {
     use super::*;
     use serde_json::json;
 
+    /// One message read from its bytes, checked to come out exactly as from its `Value`.
     fn single(v: Value) -> Result<Incoming, Rejection> {
-        parse_message(v)
+        let from_value = parse_message(v.clone());
+        if v.is_array() {
+            // As bytes, an array is a batch.
+            let batch = parse_body(v.to_string().as_bytes()).map(|_| ());
+            assert_eq!(batch.unwrap_err().error.code, INVALID_REQUEST, "{v}");
+            return from_value;
+        }
+        let from_bytes = parse_body(v.to_string().as_bytes()).map(|b| match b {
+            Body::Single(m) => m,
+            Body::Batch(_) => panic!("a batch from {v}"),
+        });
+        assert_eq!(format!("{from_bytes:?}"), format!("{from_value:?}"), "{v}");
+        from_bytes
+    }
+
+    fn text(body: &str) -> Result<Incoming, Rejection> {
+        match parse_body(body.as_bytes())? {
+            Body::Single(m) => Ok(m),
+            Body::Batch(_) => panic!("a batch from {body}"),
+        }
+    }
+
+    #[test]
+    fn envelopes_read_from_bytes() {
+        // Unknown members are skipped, whatever they hold; params arrive whole.
+        let Ok(Incoming::Request(r)) = single(json!({
+            "x": {"deep": [1, {"a": null}]}, "jsonrpc": "2.0", "id": 1, "y": [true, 2.5],
+            "method": "tools/call", "params": {"name": "echo", "arguments": {"message": "hi"}}
+        })) else {
+            panic!("not a request")
+        };
+        assert_eq!(r.method, "tools/call");
+        assert_eq!(r.params["arguments"]["message"], "hi");
+        // A member given twice keeps its last value, as in a `Value`'s object.
+        let Ok(Incoming::Request(r)) =
+            text(r#"{"jsonrpc":"1.0","id":1,"method":"a","method":"b","jsonrpc":"2.0"}"#)
+        else {
+            panic!("not a request")
+        };
+        assert_eq!(r.method, "b");
+        let err = text(r#"{"jsonrpc":"2.0","id":1,"method":"a","jsonrpc":"1.0"}"#).unwrap_err();
+        assert_eq!(err.error.code, INVALID_REQUEST);
+        // Escapes are read as their characters.
+        let Ok(Incoming::Notification(n)) = text(r#"{"jsonrpc":"2\u002e0","method":"\u0061"}"#)
+        else {
+            panic!("not a notification")
+        };
+        assert_eq!(n.method, "a");
+        // A method that happens to be the version string is still a method.
+        let Ok(Incoming::Request(r)) = single(json!({"jsonrpc":"2.0","id":"x","method":"2.0"}))
+        else {
+            panic!("not a request")
+        };
+        assert_eq!(
+            (r.method.as_str(), r.id),
+            ("2.0", RequestId::String("x".into()))
+        );
+        for odd in [
+            json!({"jsonrpc": 2.0, "id": 1, "method": "a"}),
+            json!({"jsonrpc": ["2.0"], "id": 1, "method": "a"}),
+            json!({"jsonrpc": {"v": "2.0"}, "id": 1, "method": "a"}),
+            json!({"jsonrpc": "2.0", "id": 1, "method": {"m": 1}}),
+            json!({"jsonrpc": "2.0", "id": 1, "method": null}),
+            json!({"jsonrpc": "2.0", "id": [1], "method": "a"}),
+            json!({"jsonrpc": "2.0", "id": 1, "method": "a", "params": null}),
+            json!({"jsonrpc": "2.0", "id": 1, "method": "a", "params": "p"}),
+            json!({"jsonrpc": "2.0", "id": 1, "result": {"x": 1}}),
+            json!({"jsonrpc": "2.0", "id": 1, "error": {"code": 1}}),
+            json!({"jsonrpc": "2.0", "id": 1, "result": 1, "error": 2}),
+            json!({"jsonrpc": "2.0", "result": 1}),
+            json!({}),
+        ] {
+            let _ = single(odd);
+        }
+        for not_object in ["1", "\"x\"", "null", "true", "2.5", "-3"] {
+            let err = text(not_object).unwrap_err();
+            assert_eq!(
+                (err.id, err.error.code),
+                (None, INVALID_REQUEST),
+                "{not_object}"
+            );
+        }
+        // Within a batch, an element that is an array or a scalar is not a message.
+        for bad in [
+            r#"[[{"jsonrpc":"2.0","method":"a"}]]"#,
+            "[1]",
+            "[{\"jsonrpc\":\"2.0\",\"method\":\"a\"}, null]",
+        ] {
+            let err = parse_body(bad.as_bytes()).unwrap_err();
+            assert_eq!(err.error.code, INVALID_REQUEST, "{bad}");
+            assert!(err.error.message.ends_with("(in batch)"), "{bad}");
+        }
+        for broken in ["", "{", "{\"a\":}", "[1,]", "{} x", "{\"id\":1e999}"] {
+            let err = parse_body(broken.as_bytes()).unwrap_err();
+            assert_eq!(err.error.code, PARSE_ERROR, "{broken}");
+        }
     }
 
     #[test]
