@@ -56,9 +56,27 @@ impl Fields {
 
     /// The values of every field called `name` (case-insensitive), in order.
     pub fn values<'a>(&'a self, name: &'a str) -> impl Iterator<Item = &'a str> + 'a {
-        self.iter()
-            .filter(move |(k, _)| k.eq_ignore_ascii_case(name))
-            .map(|(_, v)| v)
+        self.headers
+            .iter()
+            .filter(move |(k, _)| self.is(*k, name))
+            .map(|&(_, v)| self.get(v))
+    }
+
+    /// The value of the first field called `name` (case-insensitive).
+    pub fn first(&self, name: &str) -> Option<&str> {
+        let &(_, v) = self.headers.iter().find(|(k, _)| self.is(*k, name))?;
+        Some(self.get(v))
+    }
+
+    /// Whether the field name at `span` is `name`: lengths first, then bytes (a request's
+    /// headers are looked up about ten times, so this is kept cheap).
+    fn is(&self, (start, end): Span, name: &str) -> bool {
+        end.wrapping_sub(start) == name.len()
+            && self
+                .text
+                .as_bytes()
+                .get(start..end)
+                .is_some_and(|k| k.eq_ignore_ascii_case(name.as_bytes()))
     }
 
     /// A target and fields from their text (tests, and heads that are not valid UTF-8).

@@ -297,10 +297,7 @@ impl Request {
 
     /// The first header of that name (case-insensitive), trimmed.
     pub fn header(&self, name: &str) -> Option<&str> {
-        self.head
-            .iter()
-            .find(|(k, _)| k.eq_ignore_ascii_case(name))
-            .map(|(_, v)| v.trim())
+        self.head.first(name).map(str::trim)
     }
 
     /// Every header of that name, in order.
