@@ -48,6 +48,7 @@ impl Fields {
     }
 
     /// Every field, name and value, in order.
+    #[cfg(test)]
     pub fn iter(&self) -> impl Iterator<Item = (&str, &str)> + '_ {
         self.headers
             .iter()
