@@ -378,6 +378,27 @@ impl Response {
     }
 }
 
+/// A success response whose result is serialised straight from its own type (a tool's result
+/// from its blocks), not from a `Value` built for the purpose: the same JSON as
+/// `Response::result(id, value).to_json()` for the value that type would have built.
+pub(crate) fn result_json(id: &RequestId, result: impl Serialize) -> String {
+    #[derive(Serialize)]
+    struct Answer<'a, R> {
+        jsonrpc: &'static str,
+        id: &'a RequestId,
+        result: R,
+    }
+    let answer = Answer {
+        jsonrpc: "2.0",
+        id,
+        result,
+    };
+    serde_json::to_string(&answer).unwrap_or_else(|_| {
+        r#"{"jsonrpc":"2.0","error":{"code":-32603,"message":"Internal error: serialisation failed"}}"#
+            .to_string()
+    })
+}
+
 /// The body of an HTTP refusal that is not an answer to any request (admission, overload,
 /// shutdown): a JSON-RPC error without an id (omitted, never `null`).
 pub fn refusal(code: i64, message: &str) -> String {
