@@ -175,7 +175,7 @@ mod tests {
         Head {
             method: Method::Post,
             minor,
-            fields: super::super::head::Fields::from_parts(
+            fields: super::super::fields::Fields::from_parts(
                 "/",
                 headers.iter().map(|&(k, v)| (k, v.into())),
             ),

@@ -4,9 +4,9 @@
 //! A head is only parsed once the buffer holds an empty line, so a client trickling one byte at a
 //! time costs a scan of each byte once, not a re-parse of the whole head per byte.
 
+use super::fields::Fields;
 use super::input::{Input, ReadError};
 use super::request::Method;
-use std::sync::Arc;
 use std::time::{Duration, Instant};
 
 /// More headers than this is an answer of 431; real clients send fewer than 20.
@@ -17,91 +17,6 @@ pub(crate) struct Head {
     /// Minor version: 0 for HTTP/1.0, 1 for HTTP/1.1.
     pub minor: u8,
     pub fields: Fields,
-}
-
-/// Where a piece of [`Fields::text`] is: start and end byte.
-type Span = (usize, usize);
-
-/// A request head's target and header fields, kept as one copy of the head's text with spans
-/// into it: a request costs two allocations for its whole head instead of two per field, and a
-/// clone of the target's path (for counting the answer) is a reference count, not a copy.
-pub(crate) struct Fields {
-    text: Arc<str>,
-    target: Span,
-    /// Name and (trimmed) value of each header field, in order.
-    headers: Vec<(Span, Span)>,
-}
-
-impl Fields {
-    fn get(&self, (start, end): Span) -> &str {
-        self.text.get(start..end).unwrap_or("")
-    }
-
-    /// The request target as sent.
-    pub fn target(&self) -> &str {
-        self.get(self.target)
-    }
-
-    /// The target, kept alive without a copy: the head's shared text and where the target is.
-    pub fn shared_target(&self) -> (Arc<str>, std::ops::Range<usize>) {
-        (self.text.clone(), self.target.0..self.target.1)
-    }
-
-    /// Every field, name and value, in order.
-    #[cfg(test)]
-    pub fn iter(&self) -> impl Iterator<Item = (&str, &str)> + '_ {
-        self.headers
-            .iter()
-            .map(|&(k, v)| (self.get(k), self.get(v)))
-    }
-
-    /// The values of every field called `name` (case-insensitive), in order.
-    pub fn values<'a>(&'a self, name: &'a str) -> impl Iterator<Item = &'a str> + 'a {
-        self.headers
-            .iter()
-            .filter(move |(k, _)| self.is(*k, name))
-            .map(|&(_, v)| self.get(v))
-    }
-
-    /// The value of the first field called `name` (case-insensitive).
-    pub fn first(&self, name: &str) -> Option<&str> {
-        let &(_, v) = self.headers.iter().find(|(k, _)| self.is(*k, name))?;
-        Some(self.get(v))
-    }
-
-    /// Whether the field name at `span` is `name`: lengths first, then bytes (a request's
-    /// headers are looked up about ten times, so this is kept cheap).
-    fn is(&self, (start, end): Span, name: &str) -> bool {
-        end.wrapping_sub(start) == name.len()
-            && self
-                .text
-                .as_bytes()
-                .get(start..end)
-                .is_some_and(|k| k.eq_ignore_ascii_case(name.as_bytes()))
-    }
-
-    /// A target and fields from their text (tests, and heads that are not valid UTF-8).
-    pub(crate) fn from_parts<'a>(
-        target: &str,
-        headers: impl IntoIterator<Item = (&'a str, std::borrow::Cow<'a, str>)>,
-    ) -> Fields {
-        let mut text = String::with_capacity(256);
-        let mut push = |s: &str| {
-            let start = text.len();
-            text.push_str(s);
-            (start, text.len())
-        };
-        let target = push(target);
-        let headers = headers
-            .into_iter()
-            .map(|(k, v)| (push(k), push(v.trim())))
-            .collect();
-        Fields {
-            text: text.into(),
-            target,
-            headers,
-        }
-    }
 }
 
 impl Head {
@@ -215,34 +130,7 @@ pub(crate) fn read_head(input: &mut Input, l: &HeadLimits) -> Result<Head, HeadE
     }
 }
 
-/// The target and fields of a parsed head as spans into one copy of its text. Values are trimmed;
-/// bytes that are not UTF-8 (obsolete text in a value) become U+FFFD, as each value did before.
-fn fields(bytes: &[u8], target: &str, headers: &[httparse::Header<'_>]) -> Fields {
-    let Ok(text) = std::str::from_utf8(bytes) else {
-        let pairs = headers
-            .iter()
-            .map(|h| (h.name, String::from_utf8_lossy(h.value)));
-        return Fields::from_parts(target, pairs);
-    };
-    // Every slice httparse hands back lies within `bytes`, so its offset is its span.
-    let span = |s: &str| {
-        let start = (s.as_ptr() as usize).wrapping_sub(bytes.as_ptr() as usize);
-        (start, start.wrapping_add(s.len()))
-    };
-    Fields {
-        text: text.into(),
-        target: span(target),
-        headers: headers
-            .iter()
-            .map(|h| {
-                let value = std::str::from_utf8(h.value).map_or(&text[..0], str::trim);
-                (span(h.name), span(value))
-            })
-            .collect(),
-    }
-}
-
-fn parse(bytes: &[u8], l: &HeadLimits) -> Result<Head, HeadError> {
+pub(super) fn parse(bytes: &[u8], l: &HeadLimits) -> Result<Head, HeadError> {
     let mut slots = [httparse::EMPTY_HEADER; MAX_HEADERS];
     let mut req = httparse::Request::new(&mut slots);
     match req.parse(bytes) {
@@ -261,7 +149,7 @@ fn parse(bytes: &[u8], l: &HeadLimits) -> Result<Head, HeadError> {
     let head = Head {
         method: Method::parse(req.method.unwrap_or("")),
         minor: req.version.unwrap_or(1),
-        fields: fields(bytes, target, req.headers),
+        fields: Fields::parsed(bytes, target, req.headers),
     };
     // RFC 9112 §3.2: an HTTP/1.1 request needs exactly one Host.
     let hosts = head.values("Host").count();
@@ -274,20 +162,8 @@ fn parse(bytes: &[u8], l: &HeadLimits) -> Result<Head, HeadError> {
 }
 
 #[cfg(test)]
-pub(crate) mod tests {
+mod tests {
     use super::*;
-
-    /// A request with this head and no body, for tests of what looks at requests.
-    pub(crate) fn request(head: &[u8]) -> super::super::Request {
-        let h = parse(head, &limits()).expect("a valid head");
-        super::super::Request {
-            method: h.method,
-            head: h.fields,
-            body: Vec::new(),
-            peer: None,
-            answer: None,
-        }
-    }
 
     fn limits() -> HeadLimits {
         HeadLimits {

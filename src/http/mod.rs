@@ -9,6 +9,7 @@
 
 mod body;
 mod conn;
+mod fields;
 mod handover;
 mod head;
 mod input;
@@ -115,7 +116,20 @@ mod tests {
             text.push_str(&format!("Accept: {a}\r\n"));
         }
         text.push_str("\r\n");
-        let req = head::tests::request(text.as_bytes());
+        let limits = head::HeadLimits {
+            max_bytes: 1024,
+            max_url: 100,
+            idle: std::time::Duration::from_secs(1),
+            timeout: std::time::Duration::from_secs(1),
+        };
+        let h = head::parse(text.as_bytes(), &limits).unwrap();
+        let req = Request {
+            method: h.method,
+            head: h.fields,
+            body: Vec::new(),
+            peer: None,
+            answer: None,
+        };
         accepts_any(&req, types)
     }
 

@@ -6,8 +6,8 @@
 //! its worker permit back). So a client that stops reading can only ever hold its own connection
 //! thread. The one exception is a stream its handler needs running early ([`Launch`]).
 
+use super::fields::Fields;
 use super::handover::Handover;
-use super::head::Fields;
 use std::net::SocketAddr;
 use std::net::TcpStream;
 use std::sync::{Arc, Condvar, Mutex, MutexGuard, Weak};
