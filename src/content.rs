@@ -314,6 +314,32 @@ impl Content {
     }
 }
 
+/// A block as [`Content::to_wire`] shapes it, serialised without building its `Value` first when
+/// it is a plain text block (most tool results): the same JSON, member for member, in the same
+/// (sorted) order.
+pub(crate) struct Wire<'a> {
+    pub block: &'a Content,
+    pub rev: Revision,
+}
+
+impl Serialize for Wire<'_> {
+    fn serialize<S: serde::Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
+        use serde::ser::SerializeMap;
+        match self.block {
+            Content::Text {
+                text,
+                annotations: None,
+            } => {
+                let mut m = s.serialize_map(Some(2))?;
+                m.serialize_entry("text", text)?;
+                m.serialize_entry("type", "text")?;
+                m.end()
+            }
+            other => other.to_wire(self.rev).serialize(s),
+        }
+    }
+}
+
 pub(crate) fn base64_encode(data: &[u8]) -> String {
     base64::engine::general_purpose::STANDARD.encode(data)
 }

@@ -3,6 +3,9 @@
 //! Parsing is strict about the envelope (MCP forbids `null` and fractional ids) but never about
 //! unknown members, because later protocol revisions add fields we must pass over silently.
 
+mod envelope;
+
+use envelope::{Envelope, Raw, Text};
 use serde::Serialize;
 use serde_json::{Map, Value};
 
@@ -26,6 +29,15 @@ impl RequestId {
         match v {
             Value::String(s) => Some(RequestId::String(s.clone())),
             Value::Number(n) if n.is_i64() || n.is_u64() => Some(RequestId::Number(n.clone())),
+            _ => None,
+        }
+    }
+
+    /// As [`RequestId::from_value`], keeping a string id without copying it.
+    fn from_owned(v: Value) -> Option<RequestId> {
+        match v {
+            Value::String(s) => Some(RequestId::String(s)),
+            Value::Number(n) if n.is_i64() || n.is_u64() => Some(RequestId::Number(n)),
             _ => None,
         }
     }
@@ -194,10 +206,10 @@ pub enum Body {
 
 /// Parses a raw HTTP body into JSON-RPC messages.
 pub fn parse_body(bytes: &[u8]) -> Result<Body, Rejection> {
-    let value: Value = serde_json::from_slice(bytes)
+    let raw = envelope::read(bytes)
         .map_err(|e| Rejection::new(None, PARSE_ERROR, format!("Parse error: {e}")))?;
-    match value {
-        Value::Array(items) => {
+    match raw {
+        Raw::Batch(items) => {
             if items.is_empty() {
                 return Err(Rejection::new(
                     None,
@@ -209,7 +221,8 @@ pub fn parse_body(bytes: &[u8]) -> Result<Body, Rejection> {
             // invalid element is rejected as a whole (the SDKs do the same).
             let mut out = Vec::with_capacity(items.len());
             for item in items {
-                out.push(parse_message(item).map_err(|mut r| {
+                let message = item.map_or_else(|| Err(not_an_object()), validate);
+                out.push(message.map_err(|mut r| {
                     r.error.message = format!("{} (in batch)", r.error.message);
                     r.id = None;
                     r
@@ -217,23 +230,44 @@ pub fn parse_body(bytes: &[u8]) -> Result<Body, Rejection> {
             }
             Ok(Body::Batch(out))
         }
-        other => parse_message(other).map(Body::Single),
+        Raw::Message(env) => validate(env).map(Body::Single),
+        Raw::NotObject => Err(not_an_object()),
     }
 }
 
-/// Validates one JSON value as a JSON-RPC 2.0 message.
-pub fn parse_message(value: Value) -> Result<Incoming, Rejection> {
+fn not_an_object() -> Rejection {
+    Rejection::new(
+        None,
+        INVALID_REQUEST,
+        "Invalid Request: a JSON-RPC message must be a JSON object",
+    )
+}
+
+/// Validates one JSON value as a JSON-RPC 2.0 message (bodies are read by [`parse_body`] without
+/// a `Value`; this is the same rules for a message already parsed).
+#[cfg(test)]
+pub(crate) fn parse_message(value: Value) -> Result<Incoming, Rejection> {
     let Value::Object(mut obj) = value else {
-        return Err(Rejection::new(
-            None,
-            INVALID_REQUEST,
-            "Invalid Request: a JSON-RPC message must be a JSON object",
-        ));
+        return Err(not_an_object());
     };
-    let raw_id = obj.remove("id");
-    let id = match &raw_id {
+    validate(Envelope {
+        id: obj.remove("id"),
+        version_ok: matches!(obj.get("jsonrpc"), Some(Value::String(v)) if v == "2.0"),
+        method: obj.remove("method").map(|m| match m {
+            Value::String(s) => Text::Str(s),
+            _ => Text::NotStr,
+        }),
+        params: obj.remove("params"),
+        result: obj.remove("result"),
+        error: obj.remove("error"),
+    })
+}
+
+/// The one set of envelope rules, whether the message came as bytes or as a `Value`.
+fn validate(env: Envelope) -> Result<Incoming, Rejection> {
+    let id = match env.id {
         None => None,
-        Some(v) => match RequestId::from_value(v) {
+        Some(v) => match RequestId::from_owned(v) {
             Some(RequestId::String(s)) if s.chars().map(json_len).sum::<usize>() > ID_LIMIT => {
                 return Err(Rejection::new(
                     None,
@@ -251,46 +285,42 @@ pub fn parse_message(value: Value) -> Result<Incoming, Rejection> {
             }
         },
     };
-    match obj.get("jsonrpc") {
-        Some(Value::String(v)) if v == "2.0" => {}
-        _ => {
-            return Err(Rejection::new(
-                id,
-                INVALID_REQUEST,
-                "Invalid Request: \"jsonrpc\" must be exactly \"2.0\"",
-            ));
-        }
+    if !env.version_ok {
+        return Err(Rejection::new(
+            id,
+            INVALID_REQUEST,
+            "Invalid Request: \"jsonrpc\" must be exactly \"2.0\"",
+        ));
     }
-    let method = match obj.remove("method") {
-        Some(Value::String(m)) => Some(m),
-        Some(_) => {
+    let method = match env.method {
+        Some(Text::Str(m)) => m,
+        Some(Text::NotStr) => {
             return Err(Rejection::new(
                 id,
                 INVALID_REQUEST,
                 "Invalid Request: \"method\" must be a string",
             ));
         }
-        None => None,
-    };
-    let Some(method) = method else {
         // No method: it can only be a response to a request of ours.
-        return match (id, obj.remove("result"), obj.remove("error")) {
-            (Some(id), Some(result), None) => Ok(Incoming::Response {
-                id,
-                outcome: Ok(result),
-            }),
-            (Some(id), None, Some(error)) => Ok(Incoming::Response {
-                id,
-                outcome: Err(error),
-            }),
-            (id, _, _) => Err(Rejection::new(
-                id,
-                INVALID_REQUEST,
-                "Invalid Request: missing \"method\"",
-            )),
-        };
+        None => {
+            return match (id, env.result, env.error) {
+                (Some(id), Some(result), None) => Ok(Incoming::Response {
+                    id,
+                    outcome: Ok(result),
+                }),
+                (Some(id), None, Some(error)) => Ok(Incoming::Response {
+                    id,
+                    outcome: Err(error),
+                }),
+                (id, _, _) => Err(Rejection::new(
+                    id,
+                    INVALID_REQUEST,
+                    "Invalid Request: missing \"method\"",
+                )),
+            };
+        }
     };
-    let params = match obj.remove("params") {
+    let params = match env.params {
         None | Some(Value::Null) => Map::new(),
         Some(Value::Object(p)) => p,
         Some(_) => {
@@ -348,6 +378,27 @@ impl Response {
     }
 }
 
+/// A success response whose result is serialised straight from its own type (a tool's result
+/// from its blocks), not from a `Value` built for the purpose: the same JSON as
+/// `Response::result(id, value).to_json()` for the value that type would have built.
+pub(crate) fn result_json(id: &RequestId, result: impl Serialize) -> String {
+    #[derive(Serialize)]
+    struct Answer<'a, R> {
+        jsonrpc: &'static str,
+        id: &'a RequestId,
+        result: R,
+    }
+    let answer = Answer {
+        jsonrpc: "2.0",
+        id,
+        result,
+    };
+    serde_json::to_string(&answer).unwrap_or_else(|_| {
+        r#"{"jsonrpc":"2.0","error":{"code":-32603,"message":"Internal error: serialisation failed"}}"#
+            .to_string()
+    })
+}
+
 /// The body of an HTTP refusal that is not an answer to any request (admission, overload,
 /// shutdown): a JSON-RPC error without an id (omitted, never `null`).
 pub fn refusal(code: i64, message: &str) -> String {
@@ -373,95 +424,4 @@ pub struct OutNotification {
 }
 
 #[cfg(test)]
-mod tests {
-    use super::*;
-    use serde_json::json;
-
-    fn single(v: Value) -> Result<Incoming, Rejection> {
-        parse_message(v)
-    }
-
-    #[test]
-    fn ids_keep_their_type() {
-        let Ok(Incoming::Request(r)) = single(json!({"jsonrpc":"2.0","id":"7","method":"ping"}))
-        else {
-            panic!("not a request")
-        };
-        assert_eq!(serde_json::to_string(&r.id).unwrap(), "\"7\"");
-        let Ok(Incoming::Request(r)) = single(json!({"jsonrpc":"2.0","id":7,"method":"ping"}))
-        else {
-            panic!("not a request")
-        };
-        assert_eq!(serde_json::to_string(&r.id).unwrap(), "7");
-    }
-
-    #[test]
-    fn rejects_bad_envelopes() {
-        for bad in [
-            json!({"jsonrpc":"2.0","id":null,"method":"ping"}),
-            json!({"jsonrpc":"2.0","id":1.5,"method":"ping"}),
-            json!({"jsonrpc":"2.0","id":true,"method":"ping"}),
-            json!({"jsonrpc":"1.0","id":1,"method":"ping"}),
-            json!({"id":1,"method":"ping"}),
-            json!({"jsonrpc":"2.0","id":1,"method":5}),
-            json!({"jsonrpc":"2.0","id":1}),
-            json!([1]),
-            json!("x"),
-        ] {
-            let err = single(bad.clone()).expect_err(&bad.to_string());
-            assert_eq!(err.error.code, INVALID_REQUEST, "{bad}");
-        }
-        let err = single(json!({"jsonrpc":"2.0","id":3,"method":"x","params":[1]})).unwrap_err();
-        assert_eq!(err.error.code, INVALID_PARAMS);
-        assert_eq!(err.id, Some(RequestId::Number(3.into())));
-    }
-
-    #[test]
-    fn parse_errors_have_no_id() {
-        let err = parse_body(b"{not json").unwrap_err();
-        assert_eq!(err.error.code, PARSE_ERROR);
-        let text = err.to_response().to_json();
-        assert!(!text.contains("\"id\""), "{text}");
-    }
-
-    #[test]
-    fn batches() {
-        assert!(matches!(
-            parse_body(br#"[{"jsonrpc":"2.0","method":"a"},{"jsonrpc":"2.0","id":1,"method":"b"}]"#),
-            Ok(Body::Batch(v)) if v.len() == 2
-        ));
-        assert_eq!(parse_body(b"[]").unwrap_err().error.code, INVALID_REQUEST);
-    }
-
-    #[test]
-    fn quotes_keep_a_prefix_on_a_char_boundary() {
-        assert_eq!(format!("{}", quote("tools/list")), "tools/list");
-        assert_eq!(format!("{:?}", quote("a\"b")), format!("{:?}", "a\"b"));
-        let long = format!("{}é{}", "a".repeat(QUOTE_LIMIT - 1), "b".repeat(3000));
-        // 'é' straddles the limit: it goes whole, with the rest.
-        let q = format!("{}", quote(&long));
-        assert_eq!(
-            q,
-            format!("{}…[3002 bytes cut]", "a".repeat(QUOTE_LIMIT - 1))
-        );
-        assert_eq!(
-            format!("{:?}", quote(&"x".repeat(200))),
-            format!("\"{}\"…[72 bytes cut]", "x".repeat(128))
-        );
-    }
-
-    #[test]
-    fn long_ids_are_refused_without_being_echoed() {
-        let ok = format!(
-            r#"{{"jsonrpc":"2.0","id":"{}","method":"ping"}}"#,
-            "i".repeat(ID_LIMIT)
-        );
-        assert!(parse_body(ok.as_bytes()).is_ok());
-        // Escapes count: 200 newlines are 400 bytes as written.
-        for id in ["i".repeat(ID_LIMIT + 1), "\\n".repeat(200)] {
-            let body = format!(r#"{{"jsonrpc":"2.0","id":"{id}","method":"ping"}}"#);
-            let err = parse_body(body.as_bytes()).unwrap_err();
-            assert_eq!((err.id, err.error.code), (None, INVALID_REQUEST));
-        }
-    }
-}
+mod tests;

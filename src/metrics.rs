@@ -18,7 +18,8 @@ const BUCKETS: [f64; 14] = [
 pub struct Metrics {
     http: Mutex<BTreeMap<(&'static str, &'static str, u16), u64>>,
     rpc: Mutex<BTreeMap<&'static str, u64>>,
-    tools: Mutex<BTreeMap<(String, &'static str), u64>>,
+    /// By tool, then outcome: a call's count is found without copying the tool's name.
+    tools: Mutex<BTreeMap<String, BTreeMap<&'static str, u64>>>,
     pub events_sent: AtomicU64,
     /// Messages no client will receive: evicted from an outbox or a POST stream's log before
     /// they were handed to a stream, kept nowhere because they did not fit, or redelivered to a
@@ -186,7 +187,11 @@ impl Metrics {
     /// `name` must be a registered tool's name (a closed set).
     pub fn tool(&self, name: &str, outcome: &'static str) {
         let mut t = self.tools.lock().unwrap_or_else(|p| p.into_inner());
-        *t.entry((name.to_string(), outcome)).or_default() += 1;
+        let outcomes = match t.get_mut(name) {
+            Some(o) => o,
+            None => t.entry(name.to_string()).or_default(),
+        };
+        *outcomes.entry(outcome).or_default() += 1;
     }
 
     pub fn latency(&self, d: Duration) {
@@ -236,11 +241,13 @@ impl Metrics {
             out,
             "# HELP fastmcp_tool_calls_total Tool calls by tool and outcome.\n# TYPE fastmcp_tool_calls_total counter"
         );
-        for ((n, o), v) in self.tools.lock().unwrap_or_else(|p| p.into_inner()).iter() {
-            let _ = writeln!(
-                out,
-                "fastmcp_tool_calls_total{{tool=\"{n}\",outcome=\"{o}\"}} {v}"
-            );
+        for (n, outcomes) in self.tools.lock().unwrap_or_else(|p| p.into_inner()).iter() {
+            for (o, v) in outcomes {
+                let _ = writeln!(
+                    out,
+                    "fastmcp_tool_calls_total{{tool=\"{n}\",outcome=\"{o}\"}} {v}"
+                );
+            }
         }
         for (name, help, c) in [
             (
@@ -308,5 +315,36 @@ impl Metrics {
             "fastmcp_request_duration_seconds_sum {sum}\nfastmcp_request_duration_seconds_count {cum}"
         );
         out
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn tool_calls_count_by_tool_then_outcome() {
+        let m = Metrics::new();
+        for (tool, outcome) in [
+            ("echo", "ok"),
+            ("add", "error"),
+            ("echo", "ok"),
+            ("add", "ok"),
+        ] {
+            m.tool(tool, outcome);
+        }
+        let text = m.render(&[], &[]);
+        let lines: Vec<&str> = text
+            .lines()
+            .filter(|l| l.starts_with("fastmcp_tool_calls_total{"))
+            .collect();
+        assert_eq!(
+            lines,
+            [
+                "fastmcp_tool_calls_total{tool=\"add\",outcome=\"error\"} 1",
+                "fastmcp_tool_calls_total{tool=\"add\",outcome=\"ok\"} 1",
+                "fastmcp_tool_calls_total{tool=\"echo\",outcome=\"ok\"} 2",
+            ]
+        );
     }
 }

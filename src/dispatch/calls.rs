@@ -22,6 +22,17 @@ fn guarded(what: &str, f: impl FnOnce() -> Outcome) -> Outcome {
     })
 }
 
+/// `tools/call`'s `name` and `arguments` read in place when they are what [`CallTool`] accepts
+/// (a string; an object, `null` or nothing), so a call copies neither; `None` otherwise.
+fn call_params(params: &Map<String, Value>) -> Option<(&str, Option<&Map<String, Value>>)> {
+    let name = params.get("name")?.as_str()?;
+    match params.get("arguments") {
+        None | Some(Value::Null) => Some((name, None)),
+        Some(Value::Object(args)) => Some((name, Some(args))),
+        Some(_) => None,
+    }
+}
+
 impl Call<'_> {
     /// What a stateless request's `requestState` is bound to; nothing (and no hashing) for a
     /// session's request, which has no input rounds.
@@ -31,22 +42,31 @@ impl Call<'_> {
 
     /// `tools/call {name, arguments?}`: None once the tool's responder has taken the answer.
     pub(super) fn call_tool(&self) -> Option<Outcome> {
-        let p: CallTool = match params::parse(&self.req.params) {
-            Ok(p) => p,
-            Err(e) => return Some(Err(e)),
+        let parsed;
+        let (name, args) = match call_params(&self.req.params) {
+            Some(p) => p,
+            // Not well-formed: the typed parse says what is wrong.
+            None => match params::parse::<CallTool>(&self.req.params) {
+                Ok(p) => {
+                    parsed = p;
+                    (parsed.name.as_str(), parsed.arguments.as_ref())
+                }
+                Err(e) => return Some(Err(e)),
+            },
         };
         // A tool outside the caller's grant is, to it, no tool at all.
-        let tool = read(&self.core.features.tools).shared(&p.name).cloned();
+        let tool = read(&self.core.features.tools).shared(name).cloned();
         let scope = self.scope();
-        let Some(tool) = tool.filter(|t| scope.allows(&p.name, t.scope.as_deref())) else {
+        let Some(tool) = tool.filter(|t| scope.allows(name, t.scope.as_deref())) else {
             return Some(Err(ErrorObject::new(
                 INVALID_PARAMS,
-                format!("Unknown tool: {}", quote(&p.name)),
+                format!("Unknown tool: {}", quote(name)),
             )));
         };
-        let args = p.arguments.unwrap_or_default();
-        let bound = self.bind(|| Binding::new("tools/call", &p.name, Some(&args)));
-        self.run_tool(&tool, &args, Shape::ToolsCall(self.revision()), bound)
+        let no_args = Map::new();
+        let args = args.unwrap_or(&no_args);
+        let bound = self.bind(|| Binding::new("tools/call", name, Some(args)));
+        self.run_tool(&tool, args, Shape::ToolsCall(self.revision()), bound)
     }
 
     /// The seed's `echo`/`add`/`sleep` methods: the tool of that name, `params` as arguments.
@@ -137,6 +157,39 @@ impl Call<'_> {
                     None if resources.exists(uri) => Ok(None),
                     None => Err(resource_not_found(self.revision(), uri)),
                 }
+            }
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use serde_json::json;
+
+    /// Read in place exactly when the typed parse accepts them, and to the same values.
+    #[test]
+    fn call_params_agree_with_the_typed_parse() {
+        for p in [
+            json!({"name": "echo", "arguments": {"message": "hi"}}),
+            json!({"name": "echo"}),
+            json!({"name": "echo", "arguments": null, "_meta": {"progressToken": 1}}),
+            json!({"name": "echo", "arguments": [1]}),
+            json!({"name": "echo", "arguments": "x"}),
+            json!({"name": 5, "arguments": {}}),
+            json!({"name": null}),
+            json!({"arguments": {}}),
+            json!({}),
+        ] {
+            let map = p.as_object().cloned().unwrap_or_default();
+            let typed = params::parse::<CallTool>(&map);
+            match call_params(&map) {
+                Some((name, args)) => {
+                    let typed = typed.unwrap_or_else(|e| panic!("{p}: {e:?}"));
+                    assert_eq!(name, typed.name, "{p}");
+                    assert_eq!(args, typed.arguments.as_ref(), "{p}");
+                }
+                None => assert!(typed.is_err(), "{p}"),
             }
         }
     }

@@ -21,20 +21,21 @@ pub(crate) struct Refusal(pub u16, pub &'static str);
 /// `Content-Length` and `Transfer-Encoding`, differing or malformed lengths, codings other than a
 /// lone `chunked`.
 pub(crate) fn framing(head: &Head) -> Result<Framing, Refusal> {
-    let codings: Vec<&str> = head
-        .values("Transfer-Encoding")
-        .flat_map(|v| v.split(','))
-        .map(str::trim)
-        .filter(|c| !c.is_empty())
-        .collect();
+    // Iterators, not collected lists: this runs on every request.
+    let codings = || {
+        head.values("Transfer-Encoding")
+            .flat_map(|v| v.split(','))
+            .map(str::trim)
+            .filter(|c| !c.is_empty())
+    };
     let has_te = head.values("Transfer-Encoding").next().is_some();
-    let lengths: Vec<&str> = head
+    let mut lengths = head
         .values("Content-Length")
         .flat_map(|v| v.split(','))
-        .map(str::trim)
-        .collect();
+        .map(str::trim);
+    let first = lengths.next();
     if has_te {
-        if !lengths.is_empty() {
+        if first.is_some() {
             return Err(Refusal(
                 400,
                 "both Content-Length and Transfer-Encoding are present",
@@ -46,19 +47,20 @@ pub(crate) fn framing(head: &Head) -> Result<Framing, Refusal> {
                 "Transfer-Encoding is not defined for HTTP/1.0",
             ));
         }
-        return match codings.as_slice() {
-            [c] if c.eq_ignore_ascii_case("chunked") => Ok(Framing::Chunked),
-            [.., last] if last.eq_ignore_ascii_case("chunked") => Err(Refusal(
+        let last = codings().last();
+        return match (codings().count(), last) {
+            (1, Some(c)) if c.eq_ignore_ascii_case("chunked") => Ok(Framing::Chunked),
+            (_, Some(last)) if last.eq_ignore_ascii_case("chunked") => Err(Refusal(
                 501,
                 "only the chunked transfer coding is supported",
             )),
             _ => Err(Refusal(400, "the final transfer coding must be chunked")),
         };
     }
-    let Some(first) = lengths.first() else {
+    let Some(first) = first else {
         return Ok(Framing::None);
     };
-    if lengths.iter().any(|l| l != first) {
+    if lengths.any(|l| l != first) {
         return Err(Refusal(400, "conflicting Content-Length values"));
     }
     if first.is_empty() || !first.bytes().all(|b| b.is_ascii_digit()) {
@@ -172,12 +174,11 @@ mod tests {
     fn head(headers: &[(&str, &str)], minor: u8) -> Head {
         Head {
             method: Method::Post,
-            target: "/".into(),
             minor,
-            headers: headers
-                .iter()
-                .map(|(k, v)| (k.to_string(), v.to_string()))
-                .collect(),
+            fields: super::super::fields::Fields::from_parts(
+                "/",
+                headers.iter().map(|&(k, v)| (k, v.into())),
+            ),
         }
     }
 

@@ -104,8 +104,7 @@ pub(crate) fn serve(
         let expect_continue = head.has_token("Expect", "100-continue") && !http10;
         let mut req = Request {
             method: head.method,
-            target: head.target,
-            headers: head.headers,
+            head: head.fields,
             body: Vec::new(),
             peer: Some(peer),
             answer: None,
@@ -151,7 +150,9 @@ pub(crate) fn serve(
             Err(BodyError::Closed) => return,
         }
         let method = req.method;
-        let path = target::path(&req.target).to_string();
+        // The head's text outlives the request (a reference, not a copy) for counting the answer.
+        let (text, target) = req.head.shared_target();
+        let path = target::path(text.get(target).unwrap_or(""));
         let slot = AnswerSlot::new();
         req.answer = Some(AnswerTx::new(&slot).launchable(input.socket(), !http10));
         let answer = match service.dispatch(req) {
@@ -166,7 +167,7 @@ pub(crate) fn serve(
             }
             Answer::Ran(clean) => {
                 // A stream started before its handler returned, and written by its own thread.
-                service.answered(&path, method, 200);
+                service.answered(path, method, 200);
                 if !clean || !keep_alive || http10 || stats.stopping() {
                     return;
                 }
@@ -180,7 +181,7 @@ pub(crate) fn serve(
         };
         match outcome {
             Outcome::Reply(reply) | Outcome::ReplyThen(reply, _) => {
-                service.answered(&path, method, reply.status);
+                service.answered(path, method, reply.status);
                 let close = !keep_alive || reply.closes() || stats.stopping();
                 let head_only = method == Method::Head;
                 let written = write_reply(input.stream(), &reply, close, http10, head_only);
@@ -194,7 +195,7 @@ pub(crate) fn serve(
                 }
             }
             Outcome::Handover(job) => {
-                service.answered(&path, method, 200);
+                service.answered(path, method, 200);
                 // A long-lived stream (a GET) needs no read buffer while it writes; a POST's
                 // stream usually ends with its answer, and the next request would only allocate
                 // (and zero) the buffer again.
@@ -249,7 +250,8 @@ fn fail(service: &dyn Service, input: Input, req: Option<&Request>, reply: Reply
     }
 }
 
-/// Writes a complete reply in one `write` (head and body together).
+/// Writes a complete reply in one `write` (head and body together), with no temporary strings:
+/// numbers and the date go straight into the buffer, since this runs once per request.
 pub(crate) fn write_reply(
     mut w: &TcpStream,
     reply: &Reply,
@@ -259,18 +261,20 @@ pub(crate) fn write_reply(
 ) -> std::io::Result<()> {
     let mut out = Vec::with_capacity(256 + reply.body.len());
     out.extend_from_slice(b"HTTP/1.1 ");
-    out.extend_from_slice(reply.status.to_string().as_bytes());
+    push_decimal(&mut out, u64::from(reply.status));
     out.push(b' ');
     out.extend_from_slice(reason(reply.status).as_bytes());
     out.extend_from_slice(b"\r\nDate: ");
-    out.extend_from_slice(http_date(SystemTime::now()).as_bytes());
+    push_date(&mut out, SystemTime::now());
     out.extend_from_slice(b"\r\n");
     for (k, v) in &reply.headers {
+        let (k, v): (&str, &str) = (k, v);
         if k.eq_ignore_ascii_case("Connection") || k.eq_ignore_ascii_case("Content-Length") {
             continue;
         }
         // Values we build are single-line; a stray newline must never split a header.
-        if k.contains(['\r', '\n']) || v.contains(['\r', '\n']) {
+        let breaks = |s: &str| s.bytes().any(|b| b == b'\r' || b == b'\n');
+        if breaks(k) || breaks(v) {
             continue;
         }
         out.extend_from_slice(k.as_bytes());
@@ -282,7 +286,7 @@ pub(crate) fn write_reply(
     let no_body = reply.status < 200 || reply.status == 204;
     if !no_body {
         out.extend_from_slice(b"Content-Length: ");
-        out.extend_from_slice(reply.body.len().to_string().as_bytes());
+        push_decimal(&mut out, reply.body.len() as u64);
         out.extend_from_slice(b"\r\n");
     }
     if close {
@@ -298,12 +302,57 @@ pub(crate) fn write_reply(
     w.flush()
 }
 
+/// Appends `n` in decimal.
+fn push_decimal(out: &mut Vec<u8>, mut n: u64) {
+    let mut digits = [0u8; 20];
+    let mut i = digits.len();
+    loop {
+        i -= 1;
+        digits[i] = b'0' + (n % 10) as u8;
+        n /= 10;
+        if n == 0 {
+            break;
+        }
+    }
+    out.extend_from_slice(&digits[i..]);
+}
+
+/// The length of an IMF-fixdate.
+const DATE_LEN: usize = 29;
+
+thread_local! {
+    /// The last `Date` this thread wrote and its second: a connection thread answering many
+    /// requests a second formats the date once per second, not once per request.
+    static DATE: std::cell::Cell<(u64, [u8; DATE_LEN])> = const { std::cell::Cell::new((u64::MAX, [0; DATE_LEN])) };
+}
+
+/// Appends the IMF-fixdate of `t`, formatted at most once per second per thread.
+fn push_date(out: &mut Vec<u8>, t: SystemTime) {
+    let secs = unix_secs(t);
+    let (cached, mut text) = DATE.get();
+    if cached != secs {
+        let formatted = http_date(t);
+        if formatted.len() == DATE_LEN {
+            text.copy_from_slice(formatted.as_bytes());
+            DATE.set((secs, text));
+        } else {
+            // A year past 9999 (or before 1000): not worth caching.
+            out.extend_from_slice(formatted.as_bytes());
+            return;
+        }
+    }
+    out.extend_from_slice(&text);
+}
+
+fn unix_secs(t: SystemTime) -> u64 {
+    t.duration_since(SystemTime::UNIX_EPOCH)
+        .map(|d| d.as_secs())
+        .unwrap_or(0)
+}
+
 /// An IMF-fixdate (`Sun, 06 Nov 1994 08:49:37 GMT`) for the `Date` header.
 pub(crate) fn http_date(t: SystemTime) -> String {
-    let secs = t
-        .duration_since(SystemTime::UNIX_EPOCH)
-        .map(|d| d.as_secs())
-        .unwrap_or(0);
+    let secs = unix_secs(t);
     let days = secs / 86_400;
     let rem = secs % 86_400;
     let (h, m, s) = (rem / 3600, rem % 3600 / 60, rem % 60);
@@ -347,5 +396,35 @@ mod tests {
         );
         let leap = SystemTime::UNIX_EPOCH + Duration::from_secs(951_782_400);
         assert_eq!(http_date(leap), "Tue, 29 Feb 2000 00:00:00 GMT");
+    }
+
+    #[test]
+    fn cached_dates_follow_the_clock() {
+        let mut out = Vec::new();
+        push_date(
+            &mut out,
+            SystemTime::UNIX_EPOCH + Duration::from_secs(784_111_777),
+        );
+        push_date(
+            &mut out,
+            SystemTime::UNIX_EPOCH + Duration::from_secs(784_111_777),
+        );
+        push_date(
+            &mut out,
+            SystemTime::UNIX_EPOCH + Duration::from_secs(784_111_778),
+        );
+        assert_eq!(
+            String::from_utf8(out).unwrap(),
+            "Sun, 06 Nov 1994 08:49:37 GMTSun, 06 Nov 1994 08:49:37 GMTSun, 06 Nov 1994 08:49:38 GMT"
+        );
+    }
+
+    #[test]
+    fn decimals() {
+        for n in [0u64, 7, 10, 200, 404, 65_535, u64::MAX] {
+            let mut out = b"x".to_vec();
+            push_decimal(&mut out, n);
+            assert_eq!(out, format!("x{n}").into_bytes());
+        }
     }
 }

@@ -4,6 +4,7 @@
 //! A head is only parsed once the buffer holds an empty line, so a client trickling one byte at a
 //! time costs a scan of each byte once, not a re-parse of the whole head per byte.
 
+use super::fields::Fields;
 use super::input::{Input, ReadError};
 use super::request::Method;
 use std::time::{Duration, Instant};
@@ -13,18 +14,14 @@ pub(crate) const MAX_HEADERS: usize = 64;
 
 pub(crate) struct Head {
     pub method: Method,
-    pub target: String,
     /// Minor version: 0 for HTTP/1.0, 1 for HTTP/1.1.
     pub minor: u8,
-    pub headers: Vec<(String, String)>,
+    pub fields: Fields,
 }
 
 impl Head {
     pub fn values<'a>(&'a self, name: &'a str) -> impl Iterator<Item = &'a str> + 'a {
-        self.headers
-            .iter()
-            .filter(move |(k, _)| k.eq_ignore_ascii_case(name))
-            .map(|(_, v)| v.as_str())
+        self.fields.values(name)
     }
 
     /// Whether a comma-separated header (`Connection`, `Expect`) carries `token`.
@@ -133,9 +130,9 @@ pub(crate) fn read_head(input: &mut Input, l: &HeadLimits) -> Result<Head, HeadE
     }
 }
 
-fn parse(bytes: &[u8], l: &HeadLimits) -> Result<Head, HeadError> {
-    let mut fields = [httparse::EMPTY_HEADER; MAX_HEADERS];
-    let mut req = httparse::Request::new(&mut fields);
+pub(super) fn parse(bytes: &[u8], l: &HeadLimits) -> Result<Head, HeadError> {
+    let mut slots = [httparse::EMPTY_HEADER; MAX_HEADERS];
+    let mut req = httparse::Request::new(&mut slots);
     match req.parse(bytes) {
         Ok(httparse::Status::Complete(_)) => {}
         Ok(httparse::Status::Partial) => return Err(HeadError::Bad("incomplete request head")),
@@ -149,21 +146,10 @@ fn parse(bytes: &[u8], l: &HeadLimits) -> Result<Head, HeadError> {
     if target.len() > l.max_url {
         return Err(HeadError::UriTooLong);
     }
-    let headers: Vec<(String, String)> = req
-        .headers
-        .iter()
-        .map(|h| {
-            (
-                h.name.to_string(),
-                String::from_utf8_lossy(h.value).trim().to_string(),
-            )
-        })
-        .collect();
     let head = Head {
         method: Method::parse(req.method.unwrap_or("")),
-        target: target.to_string(),
         minor: req.version.unwrap_or(1),
-        headers,
+        fields: Fields::parsed(bytes, target, req.headers),
     };
     // RFC 9112 §3.2: an HTTP/1.1 request needs exactly one Host.
     let hosts = head.values("Host").count();
@@ -203,8 +189,23 @@ mod tests {
         )
         .unwrap();
         assert_eq!(h.method, Method::Post);
-        assert_eq!(h.target, "/mcp?x=1");
+        assert_eq!(h.fields.target(), "/mcp?x=1");
+        assert_eq!(
+            h.fields.iter().collect::<Vec<_>>(),
+            [("Host", "a"), ("Connection", "Keep-Alive, close")]
+        );
         assert!(!h.keep_alive());
+        // A value that is not UTF-8 keeps its place, its bad byte replaced; the others are intact.
+        let h = parse(
+            b"GET /a HTTP/1.1\r\nHost: a\r\nX-Name:  caf\xe9 \r\nAccept: */*\r\n\r\n",
+            &limits(),
+        )
+        .unwrap();
+        assert_eq!(h.fields.target(), "/a");
+        assert_eq!(
+            h.fields.iter().collect::<Vec<_>>(),
+            [("Host", "a"), ("X-Name", "caf\u{fffd}"), ("Accept", "*/*")]
+        );
         let h = parse(b"GET / HTTP/1.0\r\n\r\n", &limits()).unwrap();
         assert!(!h.keep_alive());
         assert!(matches!(

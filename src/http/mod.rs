@@ -9,6 +9,7 @@
 
 mod body;
 mod conn;
+mod fields;
 mod handover;
 mod head;
 mod input;
@@ -70,16 +71,17 @@ pub fn accepts_any(req: &Request, types: &[&str]) -> bool {
         return true;
     };
     accept.split(',').any(|item| {
-        let mt = item
-            .split(';')
-            .next()
-            .unwrap_or("")
-            .trim()
-            .to_ascii_lowercase();
+        let mt = item.split(';').next().unwrap_or("").trim();
+        // Media types are ASCII-case-insensitive: compared as such, without a lowercased copy.
+        // `type/*` covers every type starting with `type/`.
+        let prefix = mt.strip_suffix('*').filter(|p| p.ends_with('/'));
         mt == "*/*"
-            || types
-                .iter()
-                .any(|t| mt == *t || (mt.ends_with("/*") && t.starts_with(&mt[..mt.len() - 1])))
+            || types.iter().any(|t| {
+                mt.eq_ignore_ascii_case(t)
+                    || prefix.is_some_and(|p| {
+                        t.get(..p.len()).is_some_and(|h| h.eq_ignore_ascii_case(p))
+                    })
+            })
     })
 }
 
@@ -106,5 +108,48 @@ mod tests {
         assert_eq!(h[0].1, "http://a");
         let h = cors_headers(Some("http://b"), &["*".into()]);
         assert_eq!(h[0].1, "*");
+    }
+
+    fn accepts(accept: Option<&str>, types: &[&str]) -> bool {
+        let mut text = String::from("GET / HTTP/1.1\r\nHost: a\r\n");
+        if let Some(a) = accept {
+            text.push_str(&format!("Accept: {a}\r\n"));
+        }
+        text.push_str("\r\n");
+        let limits = head::HeadLimits {
+            max_bytes: 1024,
+            max_url: 100,
+            idle: std::time::Duration::from_secs(1),
+            timeout: std::time::Duration::from_secs(1),
+        };
+        let h = head::parse(text.as_bytes(), &limits).unwrap();
+        let req = Request {
+            method: h.method,
+            head: h.fields,
+            body: Vec::new(),
+            peer: None,
+            answer: None,
+        };
+        accepts_any(&req, types)
+    }
+
+    #[test]
+    fn accept_matching() {
+        let json = &["application/json"][..];
+        assert!(accepts(None, json));
+        assert!(accepts(Some("application/json"), json));
+        assert!(accepts(Some("Application/JSON; q=0.5"), json));
+        assert!(accepts(Some("text/html, application/*"), json));
+        assert!(accepts(Some("APPLICATION/*"), json));
+        assert!(accepts(Some("*/*"), json));
+        assert!(!accepts(Some("text/*"), json));
+        assert!(!accepts(Some("application/jsonx"), json));
+        assert!(!accepts(Some("text/event-stream"), json));
+        assert!(!accepts(Some("application"), json));
+        assert!(!accepts(Some("*"), json));
+        assert!(accepts(
+            Some("application/json, text/event-stream"),
+            &["text/event-stream"]
+        ));
     }
 }

@@ -6,6 +6,7 @@
 //! its worker permit back). So a client that stops reading can only ever hold its own connection
 //! thread. The one exception is a stream its handler needs running early ([`Launch`]).
 
+use super::fields::Fields;
 use super::handover::Handover;
 use std::net::SocketAddr;
 use std::net::TcpStream;
@@ -261,8 +262,8 @@ impl Launch {
 /// for an answer that will never come.
 pub struct Request {
     pub(crate) method: Method,
-    pub(crate) target: String,
-    pub(crate) headers: Vec<(String, String)>,
+    /// The target and header fields.
+    pub(crate) head: Fields,
     pub(crate) body: Vec<u8>,
     /// The TCP peer, from `accept()`: what the per-client session cap counts by.
     pub(crate) peer: Option<SocketAddr>,
@@ -273,7 +274,7 @@ impl std::fmt::Debug for Request {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         f.debug_struct("Request")
             .field("method", &self.method)
-            .field("target", &self.target)
+            .field("target", &self.head.target())
             .finish_non_exhaustive()
     }
 }
@@ -286,28 +287,22 @@ impl Request {
 
     /// The request target as sent (path and query).
     pub fn url(&self) -> &str {
-        &self.target
+        self.head.target()
     }
 
     /// The request target's path (no query).
     pub fn path(&self) -> &str {
-        super::target::path(&self.target)
+        super::target::path(self.head.target())
     }
 
     /// The first header of that name (case-insensitive), trimmed.
     pub fn header(&self, name: &str) -> Option<&str> {
-        self.headers
-            .iter()
-            .find(|(k, _)| k.eq_ignore_ascii_case(name))
-            .map(|(_, v)| v.trim())
+        self.head.first(name).map(str::trim)
     }
 
     /// Every header of that name, in order.
     pub fn header_all<'a>(&'a self, name: &'a str) -> impl Iterator<Item = &'a str> + 'a {
-        self.headers
-            .iter()
-            .filter(move |(k, _)| k.eq_ignore_ascii_case(name))
-            .map(|(_, v)| v.as_str())
+        self.head.values(name)
     }
 
     /// The complete request body.

@@ -25,6 +25,15 @@ impl Outgoing {
         }
     }
 
+    /// The successful response to request `id`, already serialised.
+    pub fn answer_json(id: &RequestId, json: String) -> Outgoing {
+        Outgoing {
+            json: json.into(),
+            answers: Some(id.clone()),
+            error: None,
+        }
+    }
+
     /// A notification or a request of ours.
     pub fn message(json: Arc<str>) -> Outgoing {
         Outgoing {

@@ -3,7 +3,7 @@
 use serde::Deserialize;
 use serde::de::DeserializeOwned;
 use serde_json::{Map, Value};
-use std::collections::HashMap;
+use std::collections::BTreeMap;
 
 /// What a typed tool checks before its code runs: the required arguments and the declared types
 /// of the top-level properties, read once from the derived schema.
@@ -11,8 +11,9 @@ use std::collections::HashMap;
 pub(super) struct ArgCheck {
     #[serde(default)]
     required: Vec<String>,
+    /// Ordered, not hashed: a handful of names, looked up on every call.
     #[serde(default)]
-    properties: HashMap<String, Property>,
+    properties: BTreeMap<String, Property>,
 }
 
 #[derive(Debug, Default, Deserialize)]
@@ -31,11 +32,11 @@ enum Types {
 }
 
 impl Types {
-    fn names(&self) -> Vec<&str> {
+    fn names(&self) -> &[String] {
         match self {
-            Types::One(t) => vec![t.as_str()],
-            Types::Many(ts) => ts.iter().map(String::as_str).collect(),
-            Types::Other(_) => Vec::new(),
+            Types::One(t) => std::slice::from_ref(t),
+            Types::Many(ts) => ts,
+            Types::Other(_) => &[],
         }
     }
 }

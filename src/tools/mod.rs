@@ -322,6 +322,20 @@ impl Responder {
             let outcome = if result.is_error { "error" } else { "ok" };
             self.ctx.runtime().metrics.tool(&inner.tool, outcome);
             let response = match inner.shape {
+                // A session's result goes out as it is (only a stateless request has an input
+                // round to conclude), written straight from its blocks.
+                Shape::ToolsCall(rev)
+                    if !rev.is_stateless()
+                        && self.ctx.session().kind != crate::session::TransportKind::Stateless =>
+                {
+                    let wire = result::McpWire {
+                        result: &result,
+                        rev,
+                    };
+                    let json = crate::jsonrpc::result_json(&inner.id, wire);
+                    let answer = Outgoing::answer_json(&inner.id, json);
+                    return inner.send(&self.ctx, answer);
+                }
                 // In revision 2026-07-28 open questions turn the result into `input_required`.
                 Shape::ToolsCall(rev) => match self.ctx.conclude(Ok(result.to_mcp(rev))) {
                     Ok(v) if rev.is_stateless() => Response::result(
@@ -401,10 +415,15 @@ impl Responder {
 
 impl Inner {
     fn deliver(self, ctx: &Context, response: Response) {
+        let answer = Outgoing::answer(&self.id, &response);
+        self.send(ctx, answer);
+    }
+
+    fn send(self, ctx: &Context, answer: Outgoing) {
         ctx.runtime().metrics.latency(self.started.elapsed());
         ctx.finish();
         let session = ctx.session();
-        session.send(&self.route, Outgoing::answer(&self.id, &response));
+        session.send(&self.route, answer);
         session.end_request(&self.id);
     }
 

@@ -1,7 +1,9 @@
 //! The outcome of a tool call, shaped per revision.
 
-use crate::content::Content;
+use crate::content::{Content, Wire};
 use crate::protocol::Revision;
+use serde::Serialize;
+use serde::ser::{SerializeMap, SerializeSeq};
 use serde_json::{Value, json};
 
 /// The outcome of a tool call.
@@ -92,9 +94,82 @@ impl ToolResult {
     }
 }
 
+/// [`ToolResult::to_mcp`] as it is serialised, without the `Value` tree: a `tools/call` answer
+/// is written straight from the result's blocks. The same JSON, in the same (sorted) order.
+pub(crate) struct McpWire<'a> {
+    pub result: &'a ToolResult,
+    pub rev: Revision,
+}
+
+impl Serialize for McpWire<'_> {
+    fn serialize<S: serde::Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
+        let r = self.result;
+        let structured = r
+            .structured
+            .as_ref()
+            .filter(|_| self.rev >= Revision::V2025_06_18);
+        let len = 1 + usize::from(r.is_error) + usize::from(structured.is_some());
+        let mut m = s.serialize_map(Some(len))?;
+        m.serialize_entry("content", &Blocks(&r.content, self.rev))?;
+        if r.is_error {
+            m.serialize_entry("isError", &true)?;
+        }
+        if let Some(v) = structured {
+            m.serialize_entry("structuredContent", v)?;
+        }
+        m.end()
+    }
+}
+
+struct Blocks<'a>(&'a [Content], Revision);
+
+impl Serialize for Blocks<'_> {
+    fn serialize<S: serde::Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
+        let mut seq = s.serialize_seq(Some(self.0.len()))?;
+        for block in self.0 {
+            seq.serialize_element(&Wire { block, rev: self.1 })?;
+        }
+        seq.end()
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn written_directly_as_to_mcp_writes_it() {
+        use crate::content::{Annotations, Role};
+        let annotated = Content::text("a").with_annotations(Annotations {
+            audience: vec![Role::User],
+            priority: Some(0.5),
+            last_modified: Some("2025-01-01T00:00:00Z".into()),
+        });
+        let results = [
+            ToolResult::text("hi \"there\"\n"),
+            ToolResult::value(json!(69)),
+            ToolResult::error("bad"),
+            ToolResult::structured(json!({"sum": 3, "a": [1, "x"]})),
+            ToolResult::content(vec![]),
+            ToolResult::content(vec![
+                annotated,
+                Content::image(vec![1, 2, 3], "image/png"),
+                Content::audio(vec![4], "audio/wav"),
+                Content::resource_link("test://a", "a"),
+                Content::text("b"),
+            ]),
+        ];
+        for r in &results {
+            for rev in Revision::ALL {
+                let wire = McpWire { result: r, rev };
+                assert_eq!(
+                    serde_json::to_string(&wire).unwrap(),
+                    serde_json::to_string(&r.to_mcp(rev)).unwrap(),
+                    "{r:?} {rev:?}"
+                );
+            }
+        }
+    }
 
     #[test]
     fn shapes() {

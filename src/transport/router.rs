@@ -126,10 +126,11 @@ fn resource_metadata(core: &Arc<Core>, req: Request, path: &str, ctx: &Ctx) -> O
 fn post_mcp(core: &Arc<Core>, mut req: Request, ctx: &Ctx) -> Outcome {
     let body = req.take_body();
     let sid = session_id(&req);
-    match sid
+    // Looked up once: Streamable HTTP takes the session found here.
+    let found = sid
         .as_deref()
-        .and_then(|id| core.sessions.get(id, ctx.caller.as_ref()))
-    {
+        .and_then(|id| core.sessions.get(id, ctx.caller.as_ref()));
+    match found {
         Some(s) if s.kind == TransportKind::Seed => seed::post(core, req, s, &body, ctx),
         // `?session_id=` is the seed's spelling (Streamable HTTP uses the header): an unknown id
         // there is a 404 whatever else is wrong with the request.
@@ -141,7 +142,7 @@ fn post_mcp(core: &Arc<Core>, mut req: Request, ctx: &Ctx) -> Outcome {
             ),
         )
         .answering(req)),
-        _ => streamable::post(core, req, &body, sid, ctx),
+        found => streamable::post(core, req, &body, (sid, found), ctx),
     }
 }
 

@@ -39,6 +39,15 @@ fn lookup(
     caller: Option<&Caller>,
     rpc_id: Option<RequestId>,
 ) -> Result<Arc<Session>, Refusal> {
+    let found = sid.as_deref().and_then(|id| core.sessions.get(id, caller));
+    named((sid, found), rpc_id)
+}
+
+/// A session id and what the registry holds under it (for this caller), looked up once.
+pub type Named = (Option<String>, Option<Arc<Session>>);
+
+/// [`lookup`] of a session already looked up.
+fn named((sid, found): Named, rpc_id: Option<RequestId>) -> Result<Arc<Session>, Refusal> {
     let Some(id) = sid else {
         return Err(Refusal::invalid(
             400,
@@ -46,7 +55,7 @@ fn lookup(
         )
         .id(rpc_id));
     };
-    match core.sessions.get(&id, caller) {
+    match found {
         Some(s) if s.kind == TransportKind::Streamable => Ok(s),
         _ => Err(Refusal::invalid(
             404,
@@ -84,17 +93,12 @@ fn protocol_header(req: &Request, session: &Session) -> Result<(), Refusal> {
     }
 }
 
-/// `POST /mcp` for Streamable HTTP.
-pub fn post(
-    core: &Arc<Core>,
-    req: Request,
-    body: &[u8],
-    sid: Option<String>,
-    ctx: &Ctx,
-) -> Outcome {
+/// `POST /mcp` for Streamable HTTP; `named` is the session id and the session the router found
+/// under it.
+pub fn post(core: &Arc<Core>, req: Request, body: &[u8], named: Named, ctx: &Ctx) -> Outcome {
     let (req, parsed) = checked(req, |req| parse(req, body))?;
     let post = match parsed {
-        Body::Single(m) if super::stateless::is_stateless(&req, &m, sid.is_some()) => {
+        Body::Single(m) if super::stateless::is_stateless(&req, &m, named.0.is_some()) => {
             return super::stateless::post(core, req, m, ctx);
         }
         Body::Single(m) => Post {
@@ -106,7 +110,7 @@ pub fn post(
             batch: true,
         },
     };
-    let (req, session) = checked(req, |req| post.session(core, req, sid, ctx))?;
+    let (req, session) = checked(req, |req| post.session(core, req, named, ctx))?;
     let headers = session_headers(&session, ctx);
     let requests = post.requests();
     if requests == 0 {
@@ -165,12 +169,12 @@ impl Post {
         &self,
         core: &Core,
         req: &Request,
-        sid: Option<String>,
+        named: Named,
         ctx: &Ctx,
     ) -> Result<Arc<Session>, Refusal> {
         let is_init = |m: &Incoming| matches!(m, Incoming::Request(r) if r.method == "initialize");
         let has_init = self.messages.iter().any(is_init);
-        if sid.is_none() && has_init {
+        if named.0.is_none() && has_init {
             if self.batch {
                 return Err(Refusal::invalid(
                     400,
@@ -184,7 +188,7 @@ impl Post {
                 .map_err(|e| sessions_full(e.per_client()));
         }
         let rpc_id = self.rpc_id();
-        let s = lookup(core, sid, ctx.caller.as_ref(), rpc_id.clone())?;
+        let s = self::named(named, rpc_id.clone())?;
         if has_init {
             return Err(
                 Refusal::invalid(400, "Invalid Request: session already initialized")
