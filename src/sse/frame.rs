@@ -37,63 +37,86 @@ pub enum Frame {
 }
 
 /// Formats one frame as SSE text (without chunk framing).
+#[cfg(test)]
 pub fn format_frame(frame: &Frame, message_event: Option<&'static str>) -> String {
-    let mut s = String::new();
+    let mut buf = Vec::new();
+    write_text(&mut buf, frame, message_event);
+    String::from_utf8_lossy(&buf).into_owned()
+}
+
+/// Appends one frame's SSE text (without chunk framing) to `buf`.
+fn write_text(buf: &mut Vec<u8>, frame: &Frame, message_event: Option<&'static str>) {
     let (name, data): (Option<&str>, &str) = match frame {
         Frame::Message(m) | Frame::Final(m) => (message_event, &*m.json),
         Frame::Event { name, data } => (*name, data.as_str()),
         Frame::Comment(c) => {
-            s.push_str(": ");
-            s.push_str(c);
-            s.push_str("\n\n");
-            return s;
+            buf.extend_from_slice(b": ");
+            buf.extend_from_slice(c.as_bytes());
+            buf.extend_from_slice(b"\n\n");
+            return;
         }
         Frame::Priming { id, retry_ms } => {
-            s.push_str(&format!("id: {id}\nretry: {retry_ms}\ndata: \n\n"));
-            return s;
+            buf.extend_from_slice(b"id: ");
+            buf.extend_from_slice(id.as_bytes());
+            buf.extend_from_slice(b"\nretry: ");
+            buf.extend_from_slice(retry_ms.to_string().as_bytes());
+            buf.extend_from_slice(b"\ndata: \n\n");
+            return;
         }
-        Frame::Close | Frame::Resume => return s,
+        Frame::Close | Frame::Resume => return,
     };
     if let Some(n) = name {
-        s.push_str("event: ");
-        s.push_str(n);
-        s.push('\n');
+        buf.extend_from_slice(b"event: ");
+        buf.extend_from_slice(n.as_bytes());
+        buf.push(b'\n');
     }
     if let Frame::Message(Msg { id: Some(id), .. }) | Frame::Final(Msg { id: Some(id), .. }) = frame
     {
-        s.push_str("id: ");
-        s.push_str(id);
-        s.push('\n');
+        buf.extend_from_slice(b"id: ");
+        buf.extend_from_slice(id.as_bytes());
+        buf.push(b'\n');
     }
     // One `data:` line per line of payload; compact JSON never has raw newlines, but a greeting
     // or user-supplied text might.
     for line in data.split('\n') {
-        s.push_str("data: ");
-        s.push_str(line);
-        s.push('\n');
+        buf.extend_from_slice(b"data: ");
+        buf.extend_from_slice(line.as_bytes());
+        buf.push(b'\n');
     }
-    s.push('\n');
-    s
+    buf.push(b'\n');
 }
 
-/// Appends one frame as its own chunk (or raw, for HTTP/1.0).
+/// Appends one frame as its own chunk (or raw, for HTTP/1.0), written straight into `buf`: the
+/// text goes in first and its chunk-size line is put in front of it once its length is known (a
+/// move of the text, where formatting it apart cost two allocations per event).
 pub(super) fn append_frame(
     buf: &mut Vec<u8>,
     chunked: bool,
     frame: &Frame,
     message_event: Option<&'static str>,
 ) {
-    let text = format_frame(frame, message_event);
-    if text.is_empty() {
+    let start = buf.len();
+    write_text(buf, frame, message_event);
+    let len = buf.len() - start;
+    if !chunked || len == 0 {
         return;
     }
-    if chunked {
-        buf.extend_from_slice(format!("{:x}\r\n", text.len()).as_bytes());
+    let mut size = [0u8; 18];
+    let n = chunk_size_line(len, &mut size);
+    buf.splice(start..start, size[..n].iter().copied());
+    buf.extend_from_slice(b"\r\n");
+}
+
+/// Writes `len` in hex followed by CRLF into `out`; returns the bytes used.
+fn chunk_size_line(len: usize, out: &mut [u8; 18]) -> usize {
+    const HEX: &[u8; 16] = b"0123456789abcdef";
+    let digits = (usize::BITS - len.leading_zeros()).div_ceil(4).max(1) as usize;
+    for i in 0..digits {
+        out[digits - 1 - i] = HEX[(len >> (4 * i)) & 0xf];
     }
-    buf.extend_from_slice(text.as_bytes());
-    if chunked {
-        buf.extend_from_slice(b"\r\n");
-    }
+    out[digits] = b'\r';
+    out[digits + 1] = b'\n';
+    digits + 2
 }
 
 #[cfg(test)]
@@ -147,6 +170,37 @@ mod tests {
                 None
             ),
             "id: 4-0\nretry: 500\ndata: \n\n"
+        );
+    }
+
+    #[test]
+    fn chunk_size_lines() {
+        for (len, want) in [
+            (1usize, "1\r\n"),
+            (15, "f\r\n"),
+            (16, "10\r\n"),
+            (255, "ff\r\n"),
+            (4096, "1000\r\n"),
+            (0x1234_5678, "12345678\r\n"),
+        ] {
+            let mut out = [0u8; 18];
+            let n = chunk_size_line(len, &mut out);
+            assert_eq!(&out[..n], want.as_bytes(), "{len}");
+        }
+        let mut buf = b"before".to_vec();
+        let text = "x".repeat(300);
+        append_frame(
+            &mut buf,
+            true,
+            &Frame::Event {
+                name: None,
+                data: text.clone(),
+            },
+            None,
+        );
+        assert_eq!(
+            buf,
+            format!("before134\r\ndata: {text}\n\n\r\n").into_bytes()
         );
     }
 

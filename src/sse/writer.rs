@@ -208,7 +208,7 @@ fn serve(
     sent: &AtomicU64,
     refill: &dyn Fn(),
 ) -> (bool, Vec<Msg>) {
-    let mut buf = head(out.chunked, &spec.headers).into_bytes();
+    let mut buf = head(out.chunked, &spec.headers);
     if !spec.lazy_head {
         let first = if spec.first.is_empty() {
             vec![Frame::Comment("stream open")]
@@ -350,22 +350,26 @@ fn settle(out: &mut Out<'_>, unconfirmed: Vec<Msg>, probe_at: Option<Instant>) -
     }
 }
 
-/// The response head of an event stream.
-fn head(chunked: bool, headers: &[(String, String)]) -> String {
-    let mut head = String::from(
-        "HTTP/1.1 200 OK\r\nContent-Type: text/event-stream\r\nCache-Control: no-cache, no-transform\r\nX-Accel-Buffering: no\r\n",
+/// The response head of an event stream, in a buffer with room for the first events after it
+/// (a POST's answer is written with its head in one write). Under 1 KiB for the usual head: a
+/// request from glibc's large bins first consolidates its fast bins, which showed in the profile.
+fn head(chunked: bool, headers: &[(String, String)]) -> Vec<u8> {
+    let fields: usize = headers.iter().map(|(k, v)| k.len() + v.len() + 4).sum();
+    let mut head = Vec::with_capacity(512 + fields);
+    head.extend_from_slice(
+        b"HTTP/1.1 200 OK\r\nContent-Type: text/event-stream\r\nCache-Control: no-cache, no-transform\r\nX-Accel-Buffering: no\r\n",
     );
-    head.push_str(if chunked {
-        "Transfer-Encoding: chunked\r\n"
+    head.extend_from_slice(if chunked {
+        b"Transfer-Encoding: chunked\r\n"
     } else {
-        "Connection: close\r\n"
+        b"Connection: close\r\n"
     });
     for (k, v) in headers {
-        head.push_str(k);
-        head.push_str(": ");
-        head.push_str(v);
-        head.push_str("\r\n");
+        head.extend_from_slice(k.as_bytes());
+        head.extend_from_slice(b": ");
+        head.extend_from_slice(v.as_bytes());
+        head.extend_from_slice(b"\r\n");
     }
-    head.push_str("\r\n");
+    head.extend_from_slice(b"\r\n");
     head
 }
