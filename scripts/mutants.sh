@@ -35,9 +35,11 @@ files=(
   src/permits.rs
 )
 # The tests that exercise them: the unit tests, the raw-socket HTTP tests, the edge tests in
-# tests/guards.rs, the scoped tokens of tests/tokens.rs and the worker permits of tests/permits.rs. (The other integration tests add minutes per mutant and catch nothing more
-# in these files.)
-tests=(--lib --test http --test guards --test tokens --test permits)
+# tests/guards.rs, the scoped tokens of tests/tokens.rs, the worker permits of tests/permits.rs
+# and the OAuth resource server of tests/oauth.rs (its issuers are in-process fakes: about a
+# second). (The other integration tests add minutes per mutant and catch nothing more in these
+# files; tests/oauth_idp.rs needs node and a real identity provider.)
+tests=(--lib --test http --test guards --test tokens --test permits --test oauth)
 
 args=()
 if [ $# -gt 0 ]; then

@@ -279,6 +279,15 @@ impl Access {
         }
     }
 
+    /// How many OAuth subjects the table holds, forgotten ones included (they go at its sweeps).
+    #[cfg(test)]
+    fn identities_held(&self) -> usize {
+        self.identities
+            .lock()
+            .unwrap_or_else(|p| p.into_inner())
+            .len()
+    }
+
     fn tokens(&self) -> Arc<Tokens> {
         // A poisoned lock only means a panic elsewhere while swapping an `Arc`; the value is whole.
         self.current
@@ -355,99 +364,5 @@ pub fn constant_time_eq(a: &[u8], b: &[u8]) -> bool {
 }
 
 #[cfg(test)]
-mod tests {
-    use super::*;
-
-    fn hex(token: &str) -> String {
-        digest(token).iter().map(|b| format!("{b:02x}")).collect()
-    }
-
-    fn grant(name: &str, token: &str, tools: &[&str]) -> TokenGrant {
-        let tools = tools.iter().map(|t| t.to_string()).collect();
-        TokenGrant::new(name, &hex(token), tools).unwrap()
-    }
-
-    #[test]
-    fn only_a_server_left_with_no_token_at_all_locks_everyone_out() {
-        let g = [grant("ci", "t", &["*"])];
-        assert!(Access::new(None, &g).locks_everyone_out(&[]));
-        assert!(
-            !Access::new(None, &g).locks_everyone_out(&g),
-            "a grant is left"
-        );
-        assert!(
-            !Access::new(Some("s"), &g).locks_everyone_out(&[]),
-            "the static token is left"
-        );
-        assert!(
-            !Access::new(None, &[]).locks_everyone_out(&[]),
-            "no token was ever required"
-        );
-        // And it is closed for real, not only said to be.
-        let a = Access::new(None, &g);
-        a.set_grants(&[]);
-        assert!(a.identify(None).is_err() && a.identify(Some("t")).is_err());
-    }
-
-    #[test]
-    fn token_compare() {
-        assert!(constant_time_eq(b"abc", b"abc"));
-        assert!(!constant_time_eq(b"abc", b"abd"));
-        assert!(!constant_time_eq(b"abc", b"ab"));
-        // Several differing bytes must not cancel out (an `acc ^ (x ^ y)` fold accepts these).
-        assert!(!constant_time_eq(b"ab", b"ba"));
-        assert!(!constant_time_eq(b"secret-token", b"terces-token"));
-        assert!(!constant_time_eq(b"\x01\x02\x03", b"\x02\x01\x03"));
-    }
-
-    #[test]
-    fn callers_and_scopes() {
-        let a = Access::new(
-            Some("static"),
-            &[
-                grant("ci", "t-ci", &["journal", "disk_*"]),
-                grant("ops", "t-ops", &["echo"]),
-            ],
-        );
-        assert_eq!(a.identify(None).unwrap_err(), Unauthorized);
-        assert_eq!(a.identify(Some("")).unwrap_err(), Unauthorized);
-        assert_eq!(a.identify(Some("t-c")).unwrap_err(), Unauthorized);
-        let stat = a.identify(Some("static")).unwrap().unwrap();
-        assert_eq!(stat.name(), STATIC_TOKEN_NAME);
-        assert!(a.scope(Some(&stat)).allows_tool("anything"));
-        let ci = a.identify(Some("t-ci")).unwrap().unwrap();
-        assert_eq!(ci.name(), "ci");
-        let scope = a.scope(Some(&ci));
-        assert!(scope.allows_tool("journal") && scope.allows_tool("disk_usage"));
-        assert!(!scope.allows_tool("echo") && !scope.allows_tool("journalx"));
-        let ops = a.identify(Some("t-ops")).unwrap().unwrap();
-        assert!(!ops.is(&ci) && ci.is(&ci.clone()));
-        assert!(same_caller(None, None) && !same_caller(Some(&ci), None));
-        assert!(!same_caller(None, Some(&ci)) && !same_caller(Some(&ops), Some(&ci)));
-
-        // Reloaded: "ci" sees another tool, "ops" is gone, the static token stays.
-        a.set_grants(&[grant("ci", "t-ci", &["echo"])]);
-        assert!(a.scope(Some(&ci)).allows_tool("echo"));
-        assert!(!a.scope(Some(&ci)).allows_tool("journal"));
-        assert!(
-            !a.scope(Some(&ops)).allows_tool("echo"),
-            "a removed grant sees nothing"
-        );
-        assert_eq!(a.identify(Some("t-ops")).unwrap_err(), Unauthorized);
-        assert!(a.identify(Some("static")).unwrap().is_some());
-    }
-
-    #[test]
-    fn no_token_configured_means_open() {
-        let a = Access::new(None, &[]);
-        assert!(a.identify(None).unwrap().is_none());
-        assert!(a.identify(Some("whatever")).unwrap().is_none());
-        assert!(a.scope(None).allows_tool("echo"));
-        // Grants set at run time close it.
-        a.set_grants(&[grant("ci", "t-ci", &["*"])]);
-        assert!(a.identify(None).is_err());
-        assert!(a.identify(Some("t-ci")).unwrap().is_some());
-        a.set_grants(&[]);
-        assert!(a.identify(None).unwrap().is_none());
-    }
-}
+#[path = "access_tests.rs"]
+mod tests;

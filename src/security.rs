@@ -75,13 +75,16 @@ impl Guard {
             .iter()
             .map(|s| s.to_string())
             .collect();
-        let bound = host_only(&c.host);
+        // The address bound, as a Host header spells it: an IPv6 literal (`--host 2001:db8::5`,
+        // or the address of a socket systemd passed) is bracketed before `host_only` looks for a
+        // port, which would otherwise take its last group for one.
+        let bound = c.host.trim();
         let bound = if bound.contains(':') && !bound.starts_with('[') {
             format!("[{bound}]")
         } else {
-            bound
+            bound.to_string()
         };
-        hosts.push(bound);
+        hosts.push(host_only(&bound));
         hosts.extend(c.allowed_hosts.iter().map(|h| host_only(h)));
         let mut origins: Vec<String> = c
             .allowed_origins
@@ -332,6 +335,33 @@ mod tests {
         assert!(!g.origin_allowed("http://evil.example.com", None));
         assert!(!g.origin_allowed("null", None));
         assert!(!g.origin_allowed("file://localhost", None));
+    }
+
+    #[test]
+    fn the_bound_address_is_an_allowed_host() {
+        let guard = |host: &str| {
+            let c = Config {
+                host: host.into(),
+                ..Config::default()
+            };
+            Guard::new(&c).unwrap()
+        };
+        assert!(guard("10.0.0.7").host_allowed("10.0.0.7:8085"));
+        assert!(guard("mcp.internal").host_allowed("MCP.internal:8085"));
+        assert!(!guard("mcp.internal").host_allowed("[mcp.internal]:8085"));
+        // An IPv6 address is bracketed in a Host header, whichever way --host spelled it.
+        for host in [
+            "2001:db8::5",
+            "[2001:db8::5]",
+            "2001:DB8::5",
+            " 2001:db8::5 ",
+        ] {
+            let g = guard(host);
+            assert!(g.host_allowed("[2001:db8::5]:8085"), "{host}");
+            assert!(g.host_allowed("[2001:db8::5]"), "{host}");
+            assert!(!g.host_allowed("[2001:db8::]:8085"), "{host}");
+            assert!(!g.host_allowed("2001:db8:"), "{host}");
+        }
     }
 
     #[test]
