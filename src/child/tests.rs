@@ -148,7 +148,9 @@ fn output_beyond_the_cap_is_read_and_dropped() {
     let argv = [
         "/bin/sh",
         "-c",
-        "head -c 100000 /dev/zero >&2; head -c 10M /dev/zero",
+        // The pause lets the stderr reader take the last of its pipe before stdout starts: the
+        // two readers share the cap, and under load stdout could otherwise take part of it first.
+        "head -c 100000 /dev/zero >&2; sleep 1; head -c 10M /dev/zero",
     ];
     let out = run(
         &spec(&argv),
