@@ -9,8 +9,10 @@ passed=0
 failed=0
 ok()   { passed=$((passed + 1)); echo "  ok   $1"; }
 fail() { failed=$((failed + 1)); echo "  FAIL $1${2:+: $2}"; }
+# Each part's header says when it began, so a slow part shows against CI's 15-minute budget.
+section() { echo "== $1   [${SECONDS} s]"; }
 
-echo "== build"
+section "build"
 cargo build --quiet || { echo "0 passed, 1 failed"; exit 1; }
 bin=target/debug/fastmcp-server
 
@@ -24,7 +26,7 @@ cleanup() {
 }
 trap cleanup EXIT
 
-echo "== curl walk-through (seed transport)"
+section "curl walk-through (seed transport)"
 "$bin" --host 127.0.0.1 --port 0 >"$work/server.out" 2>"$work/server.err" &
 server_pid=$!
 for _ in $(seq 1 50); do grep -q 'listening on' "$work/server.out" 2>/dev/null && break; sleep 0.1; done
@@ -81,7 +83,7 @@ code=$(curl -s -o /dev/null -w '%{http_code}' -X POST "$base/mcp?session_id=nope
 code=$(curl -s -o /dev/null -w '%{http_code}' -X POST "$base/mcp" -H 'Content-Type: application/json' -d '{"jsonrpc":"2.0","id":1,"method":"ping"}')
 [ "$code" = 400 ] && ok "missing session -> 400" || fail "missing session -> 400" "$code"
 
-echo "== curl: stateless revision 2026-07-28 on /mcp (the README's walk-through)"
+section "curl: stateless revision 2026-07-28 on /mcp (the README's walk-through)"
 meta='"_meta":{"io.modelcontextprotocol/protocolVersion":"2026-07-28","io.modelcontextprotocol/clientCapabilities":{}}'
 # modern METHOD [NAME] BODY -> prints "STATUS BODY"
 modern() {
@@ -102,7 +104,7 @@ out=$(modern ping "{\"jsonrpc\":\"2.0\",\"id\":4,\"method\":\"ping\",\"params\":
 kill "$sse_pid" 2>/dev/null; sse_pid=""
 kill "$server_pid" 2>/dev/null; server_pid=""
 
-echo "== official MCP SDK clients (Python mcp from PyPI, TypeScript @modelcontextprotocol/sdk from npm)"
+section "official MCP SDK clients (Python mcp from PyPI, TypeScript @modelcontextprotocol/sdk from npm)"
 venv=target/interop-venv
 if [ ! -x "$venv/bin/python" ] || ! "$venv/bin/python" -c 'import mcp' 2>/dev/null; then
   python3 -m venv "$venv" && "$venv/bin/pip" install --quiet --disable-pip-version-check 'mcp>=2.3,<3' \
@@ -156,7 +158,7 @@ echo "  -- stdio: the SDKs start --stdio children (the server, and the fixtures 
 sdk_run stdio "stdio-python" timeout 180 "$venv/bin/python" -W ignore::DeprecationWarning tests/interop/stdio_client.py "$bin" "$fixtures_bin"
 sdk_run stdio "stdio-ts" timeout 180 node tests/interop/stdio_client.mjs "$bin" "$fixtures_bin"
 
-echo "== through the gateway: fastmcp-server gateway -- a stdio server (README: Gateway)"
+section "through the gateway: fastmcp-server gateway -- a stdio server (README: Gateway)"
 gw_started=$SECONDS
 # gateway_up LOG GATEWAY-FLAGS... -- COMMAND... -> sets $gw_pid and $gw_base (server_pid too, so
 # the EXIT trap stops it)
@@ -243,7 +245,7 @@ gateway_down "ts interop (server)"
 gw_pid=$gw_fixtures_pid; gateway_down "ts interop (fixtures)"
 echo "  (through the gateway: $((SECONDS - gw_started)) s)"
 
-echo "== tools from a config file (examples/tools.toml; SIGHUP reload seen by the Python SDK)"
+section "tools from a config file (examples/tools.toml; SIGHUP reload seen by the Python SDK)"
 # A copy only its owner can write: the server refuses a config file group or others may change.
 cp examples/tools.toml "$work/tools.toml" && chmod 600 "$work/tools.toml"
 "$bin" check --config "$work/tools.toml" >"$work/check.out" 2>&1 \
@@ -263,7 +265,7 @@ server_pid=$started_pid
 sdk_run reload "reload" timeout 60 "$venv/bin/python" -W ignore::DeprecationWarning tests/interop/reload_client.py "$started_base" "$work/reload.toml" "$server_pid" "$work/reload-new.toml"
 kill "$server_pid" 2>/dev/null; server_pid=""
 
-echo "== authorization: a real OpenID provider (tests/idp)"
+section "authorization: a real OpenID provider (tests/idp)"
 # oidc-provider (npm, the certified OpenID provider, pinned in tests/idp/package.json) issues every
 # token; the SDK clients find it from the server's 401 and the metadata, and get their own tokens
 # (client credentials; authorization code + PKCE through its auto-approving interaction).
@@ -292,7 +294,7 @@ else
 fi
 kill "$server_pid" "$sse_pid" 2>/dev/null; server_pid=""; sse_pid=""
 
-echo "== more than one process: nginx in front of three instances (scripts/scale-test.sh)"
+section "more than one process: nginx in front of three instances (scripts/scale-test.sh)"
 scripts/scale-test.sh >"$work/scale.txt" 2>&1
 scale_rc=$?
 grep -E '^  (ok|FAIL|    )' "$work/scale.txt"
@@ -305,7 +307,7 @@ else
   fail "scale test ran" "$(tail -5 "$work/scale.txt")"
 fi
 
-echo "== official MCP conformance suite (scripts/conformance.sh)"
+section "official MCP conformance suite (scripts/conformance.sh)"
 scripts/conformance.sh >"$work/conformance.txt" 2>&1
 conformance_rc=$?
 grep -E '^  (ok|FAIL|xfail|expected)' "$work/conformance.txt"
@@ -318,7 +320,7 @@ else
   fail "conformance suite ran" "$(tail -5 "$work/conformance.txt")"
 fi
 
-echo "== static binary, install.sh, the Debian package (scripts/build-deb.sh), the crate"
+section "static binary, install.sh, the Debian package (scripts/build-deb.sh), the crate"
 # need CMD PACKAGE: installs the Debian package when the command is missing (as root), or fails loudly.
 need() {
   command -v "$1" >/dev/null 2>&1 && return 0
@@ -510,7 +512,7 @@ else
   fail "cargo package" "$(printf '%s\n' "$out" | grep -E '^(warning|error)' | head -3)"
 fi
 
-echo "== structure and the library as a user sees it"
+section "structure and the library as a user sees it"
 if out=$(python3 scripts/layers.py src --check 2>&1); then
   ok "import graph: no cycle but the allowed one (scripts/layers.py)"
 else
@@ -537,13 +539,13 @@ else
   fail "cargo doc" "$(printf '%s\n' "$out" | grep -E '^(error|warning)' -A3 | head -8)"
 fi
 
-echo "== browser: headless Chromium through examples/browser.html (tests/browser.rs, in cargo test)"
+section "browser: headless Chromium through examples/browser.html (tests/browser.rs, in cargo test)"
 if need chromium chromium && need chromedriver chromium-driver; then
   ok "chromium: $(chromium --version 2>/dev/null | head -1)"
   export FASTMCP_BROWSER_REQUIRED=1
 fi
 
-echo "== cargo test"
+section "cargo test"
 cargo test --no-fail-fast 2>&1 | tee "$work/cargo.txt" | grep -E '^test |test result|panicked|error(\[|:)' 
 while read -r p f; do
   passed=$((passed + p)); failed=$((failed + f))
@@ -551,5 +553,6 @@ done < <(sed -n 's/^test result: [a-zA-Z]*\. \([0-9]*\) passed; \([0-9]*\) faile
 if grep -qE '^error(\[|:)' "$work/cargo.txt"; then fail "cargo test compiles"; fi
 
 echo
+echo "(the suite took ${SECONDS} s)"
 echo "$passed passed, $failed failed"
 [ "$failed" -eq 0 ]

@@ -270,12 +270,18 @@ impl Config {
         if let Some(h) = self.allowed_hosts.first() {
             return Some(format!("https://{h}/mcp"));
         }
-        let host = if self.host.contains(':') && !self.host.starts_with('[') {
-            format!("[{}]", self.host)
+        Some(format!("http://{}:{}/mcp", self.host_in_url(), self.port))
+    }
+
+    /// `--host` as a URL or a `Host` header spells it: an IPv6 literal (`2001:db8::5`, or the
+    /// address of a socket systemd passed) goes in brackets, or its last group would read as a port.
+    pub fn host_in_url(&self) -> String {
+        let host = self.host.trim();
+        if host.contains(':') && !host.starts_with('[') {
+            format!("[{host}]")
         } else {
-            self.host.clone()
-        };
-        Some(format!("http://{host}:{}/mcp", self.port))
+            host.to_string()
+        }
     }
 
     /// The HTTP layer takes its own small limits struct, so that it stays independent of the

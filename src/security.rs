@@ -75,16 +75,8 @@ impl Guard {
             .iter()
             .map(|s| s.to_string())
             .collect();
-        // The address bound, as a Host header spells it: an IPv6 literal (`--host 2001:db8::5`,
-        // or the address of a socket systemd passed) is bracketed before `host_only` looks for a
-        // port, which would otherwise take its last group for one.
-        let bound = c.host.trim();
-        let bound = if bound.contains(':') && !bound.starts_with('[') {
-            format!("[{bound}]")
-        } else {
-            bound.to_string()
-        };
-        hosts.push(host_only(&bound));
+        // The address bound, bracketed if IPv6 before `host_only` looks for a port.
+        hosts.push(host_only(&c.host_in_url()));
         hosts.extend(c.allowed_hosts.iter().map(|h| host_only(h)));
         let mut origins: Vec<String> = c
             .allowed_origins

@@ -154,7 +154,7 @@ pub(crate) fn serve(
         let (text, target) = req.head.shared_target();
         let path = target::path(text.get(target).unwrap_or(""));
         let slot = AnswerSlot::new();
-        req.answer = Some(AnswerTx::new(&slot).launchable(input.socket(), !http10));
+        req.answer = Some(AnswerTx::new(&slot).launchable(input.shared().clone(), !http10));
         let answer = match service.dispatch(req) {
             Err(reply) => Answer::Outcome(Some(Outcome::Reply(reply))),
             Ok(()) => slot.wait(),

@@ -47,12 +47,8 @@ impl Input {
         &self.stream
     }
 
-    /// The connection, for a writer that may run on another thread.
-    pub fn socket(&self) -> Arc<TcpStream> {
-        self.stream.clone()
-    }
-
-    /// The connection, shared: a stream's writer lets its producers write to it directly.
+    /// The connection, shared: a writer may run on another thread, and a stream's writer lets its
+    /// producers write to it directly.
     pub fn shared(&self) -> &Arc<TcpStream> {
         &self.stream
     }
