@@ -86,6 +86,7 @@ mod completion;
 mod config;
 mod content;
 mod context;
+mod decimal;
 mod declared;
 mod dispatch;
 mod error;

@@ -11,6 +11,7 @@
 //! its bytes back when it is dropped, whatever drops it (eviction, delivery, the session ending),
 //! so the accounting cannot drift from what is actually held.
 
+use crate::decimal::Decimal;
 use crate::metrics::Metrics;
 use crate::sse::{Frame, Msg, Push, StreamHandle};
 use std::collections::VecDeque;
@@ -107,13 +108,20 @@ impl Drop for Charge {
 
 /// The event id of event `seq` of stream `stream`.
 pub(crate) fn event_id(stream: u64, seq: u64) -> Arc<str> {
-    format!("{stream}-{seq}").into()
+    event_id_in("", stream, seq)
 }
 
 /// The event id of event `seq` of stream `stream`, after `prefix` (a seed session's general
 /// channel: `<session id>.<secret>.`).
 pub(crate) fn event_id_in(prefix: &str, stream: u64, seq: u64) -> Arc<str> {
-    format!("{prefix}{stream}-{seq}").into()
+    let (stream, seq) = (Decimal::new(stream), Decimal::new(seq));
+    let mut id =
+        String::with_capacity(prefix.len() + stream.as_bytes().len() + 1 + seq.as_bytes().len());
+    id.push_str(prefix);
+    id.push_str(stream.as_str());
+    id.push('-');
+    id.push_str(seq.as_str());
+    id.into()
 }
 
 /// A seed event id's parts: the session id, its secret and the `<stream>-<seq>` rest; `None`

@@ -36,7 +36,7 @@ pub fn needs_token(req: &Request, public_health: bool) -> bool {
 
 /// The host part of `host[:port]` or `[v6]:port`, lower-cased.
 fn host_only(h: &str) -> String {
-    let h = h.trim();
+    let h = h.trim_ascii();
     let host = if let Some(rest) = h.strip_prefix('[') {
         match rest.split_once(']') {
             Some((v6, _)) => format!("[{v6}]"),
@@ -116,7 +116,7 @@ impl Guard {
         }
         match o.split_once("://") {
             Some(("http" | "https", rest)) if self.listed_only => {
-                host.is_some_and(|h| h.trim().eq_ignore_ascii_case(rest))
+                host.is_some_and(|h| h.trim_ascii().eq_ignore_ascii_case(rest))
             }
             Some(("http" | "https", rest)) => self.host_allowed(rest),
             _ => false,
@@ -169,7 +169,7 @@ impl Guard {
                 v.strip_prefix("Bearer ")
                     .or_else(|| v.strip_prefix("bearer "))
             })
-            .map(str::trim)
+            .map(str::trim_ascii)
             .filter(|t| !t.is_empty());
         if let Some(oauth) = &self.oauth {
             return self.oauth_caller(oauth, given, cors).map(Some);

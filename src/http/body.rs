@@ -25,14 +25,14 @@ pub(crate) fn framing(head: &Head) -> Result<Framing, Refusal> {
     let codings = || {
         head.values("Transfer-Encoding")
             .flat_map(|v| v.split(','))
-            .map(str::trim)
+            .map(str::trim_ascii)
             .filter(|c| !c.is_empty())
     };
     let has_te = head.values("Transfer-Encoding").next().is_some();
     let mut lengths = head
         .values("Content-Length")
         .flat_map(|v| v.split(','))
-        .map(str::trim);
+        .map(str::trim_ascii);
     let first = lengths.next();
     if has_te {
         if first.is_some() {

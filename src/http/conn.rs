@@ -10,6 +10,7 @@ use super::input::Input;
 use super::request::{Answer, AnswerSlot, AnswerTx, Method, Outcome, Reply, Request, reason};
 use super::service::{ListenerStats, Service};
 use super::target;
+use crate::decimal::push_decimal;
 use std::io::{Read, Write};
 use std::net::{Shutdown, SocketAddr, TcpStream};
 use std::sync::atomic::Ordering;
@@ -302,21 +303,6 @@ pub(crate) fn write_reply(
     w.flush()
 }
 
-/// Appends `n` in decimal.
-fn push_decimal(out: &mut Vec<u8>, mut n: u64) {
-    let mut digits = [0u8; 20];
-    let mut i = digits.len();
-    loop {
-        i -= 1;
-        digits[i] = b'0' + (n % 10) as u8;
-        n /= 10;
-        if n == 0 {
-            break;
-        }
-    }
-    out.extend_from_slice(&digits[i..]);
-}
-
 /// The length of an IMF-fixdate.
 const DATE_LEN: usize = 29;
 
@@ -417,14 +403,5 @@ mod tests {
             String::from_utf8(out).unwrap(),
             "Sun, 06 Nov 1994 08:49:37 GMTSun, 06 Nov 1994 08:49:37 GMTSun, 06 Nov 1994 08:49:38 GMT"
         );
-    }
-
-    #[test]
-    fn decimals() {
-        for n in [0u64, 7, 10, 200, 404, 65_535, u64::MAX] {
-            let mut out = b"x".to_vec();
-            push_decimal(&mut out, n);
-            assert_eq!(out, format!("x{n}").into_bytes());
-        }
     }
 }

@@ -77,7 +77,7 @@ impl Fields {
         let target = push(target);
         let headers = headers
             .into_iter()
-            .map(|(k, v)| (push(k), push(v.trim())))
+            .map(|(k, v)| (push(k), push(v.trim_ascii())))
             .collect();
         Fields {
             text: text.into(),
@@ -106,7 +106,12 @@ impl Fields {
             headers: headers
                 .iter()
                 .map(|h| {
-                    let value = std::str::from_utf8(h.value).map_or(&text[..0], str::trim);
+                    // A value is a slice of the text checked above: taken from it, not checked
+                    // again (`get` only looks at its two ends).
+                    let start = (h.value.as_ptr() as usize).wrapping_sub(bytes.as_ptr() as usize);
+                    let value = text
+                        .get(start..start.wrapping_add(h.value.len()))
+                        .map_or(&text[..0], str::trim_ascii);
                     (span(h.name), span(value))
                 })
                 .collect(),

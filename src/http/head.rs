@@ -28,7 +28,7 @@ impl Head {
     pub fn has_token(&self, name: &str, token: &str) -> bool {
         self.values(name)
             .flat_map(|v| v.split(','))
-            .any(|t| t.trim().eq_ignore_ascii_case(token))
+            .any(|t| t.trim_ascii().eq_ignore_ascii_case(token))
     }
 
     /// HTTP/1.1 keeps the connection unless told to close; HTTP/1.0 only when asked to keep it.
@@ -205,6 +205,16 @@ mod tests {
         assert_eq!(
             h.fields.iter().collect::<Vec<_>>(),
             [("Host", "a"), ("X-Name", "caf\u{fffd}"), ("Accept", "*/*")]
+        );
+        // UTF-8 in a value is kept as it is, trimmed of the white space around it.
+        let h = parse(
+            "GET /a HTTP/1.1\r\nHost: a\r\nX-Name: \t café ü \t\r\nX-Empty: \r\n\r\n".as_bytes(),
+            &limits(),
+        )
+        .unwrap();
+        assert_eq!(
+            h.fields.iter().collect::<Vec<_>>(),
+            [("Host", "a"), ("X-Name", "café ü"), ("X-Empty", "")]
         );
         let h = parse(b"GET / HTTP/1.0\r\n\r\n", &limits()).unwrap();
         assert!(!h.keep_alive());

@@ -71,7 +71,7 @@ pub fn accepts_any(req: &Request, types: &[&str]) -> bool {
         return true;
     };
     accept.split(',').any(|item| {
-        let mt = item.split(';').next().unwrap_or("").trim();
+        let mt = item.split(';').next().unwrap_or("").trim_ascii();
         // Media types are ASCII-case-insensitive: compared as such, without a lowercased copy.
         // `type/*` covers every type starting with `type/`.
         let prefix = mt.strip_suffix('*').filter(|p| p.ends_with('/'));
@@ -93,7 +93,7 @@ pub fn is_json_body(req: &Request, missing_ok: bool) -> bool {
         Some(ct) => ct
             .split(';')
             .next()
-            .is_some_and(|t| t.trim().eq_ignore_ascii_case("application/json")),
+            .is_some_and(|t| t.trim_ascii().eq_ignore_ascii_case("application/json")),
     }
 }
 

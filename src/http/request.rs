@@ -297,7 +297,7 @@ impl Request {
 
     /// The first header of that name (case-insensitive), trimmed.
     pub fn header(&self, name: &str) -> Option<&str> {
-        self.head.first(name).map(str::trim)
+        self.head.first(name).map(str::trim_ascii)
     }
 
     /// Every header of that name, in order.
@@ -404,7 +404,8 @@ impl Reply {
     pub fn closes(&self) -> bool {
         self.headers.iter().any(|(k, v)| {
             k.eq_ignore_ascii_case("Connection")
-                && v.split(',').any(|t| t.trim().eq_ignore_ascii_case("close"))
+                && v.split(',')
+                    .any(|t| t.trim_ascii().eq_ignore_ascii_case("close"))
         })
     }
 

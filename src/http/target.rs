@@ -1,8 +1,16 @@
 //! The parts of a request target the transports route on: its path and its query parameters.
 
-/// The path of a request target, without query or fragment.
+use std::borrow::Cow;
+
+/// The path of a request target, without query or fragment. Asked several times per request, so
+/// it looks for the two ASCII bytes rather than running a `char` pattern.
 pub fn path(url: &str) -> &str {
-    url.split(['?', '#']).next().unwrap_or("")
+    let end = url
+        .bytes()
+        .position(|b| b == b'?' || b == b'#')
+        .unwrap_or(url.len());
+    // `?` and `#` are ASCII: `end` is a char boundary.
+    url.get(..end).unwrap_or(url)
 }
 
 /// The value of `key` in the query string, percent-decoded.
@@ -11,12 +19,16 @@ pub fn query_param(url: &str, key: &str) -> Option<String> {
     let query = query.split('#').next().unwrap_or("");
     query.split('&').find_map(|pair| {
         let (k, v) = pair.split_once('=').unwrap_or((pair, ""));
-        (percent_decode(k) == key).then(|| percent_decode(v))
+        (percent_decode(k) == key).then(|| percent_decode(v).into_owned())
     })
 }
 
-fn percent_decode(s: &str) -> String {
+/// `s` itself when it has nothing to decode: a seed request's `session_id` is a plain UUID.
+fn percent_decode(s: &str) -> Cow<'_, str> {
     let bytes = s.as_bytes();
+    if !bytes.iter().any(|&b| b == b'%' || b == b'+') {
+        return Cow::Borrowed(s);
+    }
     let mut out = Vec::with_capacity(bytes.len());
     let mut i = 0;
     while i < bytes.len() {
@@ -37,7 +49,7 @@ fn percent_decode(s: &str) -> String {
         }
         i += 1;
     }
-    String::from_utf8_lossy(&out).into_owned()
+    Cow::Owned(String::from_utf8_lossy(&out).into_owned())
 }
 
 #[cfg(test)]
@@ -59,6 +71,28 @@ mod tests {
             Some("%4")
         );
         assert_eq!(query_param("/mcp", "session_id"), None);
-        assert_eq!(path("/mcp?x=1"), "/mcp");
+        assert_eq!(
+            query_param("/mcp?q=a+b%20c&session_id=plain", "q").as_deref(),
+            Some("a b c")
+        );
+        assert_eq!(
+            query_param("/mcp?session%5Fid=x#session_id=y", "session_id").as_deref(),
+            Some("x")
+        );
+        assert_eq!(query_param("/mcp?x=1#?session_id=y", "session_id"), None);
+        assert_eq!(
+            query_param("/mcp?session_id=é%C3%A9", "session_id").as_deref(),
+            Some("éé")
+        );
+        for (url, p) in [
+            ("/mcp?x=1", "/mcp"),
+            ("/mcp#f?x", "/mcp"),
+            ("/mcp", "/mcp"),
+            ("", ""),
+            ("?", ""),
+            ("/é?x", "/é"),
+        ] {
+            assert_eq!(path(url), p, "{url}");
+        }
     }
 }

@@ -159,5 +159,5 @@ fn stateless_non_post(req: &Request) -> bool {
     session_id(req).is_none()
         && req
             .header("MCP-Protocol-Version")
-            .is_some_and(|v| Revision::parse_any(v.trim()).is_some_and(|r| r.is_stateless()))
+            .is_some_and(|v| Revision::parse_any(v.trim_ascii()).is_some_and(|r| r.is_stateless()))
 }

@@ -50,7 +50,10 @@ pub fn open_stream(core: &Arc<Core>, req: Request, ctx: &Ctx) -> Outcome {
 /// reconnects to the same URL, adding only that header; `true`: resumed), or a new one.
 fn stream_session(core: &Core, req: &Request, ctx: &Ctx) -> Result<(Arc<Session>, bool), Refusal> {
     let Some(id) = http::query_param(req.url(), "session_id") else {
-        if let Some(last) = req.header("Last-Event-ID").filter(|l| !l.trim().is_empty()) {
+        if let Some(last) = req
+            .header("Last-Event-ID")
+            .filter(|l| !l.trim_ascii().is_empty())
+        {
             match session_of_event(core, last, ctx.caller.as_ref()) {
                 Some(s) => return Ok((s, true)),
                 None => log::info!(

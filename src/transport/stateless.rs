@@ -47,7 +47,7 @@ pub fn is_stateless(req: &Request, msg: &Incoming, has_session: bool) -> bool {
         return false;
     }
     req.header("MCP-Protocol-Version")
-        .is_some_and(|v| Revision::parse(v.trim()).is_none())
+        .is_some_and(|v| Revision::parse(v.trim_ascii()).is_none())
 }
 
 /// A stateless POST (Accept, Content-Type and the JSON parse were checked by the caller).
