@@ -364,6 +364,24 @@ if need file file; then
     fail "scripts/build-static.sh" "$(printf '%s\n' "$out" | tail -5)"
   fi
 fi
+# Issue 20's idle RSS bound, on the binary users deploy. Its pages were all just written, so they
+# are in the page cache and the kernel maps each touched page's 64 KiB neighbourhood: the most
+# this binary can be resident with after start. The bound holds only while the functions run at
+# start are linked together (scripts/deploy/startup.order, which names them with their hashes).
+if [ -n "$static_bin" ]; then
+  "$static_bin" --host 127.0.0.1 --port 0 >"$work/rss.out" 2>/dev/null &
+  rss_pid=$!
+  for _ in $(seq 1 50); do grep -q 'listening on' "$work/rss.out" && break; sleep 0.1; done
+  sleep 1
+  rss=$(awk '/^VmRSS/{print $2}' "/proc/$rss_pid/status" 2>/dev/null)
+  kill "$rss_pid" 2>/dev/null; wait "$rss_pid" 2>/dev/null
+  found=$(python3 scripts/startup-order.py coverage "${static_bin%/*}/fastmcp-server.map" scripts/deploy/startup.order)
+  if [ -n "$rss" ] && [ "$rss" -le 2560 ]; then
+    ok "static binary idle RSS ${rss} KiB (at most 2,560; ${found% *} of the ${found#* } functions of scripts/deploy/startup.order linked first)"
+  else
+    fail "static binary idle RSS" "${rss:-unknown} KiB, more than 2,560 KiB; ${found% *} of the ${found#* } functions of scripts/deploy/startup.order found: scripts/startup-order.sh rebuilds the list"
+  fi
+fi
 need systemd-analyze systemd && have_systemd=1 || have_systemd=""
 if [ -n "$static_bin" ]; then
   stage="$work/stage"
