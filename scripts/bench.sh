@@ -96,6 +96,8 @@ ratio_rounds() {
     done
     res[bare_us,$r]=$(awk "BEGIN{printf \"%.1f\", ${tick_sum[bare]} * 1000000 / $tck / ${ok_sum[bare]}}")
     res[json_us,$r]=$(awk "BEGIN{printf \"%.1f\", ${tick_sum[json,16]} * 1000000 / $tck / ${ok_sum[json,16]}}")
+    res[sse_us,$r]=$(awk "BEGIN{printf \"%.1f\", ${tick_sum[sse]} * 1000000 / $tck / ${ok_sum[sse]}}")
+    res[seed_us,$r]=$(awk "BEGIN{printf \"%.1f\", ${tick_sum[seed]} * 1000000 / $tck / ${ok_sum[seed]}}")
   done
   echo "### Issue 20's goals, three rounds of $secs interleaved 1 s slices (\`scripts/bench.sh $secs\`)"
   echo
@@ -124,7 +126,7 @@ ratio_rounds() {
   goal "200 fresh connections at once, initialize, p99 ms (≤ 5)" "<=" 5 "${res[burst,1]}" "${res[burst,2]}" "${res[burst,3]}"
   goal "the same burst against bare tiny_http, p99 ms (reference: ≤ 5?)" "<=" 5 "${res[bare_burst,1]}" "${res[bare_burst,2]}" "${res[bare_burst,3]}"
   echo
-  echo "Raw: JSON req/s at 16 / 64: ${res[json,16,1]}/${res[json,64,1]}, ${res[json,16,2]}/${res[json,64,2]}, ${res[json,16,3]}/${res[json,64,3]}; rmcp: ${res[rmcp,16,1]}/${res[rmcp,64,1]}, ${res[rmcp,16,2]}/${res[rmcp,64,2]}, ${res[rmcp,16,3]}/${res[rmcp,64,3]}; server CPU µs/req at 16, ours / bare: ${res[json_us,1]}/${res[bare_us,1]}, ${res[json_us,2]}/${res[bare_us,2]}, ${res[json_us,3]}/${res[bare_us,3]}; SSE ${res[sse,1]}, ${res[sse,2]}, ${res[sse,3]}; seed ${res[seed,1]}, ${res[seed,2]}, ${res[seed,3]}."
+  echo "Raw: JSON req/s at 16 / 64: ${res[json,16,1]}/${res[json,64,1]}, ${res[json,16,2]}/${res[json,64,2]}, ${res[json,16,3]}/${res[json,64,3]}; rmcp: ${res[rmcp,16,1]}/${res[rmcp,64,1]}, ${res[rmcp,16,2]}/${res[rmcp,64,2]}, ${res[rmcp,16,3]}/${res[rmcp,64,3]}; server CPU µs/req at 16, ours / bare: ${res[json_us,1]}/${res[bare_us,1]}, ${res[json_us,2]}/${res[bare_us,2]}, ${res[json_us,3]}/${res[bare_us,3]}; SSE ${res[sse,1]}, ${res[sse,2]}, ${res[sse,3]}; seed ${res[seed,1]}, ${res[seed,2]}, ${res[seed,3]}; server CPU µs/req, JSON / SSE / seed: ${res[json_us,1]}/${res[sse_us,1]}/${res[seed_us,1]}, ${res[json_us,2]}/${res[sse_us,2]}/${res[seed_us,2]}, ${res[json_us,3]}/${res[sse_us,3]}/${res[seed_us,3]}."
   echo
 }
 if [ "$only_ratios" = ratios ]; then
